@@ -1,0 +1,26 @@
+/* cli.h: the commands of the virt-nest CLI.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define VN_EXIT_OK 0
+#define VN_EXIT_FAILURE 1
+#define VN_EXIT_USAGE 2
+
+typedef struct {
+    const char *name;
+    const char *summary;
+    int (*run)(int argc, char **argv);
+} VnCommand;
+
+/* Print "virt-nest: MESSAGE" on stderr. */
+void vn_cli_error(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+
+int vn_cmd_status(int argc, char **argv);
+
+G_END_DECLS

@@ -1,0 +1,49 @@
+/* discover.h: a layer over the libvirt API.
+ *
+ * Only the CLI discovers: hooks never call the libvirt API.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "model.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+    VN_HOST_AUTO,           /* read the host unless the URI is the test driver */
+    VN_HOST_YES,
+    VN_HOST_NO,
+} VnHostMode;
+
+typedef struct {
+    const char *uri;        /* NULL: LIBVIRT_DEFAULT_URI, else qemu:///system */
+    const char *leases_dir; /* NULL: VN_LEASES_DIR, except for test:// URIs */
+    VnHostMode host;
+} VnDiscoverOptions;
+
+/* The URI to connect to: @uri, else LIBVIRT_DEFAULT_URI, else
+ * qemu:///system. Borrowed. */
+const char *vn_default_uri(const char *uri);
+
+/**
+ * vn_discover:
+ * @opts: what to read
+ * @error: set when the URI cannot be reached or listed
+ *
+ * Reads every network and domain, active and inactive, with their live
+ * XML; the DHCP leases (virNetworkGetDHCPLeases, else the lease status
+ * files); and the host. Problems with single objects (bad metadata,
+ * duplicate MACs) go into layer->problems.
+ *
+ * Returns: (transfer full): the layer, or NULL with @error set.
+ */
+VnLayer *vn_discover(const VnDiscoverOptions *opts, GError **error);
+
+/* The checks across objects: duplicate MACs, guests on unknown
+ * networks. Adds to layer->problems. Pure. */
+void vn_layer_check(VnLayer *layer);
+
+G_END_DECLS

@@ -1,0 +1,73 @@
+/* json.h: a small JSON reader and writer.
+ *
+ * virt-nest reads libvirt's lease status files and its own snapshots, and
+ * writes `status --json`; neither needs more than this.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+    VN_JSON_NULL,
+    VN_JSON_BOOL,
+    VN_JSON_NUMBER,
+    VN_JSON_STRING,
+    VN_JSON_ARRAY,
+    VN_JSON_OBJECT,
+} VnJsonType;
+
+typedef struct _VnJson VnJson;
+struct _VnJson {
+    VnJsonType type;
+    gboolean boolean;
+    double number;
+    char *string;           /* STRING; also the raw text of a NUMBER */
+    GPtrArray *items;       /* ARRAY: VnJson*; OBJECT: VnJson* with key */
+    char *key;              /* the member name when inside an OBJECT */
+};
+
+void vn_json_free(VnJson *json);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VnJson, vn_json_free)
+
+/**
+ * vn_json_parse:
+ * @text: JSON text
+ * @len: its length, or -1 if NUL-terminated
+ * @error: set with the offset and the problem
+ *
+ * Returns: (transfer full): the value, or NULL with @error set.
+ */
+VnJson *vn_json_parse(const char *text, gssize len, GError **error);
+
+/* Members and items; borrowed, NULL when absent or of another type. */
+const VnJson *vn_json_get(const VnJson *obj, const char *key);
+const char *vn_json_get_string(const VnJson *obj, const char *key);
+gboolean vn_json_get_int(const VnJson *obj, const char *key, gint64 *out);
+gboolean vn_json_get_bool(const VnJson *obj, const char *key, gboolean *out);
+guint vn_json_length(const VnJson *arr);
+const VnJson *vn_json_index(const VnJson *arr, guint i);
+
+/* A streaming writer with two-space indentation, keys in the order written. */
+typedef struct _VnJsonWriter VnJsonWriter;
+
+VnJsonWriter *vn_json_writer_new(void);
+void vn_json_writer_free(VnJsonWriter *w);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VnJsonWriter, vn_json_writer_free)
+
+void vn_json_begin_object(VnJsonWriter *w, const char *key);
+void vn_json_end_object(VnJsonWriter *w);
+void vn_json_begin_array(VnJsonWriter *w, const char *key);
+void vn_json_end_array(VnJsonWriter *w);
+/* @key is NULL inside arrays. A NULL @value writes null. */
+void vn_json_string(VnJsonWriter *w, const char *key, const char *value);
+void vn_json_int(VnJsonWriter *w, const char *key, gint64 value);
+void vn_json_bool(VnJsonWriter *w, const char *key, gboolean value);
+void vn_json_null(VnJsonWriter *w, const char *key);
+/* Returns: (transfer full): the text, with a final newline. */
+char *vn_json_writer_finish(VnJsonWriter *w);
+
+G_END_DECLS
