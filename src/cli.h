@@ -21,6 +21,10 @@ typedef struct {
 /* Print "virt-nest: MESSAGE" on stderr. */
 void vn_cli_error(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 
+/* Report a getopt failure (opterr = 0) in one line. */
+void vn_cli_bad_option(const char *command, const char *optstring,
+                       char **argv);
+
 int vn_cmd_status(int argc, char **argv);
 
 G_END_DECLS

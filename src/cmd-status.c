@@ -28,6 +28,23 @@ vn_cli_error(const char *fmt, ...)
     fprintf(stderr, "virt-nest: %s\n", msg);
 }
 
+void
+vn_cli_bad_option(const char *command, const char *optstring, char **argv)
+{
+    const char *p = optopt > 0 && optopt < 256 ? strchr(optstring, optopt)
+                                               : NULL;
+
+    if (p && p[1] == ':')
+        vn_cli_error("%s: option '-%c' needs an argument", command, optopt);
+    else if (optopt > 0 && optopt < 256)
+        vn_cli_error("%s: unknown option '-%c'; see 'virt-nest %s --help'",
+                     command, optopt, command);
+    else
+        vn_cli_error("%s: unknown option or missing argument '%s'; see "
+                     "'virt-nest %s --help'", command, argv[optind - 1],
+                     command);
+}
+
 static void
 status_usage(FILE *f)
 {
@@ -80,6 +97,7 @@ vn_cmd_status(int argc, char **argv)
     int c;
 
     optind = 1;
+    opterr = 0;
     while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
         switch (c) {
         case 'c':
@@ -110,7 +128,7 @@ vn_cmd_status(int argc, char **argv)
             status_usage(stdout);
             return VN_EXIT_OK;
         default:
-            status_usage(stderr);
+            vn_cli_bad_option("status", "c:h", argv);
             return VN_EXIT_USAGE;
         }
     }

@@ -28,12 +28,17 @@ silent(void *opaque, virErrorPtr err)
     /* errors are read with virGetLastError(), never printed by libvirt */
 }
 
+/* libvirt's last error, on one line: some messages (XML parse errors)
+ * carry the offending line and a caret below it. */
 static const char *
 last_error(void)
 {
+    static char buf[1024];
     const char *m = virGetLastErrorMessage();
 
-    return m ? m : "unknown libvirt error";
+    g_strlcpy(buf, m ? m : "unknown libvirt error", sizeof(buf));
+    buf[strcspn(buf, "\n")] = '\0';
+    return buf;
 }
 
 const char *
@@ -233,17 +238,6 @@ vn_layer_check(VnLayer *layer)
             vn_layer_add_problem(layer, object, msg);
         }
     }
-    for (guint i = 0; i < layer->networks->len; i++) {
-        const VnNetwork *n = layer->networks->pdata[i];
-        g_autofree char *object = NULL;
-
-        if (!n->nest || n->ips->len)
-            continue;
-        object = g_strdup_printf("network '%s'", n->name);
-        vn_layer_add_problem(layer, object,
-                             "<nest:network> on a network without <ip>: "
-                             "there is no subnet to let peers into");
-    }
 }
 
 /* The test driver has no leases: for test:///PATH/NODE.xml, virt-nest
@@ -282,8 +276,14 @@ vn_discover(const VnDiscoverOptions *opts, GError **error)
     virSetErrorFunc(NULL, silent);
     conn = virConnectOpenReadOnly(uri);
     if (!conn) {
+        virErrorPtr e = virGetLastError();
+        gboolean daemon = e && (e->code == VIR_ERR_SYSTEM_ERROR ||
+                                e->code == VIR_ERR_NO_CONNECT);
+
         g_set_error(error, VN_ERROR, VN_ERROR_FAILED,
-                    "cannot connect to '%s': %s", uri, last_error());
+                    "cannot connect to '%s': %s%s", uri, last_error(),
+                    daemon ? "; is libvirtd running? (-c URI picks another "
+                             "connection)" : "");
         return NULL;
     }
     layer = vn_layer_new(uri);
@@ -305,7 +305,7 @@ vn_discover(const VnDiscoverOptions *opts, GError **error)
             return NULL;
         }
     }
-    vn_layer_sort(layer);
     vn_layer_check(layer);
+    vn_layer_sort(layer);
     return g_steal_pointer(&layer);
 }

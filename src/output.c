@@ -922,13 +922,14 @@ pic_edge(Pic *pic, const char *from, const char *to, const char *label,
     g_autofree char *l = label ? pic_label(pic, label) : NULL;
 
     if (pic->dot) {
-        g_string_append_printf(pic->out, "    %s -> %s [", from, to);
-        if (l)
-            g_string_append_printf(pic->out, "label=\"%s\"%s", l,
-                                   dashed ? ", " : "");
-        if (dashed)
-            g_string_append(pic->out, "style=dashed");
-        g_string_append(pic->out, "];\n");
+        g_string_append_printf(pic->out, "    %s -> %s", from, to);
+        if (l || dashed)
+            g_string_append_printf(pic->out, " [%s%s%s%s%s]",
+                                   l ? "label=\"" : "", l ? l : "",
+                                   l ? "\"" : "", l && dashed ? ", " : "",
+                                   dashed ? "style=dashed, arrowhead=normal"
+                                          : "");
+        g_string_append(pic->out, ";\n");
     } else if (l) {
         g_string_append_printf(pic->out, "    %s %s|\"%s\"| %s\n", from,
                                dashed ? "-.->" : "---", l, to);

@@ -351,7 +351,9 @@ vn_plan_network(VnPlan *plan, const VnNetwork *net, const VnConfig *config,
 
             if (ip->subnet.family != peer->family)
                 continue;
-            if (vn_cidr_overlaps(peer, &ip->subnet)) {
+            /* "any" (allowed by configuration) includes the network itself */
+            if (vn_cidr_overlaps(peer, &ip->subnet) &&
+                !(peer->prefix == 0 && config->allow_any_peer)) {
                 g_set_error(error, VN_ERROR, VN_ERROR_REFUSED,
                             "network '%s': %s: overlaps the network's own "
                             "subnet %s; a peer is an outer subnet",
