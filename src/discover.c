@@ -238,6 +238,7 @@ vn_layer_check(VnLayer *layer)
             vn_layer_add_problem(layer, object, msg);
         }
     }
+    g_ptr_array_sort(layer->problems, vn_problem_compare);
 }
 
 /* The test driver has no leases: for test:///PATH/NODE.xml, virt-nest
@@ -305,7 +306,7 @@ vn_discover(const VnDiscoverOptions *opts, GError **error)
             return NULL;
         }
     }
-    vn_layer_check(layer);
     vn_layer_sort(layer);
+    vn_layer_check(layer);
     return g_steal_pointer(&layer);
 }

@@ -274,8 +274,8 @@ cmp_lease(gconstpointer a, gconstpointer b)
     return r ? r : vn_cidr_compare(&x->ip, &y->ip);
 }
 
-static int
-cmp_problem(gconstpointer a, gconstpointer b)
+int
+vn_problem_compare(gconstpointer a, gconstpointer b)
 {
     const VnProblem *x = *(VnProblem *const *)a;
     const VnProblem *y = *(VnProblem *const *)b;
@@ -286,7 +286,7 @@ cmp_problem(gconstpointer a, gconstpointer b)
 void
 vn_layer_sort(VnLayer *layer)
 {
-    g_ptr_array_sort(layer->problems, cmp_problem);
+    g_ptr_array_sort(layer->problems, vn_problem_compare);
     g_ptr_array_sort(layer->networks, cmp_network);
     g_ptr_array_sort(layer->guests, cmp_guest);
     g_ptr_array_sort(layer->leases, cmp_lease);

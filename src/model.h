@@ -195,7 +195,11 @@ void vn_layer_add_problem(VnLayer *layer, const char *object,
 void vn_problems_add_error(GPtrArray *problems, const char *object,
                            const GError *error);
 
-/* Sort networks and guests by name, so every output is deterministic. */
+/* GCompareFunc for a GPtrArray of VnProblem: by object. */
+int vn_problem_compare(gconstpointer a, gconstpointer b);
+
+/* Sort networks, guests, leases and problems, so every output is
+ * deterministic. */
 void vn_layer_sort(VnLayer *layer);
 
 /* Look-ups; they return borrowed pointers or NULL. */
