@@ -19,7 +19,7 @@ expect() {
     local lines=()
     while [ "$1" != -- ]; do lines+=("$1"); shift; done
     shift
-    "$VN" "$@" >"$out" 2>"$err"
+    ${VN_VALGRIND:-} "$VN" "$@" >"$out" 2>"$err"
     local got=$?
     if [ $got -ne "$rc" ]; then
         echo "FAIL: virt-nest $*: exit $got, expected $rc"; cat "$err"; fail=1; return

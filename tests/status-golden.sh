@@ -21,7 +21,7 @@ for layer in seed-l0 seed-l1; do
     for fmt in text json mermaid dot; do
         flag=
         [ "$fmt" = text ] || flag=--$fmt
-        out=$("$VN" status -c "test://$SRC/xml/examples/$layer.xml" $flag 2>&1)
+        out=$(${VN_VALGRIND:-} "$VN" status -c "test://$SRC/xml/examples/$layer.xml" $flag 2>&1)
         rc=$?
         out=$(printf '%s\n' "$out" | sed "s|$SRC|@SRCDIR@|g")
         if [ $rc -ne 0 ]; then
