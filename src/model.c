@@ -22,6 +22,8 @@ vn_source_to_string(VnSource source)
         return "reservation";
     case VN_SOURCE_LEASE:
         return "lease";
+    case VN_SOURCE_LINKLOCAL:
+        return "link-local";
     case VN_SOURCE_NONE:
         break;
     }
@@ -470,6 +472,30 @@ vn_mac_normalize(const char *mac)
         return NULL;
     return g_strdup_printf("%02x:%02x:%02x:%02x:%02x:%02x",
                            b[0], b[1], b[2], b[3], b[4], b[5]);
+}
+
+gboolean
+vn_mac_link_local(const char *mac, VnCidr *out)
+{
+    guint b[6];
+
+    if (!mac || sscanf(mac, "%2x:%2x:%2x:%2x:%2x:%2x", &b[0], &b[1], &b[2],
+                       &b[3], &b[4], &b[5]) != 6)
+        return FALSE;
+    memset(out, 0, sizeof(*out));
+    out->family = AF_INET6;
+    out->prefix = 128;
+    out->addr[0] = 0xfe;
+    out->addr[1] = 0x80;
+    out->addr[8] = (guint8)(b[0] ^ 0x02);
+    out->addr[9] = (guint8)b[1];
+    out->addr[10] = (guint8)b[2];
+    out->addr[11] = 0xff;
+    out->addr[12] = 0xfe;
+    out->addr[13] = (guint8)b[3];
+    out->addr[14] = (guint8)b[4];
+    out->addr[15] = (guint8)b[5];
+    return TRUE;
 }
 
 char *

@@ -25,6 +25,7 @@ typedef enum {
     VN_SOURCE_METADATA,     /* <nest:uplink address=...> */
     VN_SOURCE_RESERVATION,  /* the network's <dhcp><host mac= ip=> */
     VN_SOURCE_LEASE,        /* a DHCP lease (API or lease status file) */
+    VN_SOURCE_LINKLOCAL,    /* IPv6 only: fe80::/64 EUI-64 of the MAC */
 } VnSource;
 
 const char *vn_source_to_string(VnSource source);
@@ -232,6 +233,11 @@ const VnIface *vn_guest_uplink(const VnGuest *guest);
 gboolean vn_guest_iface_address(const VnGuest *guest, const VnIface *iface,
                                 const VnNetwork *net, GPtrArray *leases,
                                 gint64 now, int family, VnGuestAddr *out);
+
+/* The IPv6 link-local address a guest derives from @mac by EUI-64 (the
+ * kernel's default, addr_gen_mode eui64): fe80::5054:ff:fefc:38e0 for
+ * 52:54:00:fc:38:e0. FALSE if @mac is invalid. */
+gboolean vn_mac_link_local(const char *mac, VnCidr *out);
 
 /* The TAP MAC of a guest MAC: libvirt sets the first byte to 0xfe (0xfa
  * when the guest MAC already starts with fe). Returns a new string. */

@@ -136,6 +136,16 @@ vn_nft_rule_build(const VnRule *rule, const VnNftChain *chain)
     return r;
 }
 
+char *
+vn_nft_rule_payload(const VnRule *rule, const VnNftChain *chain)
+{
+    g_autoptr(nftnl_rule) r = vn_nft_rule_build(rule, chain);
+    char buf[8192];
+
+    nftnl_rule_snprintf(buf, sizeof(buf), r, NFTNL_OUTPUT_DEFAULT, 0);
+    return g_strdup(buf);
+}
+
 static int
 udata_cb(const struct nftnl_udata *attr, void *data)
 {

@@ -43,6 +43,10 @@ char *vn_nft_chain_describe(const VnNftChain *chain);
  */
 struct nftnl_rule *vn_nft_rule_build(const VnRule *rule, const VnNftChain *chain);
 
+/* The rule's expressions as libnftnl prints them (the format of nftables'
+ * tests/py *.payload files), for golden tests. transfer full. */
+char *vn_nft_rule_payload(const VnRule *rule, const VnNftChain *chain);
+
 /* The comment stored in a rule's userdata, or NULL. Borrowed from @r. */
 const char *vn_nft_rule_get_comment(const struct nftnl_rule *r);
 

@@ -108,21 +108,46 @@ vn_rule_describe(const VnRule *rule)
     return NULL;
 }
 
+/* nft keeps rule comments to 127 characters (NFTNL_UDATA_COMMENT_MAXLEN);
+ * longer ones are shortened to a hash that stays unique and stable. */
+#define COMMENT_MAX 127
+
+static char *
+short_hash(const char *text)
+{
+    g_autofree char *h = g_compute_checksum_for_string(G_CHECKSUM_SHA256,
+                                                       text, -1);
+
+    return g_strndup(h, 16);
+}
+
 char *
 vn_rule_comment_prefix(const char *network)
 {
-    return g_strdup_printf("virt-nest %s ", network);
+    g_autofree char *h = NULL;
+
+    if (strlen(network) <= 64)
+        return g_strdup_printf("virt-nest %s ", network);
+    h = short_hash(network);
+    return g_strdup_printf("virt-nest #%s ", h);
 }
 
 char *
 vn_rule_comment(const VnRule *rule)
 {
     char s[VN_CIDR_STRLEN], d[VN_CIDR_STRLEN];
+    g_autofree char *prefix = vn_rule_comment_prefix(rule->network);
+    g_autofree char *full = g_strdup_printf("%s%s %s>%s", prefix,
+                                            vn_rule_kind_to_string(rule->kind),
+                                            vn_cidr_format(&rule->src, TRUE, s),
+                                            vn_cidr_format(&rule->dst, TRUE, d));
+    g_autofree char *h = NULL;
 
-    return g_strdup_printf("virt-nest %s %s %s>%s", rule->network,
-                           vn_rule_kind_to_string(rule->kind),
-                           vn_cidr_format(&rule->src, TRUE, s),
-                           vn_cidr_format(&rule->dst, TRUE, d));
+    if (strlen(full) <= COMMENT_MAX)
+        return g_steal_pointer(&full);
+    h = short_hash(full);
+    return g_strdup_printf("%s%s #%s", prefix,
+                           vn_rule_kind_to_string(rule->kind), h);
 }
 
 char *
@@ -285,6 +310,11 @@ vn_plan_guest(VnPlan *plan, const VnGuest *guest, GPtrArray *networks,
             r->via = ga.address;
             r->via.prefix = (guint8)vn_cidr_max_prefix(r->via.family);
             r->via_source = ga.source;
+        } else if (dst->family == AF_INET6 &&
+                   vn_mac_link_local(up->mac, &r->via)) {
+            /* libvirt's IPv6 reservations are by DUID or name, not MAC:
+             * the guest's EUI-64 link-local address is the next hop */
+            r->via_source = VN_SOURCE_LINKLOCAL;
         }
         g_ptr_array_add(routes, r);
     }

@@ -1,0 +1,477 @@
+#!/bin/bash
+# Do the Mermaid and Graphviz outputs of `virt-nest status` really render?
+#
+# Usage: render-check.sh VIRT_NEST SRCDIR
+#        render-check.sh --self-test
+#
+# For every layer that has a golden status diagram (tests/golden/status/
+# LAYER.mermaid / LAYER.dot, i.e. the seed examples), this runs
+# `VIRT_NEST status -c test://SRCDIR/xml/examples/LAYER.xml --mermaid|--dot`
+# and renders the result with the real tools:
+#
+#  - Mermaid: the real mermaid.js (npm package `mermaid`, the self-contained
+#    browser bundle dist/mermaid.min.js) in headless Chromium.  A local HTML
+#    page, loaded from file://, runs mermaid.parse() and mermaid.render() on
+#    each diagram and writes one result line per diagram into the DOM, which
+#    `chromium --dump-dom` hands back.  A diagram fails on any parse/render
+#    error (printed), on mermaid's own "Syntax error" picture, on an SVG that
+#    draws nothing once placed in the page, or when the number of nodes/edges
+#    drawn differs from the number declared in the source.
+#  - Graphviz: `dot -Tsvg`; any non-zero exit or any output on stderr
+#    (errors and warnings alike) fails, and so does a node/edge count that
+#    differs from the source.
+#
+# Every run also renders known-bad "canary" diagrams (a Mermaid syntax error,
+# a dot syntax error, a dot warning) and fails unless they are reported as
+# failures, so a harness that silently passes everything cannot go unnoticed.
+# --self-test renders only built-in samples (one good diagram of each kind
+# plus the canaries); it needs no virt-nest build.
+#
+# Exit status: 0 all rendered; 1 a diagram failed (or the harness is broken);
+# 77 skipped, only when a tool cannot be had: chromium/graphviz missing and
+# not installable with apt-get (tried only as root), npm missing, or the npm
+# registry unreachable while mermaid.js is not cached yet.
+#
+# Network: only package registries (apt-get for Debian packages, `npm pack`
+# for mermaid.js, and only on a cold cache).  The page loads mermaid.js from a
+# local file, its Content-Security-Policy allows nothing remote, and Chromium
+# runs with a fresh profile, its background services off and a host resolver
+# that resolves no name at all.
+#
+# Environment:
+#   VN_RENDER_CACHE   cache dir for mermaid.js
+#                     (default $XDG_CACHE_HOME/virt-nest-render, else
+#                     /var/tmp/virt-nest-render); never inside the repo
+#   VN_MERMAID_SPEC   npm package spec (default mermaid@11)
+#   VN_RENDER_KEEP=1  keep the temp dir (HTML page, SVGs, logs) for debugging
+#   VN_NO_INSTALL=1   never call apt-get
+set -u
+
+SKIP=77
+MODE=check
+if [ "${1:-}" = --self-test ]; then
+    MODE=self
+    shift
+elif [ $# -ne 2 ]; then
+    echo "usage: $0 VIRT_NEST SRCDIR | $0 --self-test" >&2
+    exit 2
+fi
+VN=${1:-}
+SRC=${2:-}
+
+if [ -n "${VN_RENDER_CACHE:-}" ]; then
+    CACHE=$VN_RENDER_CACHE
+elif [ -n "${XDG_CACHE_HOME:-}" ]; then
+    CACHE=$XDG_CACHE_HOME/virt-nest-render
+else
+    CACHE=/var/tmp/virt-nest-render
+fi
+MERMAID_SPEC=${VN_MERMAID_SPEC:-mermaid@11}
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/vn-render.XXXXXX") || exit 1
+CHROME_PID=
+
+cleanup() {
+    # Chromium runs in its own session/process group (setsid); end that group
+    # by the id of the process we started, never by name.
+    if [ -n "$CHROME_PID" ]; then
+        kill -TERM -- "-$CHROME_PID" 2>/dev/null
+        sleep 0.2
+        kill -KILL -- "-$CHROME_PID" 2>/dev/null
+    fi
+    if [ "${VN_RENDER_KEEP:-0}" = 1 ]; then
+        echo "kept $TMP"
+    else
+        rm -rf "$TMP"
+    fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+skip() { echo "SKIP: $*"; exit $SKIP; }
+die() { echo "FAIL: $*"; exit 1; }
+
+# ---------------------------------------------------------------- tools
+
+# need_pkg COMMAND DEBIAN-PACKAGE: have COMMAND, or install the package.
+need_pkg() {
+    local cmd=$1 pkg=$2
+    command -v "$cmd" >/dev/null && return 0
+    if [ "${VN_NO_INSTALL:-0}" = 1 ] || [ "$(id -u)" != 0 ] ||
+       ! command -v apt-get >/dev/null; then
+        skip "$cmd not found; install the Debian package '$pkg'"
+    fi
+    echo "# $cmd not found: apt-get install $pkg"
+    local apt=(apt-get -q -y -o DPkg::Lock::Timeout=120
+               -o Acquire::http::Timeout=30 -o Acquire::Retries=1)
+    export DEBIAN_FRONTEND=noninteractive
+    if ! timeout 600 "${apt[@]}" install --no-install-recommends "$pkg" \
+            >"$TMP/apt.log" 2>&1; then
+        # The package lists may be missing or stale: refresh once, retry.
+        timeout 180 "${apt[@]}" update >>"$TMP/apt.log" 2>&1
+        timeout 600 "${apt[@]}" install --no-install-recommends "$pkg" \
+            >>"$TMP/apt.log" 2>&1
+    fi
+    command -v "$cmd" >/dev/null && return 0
+    tail -n 5 "$TMP/apt.log" | sed 's/^/#   /'
+    skip "$cmd not found and apt-get could not install '$pkg'"
+}
+
+# fetch_mermaid: set MERMAID_JS to a cached dist/mermaid.min.js, fetching the
+# package tarball with `npm pack` on a cold cache.  The bundle is
+# self-contained, so the package's dependencies are not needed.
+fetch_mermaid() {
+    local dir=$CACHE/$(printf '%s' "$MERMAID_SPEC" | tr -c 'A-Za-z0-9.@_-' _)
+    MERMAID_JS=$dir/mermaid.min.js
+    if [ -s "$MERMAID_JS" ]; then
+        MERMAID_VERSION=$(cat "$dir/VERSION" 2>/dev/null)
+        return 0
+    fi
+    command -v npm >/dev/null ||
+        skip "npm not found (needed once to fetch $MERMAID_SPEC)"
+    mkdir -p "$CACHE" || skip "cannot create cache dir $CACHE"
+    local work
+    work=$(mktemp -d "$CACHE/.fetch.XXXXXX") || skip "cannot write to $CACHE"
+    echo "# fetching $MERMAID_SPEC into $dir"
+    if ! (cd "$work" && timeout 180 npm pack "$MERMAID_SPEC" \
+              --cache "$CACHE/npm-cache" --ignore-scripts \
+              --fetch-timeout=30000 --fetch-retries=1 \
+              --no-audit --no-fund --silent) >"$work/npm.log" 2>&1; then
+        grep -v '^npm warn' "$work/npm.log" | tail -n 5 | sed 's/^/#   /'
+        rm -rf "$work"
+        skip "could not fetch $MERMAID_SPEC from the npm registry"
+    fi
+    local tgz
+    tgz=$(ls "$work"/mermaid-*.tgz 2>/dev/null | head -n 1)
+    mkdir -p "$work/out"
+    if [ -z "$tgz" ] || ! tar -xzf "$tgz" -C "$work" \
+            package/dist/mermaid.min.js package/package.json 2>"$work/tar.log"
+    then
+        cat "$work/tar.log"
+        rm -rf "$work"
+        die "the $MERMAID_SPEC tarball has no dist/mermaid.min.js"
+    fi
+    mv "$work/package/dist/mermaid.min.js" "$work/out/"
+    sed -n 's/^  "version": "\(.*\)",$/\1/p' "$work/package/package.json" \
+        >"$work/out/VERSION"
+    # Publish atomically; a concurrent run may have won the race.
+    mv -T "$work/out" "$dir" 2>/dev/null
+    rm -rf "$work"
+    [ -s "$MERMAID_JS" ] || die "could not store mermaid.js in $dir"
+    MERMAID_VERSION=$(cat "$dir/VERSION" 2>/dev/null)
+}
+
+# ---------------------------------------------------------------- samples
+
+# Known-bad canaries: each MUST be reported as a failure.
+CANARY_MERMAID='flowchart TB
+  a(["unclosed shape"]
+  a --- b
+'
+CANARY_DOT_ERROR='digraph canary { a -> ; }
+'
+CANARY_DOT_WARNING='digraph canary { a [shape=no_such_shape]; }
+'
+# Known-good samples for --self-test, in the style virt-nest writes.
+GOOD_MERMAID='flowchart TB
+  subgraph layer["sample"]
+    n1(["virbr0 · network<br/>nat"])
+    n2[["guest<br/>running"]]
+    n3[/"nested 10.0.0.0/24"/]
+    n1 --- n2
+    n2 -.->|"route"| n3
+  end
+'
+GOOD_DOT='digraph sample {
+  node [fontname="Helvetica"];
+  subgraph cluster_layer {
+    label="sample";
+    n1 [label="virbr0 · network", shape=box];
+    n2 [label="guest", shape=box3d];
+    n1 -> n2;
+  }
+}
+'
+
+# Declared node/edge counts of a diagram source, in the line-per-statement
+# style virt-nest writes: "ID[label]" / "ID [attrs];" lines are nodes,
+# lines with an edge operator are edges.
+mermaid_counts() {
+    awk '
+        $1 == "subgraph" || $1 == "end" || NR == 1 { next }
+        /(---|-->|-\.->|==>|~~~)/                 { e++; next }
+        /^[ \t]*[A-Za-z_][A-Za-z0-9_]*[ \t]*[\[\(\{>]/ { n++ }
+        END { printf "nodes=%d edges=%d\n", n, e }' "$1"
+}
+dot_counts() {
+    awk '
+        /->|--/                                   { e++; next }
+        /^[ \t]*(node|edge|graph)[ \t]*\[/        { next }
+        /^[ \t]*[A-Za-z_][A-Za-z0-9_]*[ \t]*\[/   { n++ }
+        END { printf "nodes=%d edges=%d\n", n, e }' "$1"
+}
+
+# ---------------------------------------------------------------- mermaid
+
+# render_mermaid NAME...: render $TMP/mmd/NAME.mmd in one Chromium run;
+# leaves one line per diagram in $TMP/mermaid.results:
+#   OK NAME svg=BYTES nodes=N edges=M     or     FAIL NAME message
+render_mermaid() {
+    local page=$TMP/page
+    mkdir -p "$page"
+    cp "$MERMAID_JS" "$page/mermaid.min.js"
+    {
+        cat <<'EOF'
+<!DOCTYPE html>
+<html><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline' file:; style-src 'unsafe-inline'; img-src data:; font-src data:">
+<title>pending</title>
+<script src="mermaid.min.js"></script>
+</head><body>
+<pre id="result">not run</pre>
+<div id="stage"></div>
+<script>
+const diagrams = [
+EOF
+        local name
+        for name in "$@"; do
+            printf '  {name: "%s", b64: "%s"},\n' "$name" \
+                "$(base64 -w0 "$TMP/mmd/$name.mmd")"
+        done
+        cat <<'EOF'
+];
+function decode(b64) {
+  const bin = atob(b64);
+  return new TextDecoder().decode(Uint8Array.from(bin, c => c.charCodeAt(0)));
+}
+function oneLine(e) {
+  return String((e && e.message) || e).replace(/\s*\n\s*/g, ' | ');
+}
+async function main() {
+  const out = [];
+  if (typeof mermaid === 'undefined')
+    throw new Error('mermaid.min.js did not load');
+  out.push('VERSION ' + (mermaid.version || '?'));
+  mermaid.initialize({startOnLoad: false, securityLevel: 'strict'});
+  let i = 0;
+  for (const d of diagrams) {
+    const text = decode(d.b64);
+    try {
+      await mermaid.parse(text);               // throws on a syntax error
+      const {svg} = await mermaid.render('vn' + (i++), text);
+      if (/Syntax error in text/i.test(svg))
+        throw new Error('mermaid drew its "Syntax error" picture');
+      // Put it in the page, as a Markdown viewer would (mermaid's SVG uses
+      // HTML labels, so it is HTML, not strict XML), and look at it there.
+      const stage = document.getElementById('stage');
+      stage.innerHTML = svg;
+      const el = stage.querySelector('svg');
+      if (!el) throw new Error('render() returned no <svg>');
+      const box = el.getBBox();
+      if (!(box.width > 0 && box.height > 0))
+        throw new Error('the SVG draws nothing (empty bounding box)');
+      const nodes = el.querySelectorAll('g.node').length;
+      const edges = el.querySelectorAll('path.flowchart-link').length;
+      const size = Math.round(box.width) + 'x' + Math.round(box.height);
+      stage.innerHTML = '';
+      out.push(`OK ${d.name} svg=${svg.length} size=${size} nodes=${nodes} edges=${edges}`);
+    } catch (e) {
+      out.push(`FAIL ${d.name} ${oneLine(e)}`);
+    }
+  }
+  out.push('DONE');
+  return out;
+}
+main().then(
+  out => { document.getElementById('result').textContent = out.join('\n'); },
+  e => { document.getElementById('result').textContent = 'FATAL ' + oneLine(e); }
+).finally(() => { document.title = 'done'; });
+</script>
+</body></html>
+EOF
+    } >"$page/index.html"
+
+    mkdir -p "$TMP/chrome-profile" "$TMP/chrome-home"
+    # --virtual-time-budget lets the page's promises settle before the DOM is
+    # dumped.  The resolver rule makes every host name unresolvable: the page
+    # is local and Chromium has nothing to phone home to.
+    HOME=$TMP/chrome-home XDG_CONFIG_HOME=$TMP/chrome-home/.config \
+    XDG_CACHE_HOME=$TMP/chrome-home/.cache \
+    setsid timeout -k 5 120 "$CHROMIUM" \
+        --headless --no-sandbox --disable-gpu \
+        --disable-background-networking --disable-component-update \
+        --disable-sync --no-first-run --no-default-browser-check \
+        --disable-default-apps --disable-extensions --disable-breakpad \
+        --disable-crash-reporter --disable-domain-reliability \
+        --disable-client-side-phishing-detection --no-pings \
+        --metrics-recording-only --disable-dev-shm-usage \
+        --host-resolver-rules='MAP * ~NOTFOUND' \
+        --user-data-dir="$TMP/chrome-profile" \
+        --virtual-time-budget=60000 \
+        --dump-dom "file://$page/index.html" \
+        >"$TMP/dom.html" 2>"$TMP/chromium.log" </dev/null &
+    CHROME_PID=$!
+    wait "$CHROME_PID"
+    local rc=$?
+    # Anything of that process group still alive (helpers) goes too.
+    kill -KILL -- "-$CHROME_PID" 2>/dev/null
+    CHROME_PID=
+
+    # The result block, entities decoded.
+    sed -n '/<pre id="result">/,/<\/pre>/p' "$TMP/dom.html" |
+        sed -e 's/.*<pre id="result">//' -e 's/<\/pre>.*//' \
+            -e 's/&lt;/</g' -e 's/&gt;/>/g' -e 's/&quot;/"/g' \
+            -e "s/&#39;/'/g" -e 's/&nbsp;/ /g' -e 's/&amp;/\&/g' \
+        >"$TMP/mermaid.results"
+    if ! grep -qx DONE "$TMP/mermaid.results"; then
+        echo "FAIL: the mermaid page did not finish (chromium exit $rc)"
+        sed 's/^/#   /' "$TMP/mermaid.results"
+        grep -v -e '^$' "$TMP/chromium.log" | tail -n 15 | sed 's/^/#   chromium: /'
+        return 1
+    fi
+    return 0
+}
+
+# mermaid_verdict NAME EXPECT(ok|fail): judge one line of mermaid.results.
+mermaid_verdict() {
+    local name=$1 expect=$2 line want got
+    line=$(grep -E "^(OK|FAIL) $name( |\$)" "$TMP/mermaid.results" | head -n 1)
+    case $expect:$line in
+    ok:OK*)
+        want=$(mermaid_counts "$TMP/mmd/$name.mmd")
+        got=$(printf '%s\n' "$line" | grep -o 'nodes=[0-9]* edges=[0-9]*')
+        if [ "$want" != "$got" ]; then
+            echo "FAIL: mermaid $name: rendered $got, source declares $want"
+            return 1
+        fi
+        echo "ok: mermaid $name (${line#OK $name })"
+        ;;
+    ok:FAIL*)
+        echo "FAIL: mermaid $name does not render:"
+        echo "    ${line#FAIL $name }"
+        echo "  source:"
+        sed 's/^/    | /' "$TMP/mmd/$name.mmd"
+        return 1
+        ;;
+    fail:FAIL*)
+        echo "ok: mermaid canary $name is rejected (${line#FAIL $name })"
+        ;;
+    fail:OK*)
+        echo "FAIL: mermaid canary $name rendered; the check cannot see errors"
+        return 1
+        ;;
+    *)
+        echo "FAIL: no mermaid result for $name"
+        return 1
+        ;;
+    esac
+}
+
+# ---------------------------------------------------------------- dot
+
+# check_dot NAME EXPECT(ok|fail): render $TMP/dot/NAME.dot with dot -Tsvg.
+check_dot() {
+    local name=$1 expect=$2 src=$TMP/dot/$1.dot rc bad= want got
+    timeout 60 dot -Tsvg "$src" -o "$TMP/dot/$name.svg" \
+        2>"$TMP/dot/$name.err"
+    rc=$?
+    if [ $rc -ne 0 ]; then
+        bad="dot exit $rc"
+    elif [ -s "$TMP/dot/$name.err" ]; then
+        bad="dot wrote to stderr"
+    elif ! grep -q '<svg' "$TMP/dot/$name.svg"; then
+        bad="no SVG written"
+    elif command -v xmllint >/dev/null &&
+         ! xmllint --noout --nonet "$TMP/dot/$name.svg" 2>>"$TMP/dot/$name.err"
+    then
+        bad="the SVG is not well-formed"
+    fi
+    if [ "$expect" = fail ]; then
+        if [ -n "$bad" ]; then
+            echo "ok: dot canary $name is rejected ($bad: $(head -n 1 "$TMP/dot/$name.err"))"
+            return 0
+        fi
+        echo "FAIL: dot canary $name rendered cleanly; the check cannot see errors"
+        return 1
+    fi
+    if [ -n "$bad" ]; then
+        echo "FAIL: dot $name: $bad"
+        sed 's/^/    /' "$TMP/dot/$name.err"
+        echo "  source:"
+        sed 's/^/    | /' "$src"
+        return 1
+    fi
+    want=$(dot_counts "$src")
+    got="nodes=$(grep -c 'class="node"' "$TMP/dot/$name.svg") edges=$(grep -c 'class="edge"' "$TMP/dot/$name.svg")"
+    if [ "$want" != "$got" ]; then
+        echo "FAIL: dot $name: rendered $got, source declares $want"
+        return 1
+    fi
+    echo "ok: dot $name (svg=$(wc -c <"$TMP/dot/$name.svg") $got)"
+}
+
+# ---------------------------------------------------------------- main
+
+mkdir -p "$TMP/mmd" "$TMP/dot"
+fail=0
+layers=()
+
+# Collect the diagrams to render.
+if [ "$MODE" = self ]; then
+    printf '%s' "$GOOD_MERMAID" >"$TMP/mmd/good-sample.mmd"
+    printf '%s' "$GOOD_DOT" >"$TMP/dot/good-sample.dot"
+    layers=(good-sample)
+else
+    [ -x "$VN" ] || die "$VN is not an executable"
+    for g in "$SRC"/tests/golden/status/*.mermaid \
+             "$SRC"/tests/golden/status/*.dot; do
+        [ -e "$g" ] || continue
+        l=$(basename "${g%.*}")
+        case " ${layers[*]} " in *" $l "*) ;; *) layers+=("$l") ;; esac
+    done
+    [ ${#layers[@]} -gt 0 ] || die "no golden diagrams under $SRC/tests/golden/status"
+    for l in "${layers[@]}"; do
+        for fmt in mermaid dot; do
+            ext=$fmt; [ $fmt = mermaid ] && ext=mmd
+            if ! "$VN" status -c "test://$SRC/xml/examples/$l.xml" --$fmt \
+                    >"$TMP/$ext/$l.$ext" 2>"$TMP/$ext/$l.err"; then
+                echo "FAIL: virt-nest status --$fmt on $l exited non-zero:"
+                sed 's/^/    /' "$TMP/$ext/$l.err"
+                fail=1
+            fi
+        done
+    done
+fi
+printf '%s' "$CANARY_MERMAID" >"$TMP/mmd/canary-syntax.mmd"
+printf '%s' "$CANARY_DOT_ERROR" >"$TMP/dot/canary-syntax.dot"
+printf '%s' "$CANARY_DOT_WARNING" >"$TMP/dot/canary-warning.dot"
+
+# Get the tools (may skip).
+need_pkg dot graphviz
+need_pkg chromium chromium
+CHROMIUM=$(command -v chromium)
+fetch_mermaid
+
+# Graphviz.
+echo "# $(dot -V 2>&1)"
+for l in "${layers[@]}"; do
+    check_dot "$l" ok || fail=1
+done
+check_dot canary-syntax fail || fail=1
+check_dot canary-warning fail || fail=1
+
+# Mermaid, all diagrams in one Chromium run.
+echo "# mermaid ${MERMAID_VERSION:-?} ($MERMAID_JS), $("$CHROMIUM" --version 2>/dev/null)"
+if render_mermaid "${layers[@]}" canary-syntax; then
+    for l in "${layers[@]}"; do
+        mermaid_verdict "$l" ok || fail=1
+    done
+    mermaid_verdict canary-syntax fail || fail=1
+else
+    fail=1
+fi
+
+if [ $fail -eq 0 ]; then
+    echo "render-check: all diagrams render"
+fi
+exit $fail
