@@ -11,6 +11,8 @@
 
 #include "cli.h"
 #include "discover.h"
+#include "drift.h"
+#include "state.h"
 #include "error.h"
 #include "output.h"
 #include "plan.h"
@@ -92,6 +94,8 @@ vn_cmd_status(int argc, char **argv)
     g_autoptr(VnLayer) layer = NULL;
     g_autoptr(VnPlan) plan = NULL;
     g_autofree char *text = NULL;
+    g_autofree char *note = NULL;
+    g_autoptr(VnDrift) drift = NULL;
     VnConfig config;
     VnStatus st = { 0 };
     int c;
@@ -152,6 +156,13 @@ vn_cmd_status(int argc, char **argv)
     plan = vn_plan_layer(layer, &config, st.now);
     st.layer = layer;
     st.plan = plan;
+    if (layer->host) {
+        drift = vn_drift_check(layer, plan, vn_state_dir(), &err);
+        st.drift = drift;
+        if (!drift)
+            st.drift_note = note = g_strdup(err->message);
+        g_clear_error(&err);
+    }
     text = render(&st);
     fputs(text, stdout);
     fflush(stdout);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <linux/rtnetlink.h>
 
+#include "drift.h"
 #include "json.h"
 #include "output.h"
 
@@ -83,35 +84,6 @@ find_drift(const VnStatus *st, const char *object, const char *what)
             return d;
     }
     return NULL;
-}
-
-static char *
-route_what(const VnRoute *r)
-{
-    g_autofree char *d = vn_route_describe(r);
-
-    return g_strdup_printf("route %s", d);
-}
-
-static char *
-rule_what(const VnRule *r)
-{
-    g_autofree char *d = vn_rule_describe(r);
-
-    return g_strdup_printf("%s %s", r->kind == VN_RULE_NAT ? "nat" : "forward",
-                           d);
-}
-
-static char *
-route_object(const VnRoute *r)
-{
-    return g_strdup_printf("domain '%s'", r->guest);
-}
-
-static char *
-rule_object(const VnRule *r)
-{
-    return g_strdup_printf("network '%s'", r->network);
 }
 
 /* ------------------------------------------------------------------ */
@@ -427,8 +399,8 @@ text_needs(const VnStatus *st, GString *out)
     }
     for (guint i = 0; i < plan->rules->len; i++) {
         const VnRule *r = plan->rules->pdata[i];
-        g_autofree char *object = rule_object(r);
-        g_autofree char *what = rule_what(r);
+        g_autofree char *object = vn_rule_object(r);
+        g_autofree char *what = vn_rule_what(r);
         g_autofree char *spec = vn_rule_describe(r);
 
         /* the verdict is in the first column */
@@ -439,8 +411,8 @@ text_needs(const VnStatus *st, GString *out)
     }
     for (guint i = 0; i < plan->routes->len; i++) {
         const VnRoute *r = plan->routes->pdata[i];
-        g_autofree char *object = route_object(r);
-        g_autofree char *what = route_what(r);
+        g_autofree char *object = vn_route_object(r);
+        g_autofree char *what = vn_route_what(r);
         g_autofree char *d = vn_route_describe(r);
         g_autofree char *spec = NULL;
 
@@ -461,7 +433,8 @@ text_drift(const VnStatus *st, GString *out)
     gboolean header = FALSE;
 
     if (!st->drift) {
-        g_string_append(out, "\nInstalled: not checked (test driver)\n");
+        g_string_append_printf(out, "\nInstalled: not checked (%s)\n",
+                               st->drift_note ? st->drift_note : "test driver");
         return;
     }
     for (guint i = 0; i < st->drift->items->len; i++) {
@@ -734,8 +707,8 @@ json_needs(VnJsonWriter *w, const VnStatus *st)
     vn_json_begin_array(w, "routes");
     for (guint i = 0; i < plan->routes->len; i++) {
         const VnRoute *r = plan->routes->pdata[i];
-        g_autofree char *object = route_object(r);
-        g_autofree char *what = route_what(r);
+        g_autofree char *object = vn_route_object(r);
+        g_autofree char *what = vn_route_what(r);
         const VnDriftItem *d = find_drift(st, object, what);
 
         vn_json_begin_object(w, NULL);
@@ -757,8 +730,8 @@ json_needs(VnJsonWriter *w, const VnStatus *st)
         const VnRule *r = plan->rules->pdata[i];
         g_autofree char *ipt = vn_rule_describe(r);
         g_autofree char *comment = vn_rule_comment(r);
-        g_autofree char *object = rule_object(r);
-        g_autofree char *what = rule_what(r);
+        g_autofree char *object = vn_rule_object(r);
+        g_autofree char *what = vn_rule_what(r);
         const VnDriftItem *d = find_drift(st, object, what);
 
         vn_json_begin_object(w, NULL);
@@ -1039,8 +1012,8 @@ pic_layer(Pic *pic, const VnStatus *st)
         g_autofree char *gid = node_id("guest", r->guest);
         g_autofree char *text = NULL;
         g_autofree char *edge = NULL;
-        g_autofree char *object = route_object(r);
-        g_autofree char *what = route_what(r);
+        g_autofree char *object = vn_route_object(r);
+        g_autofree char *what = vn_route_what(r);
         const VnDriftItem *di = find_drift(st, object, what);
 
         vn_cidr_format(&r->dst, TRUE, d);

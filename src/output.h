@@ -18,7 +18,8 @@ G_BEGIN_DECLS
 typedef struct {
     const VnLayer *layer;
     const VnPlan *plan;
-    const VnDrift *drift;   /* NULL when not checked (test driver) */
+    const VnDrift *drift;   /* NULL when not checked */
+    const char *drift_note; /* why it was not checked */
     gint64 now;             /* for lease expiry */
 } VnStatus;
 
