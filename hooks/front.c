@@ -212,11 +212,11 @@ main(int argc, char **argv)
         return 0;
     }
 
-    module = dlopen(VN_HOOK_MODULE, RTLD_NOW | RTLD_LOCAL);
+    module = dlopen(VN_HOOK_MODULE_PATH, RTLD_NOW | RTLD_LOCAL);
     if (!module || !(run = (VnHookRun)dlsym(module, VN_HOOK_SYMBOL))) {
         fprintf(stderr, "virt-nest: %s '%s': cannot load %s: %s; reinstall "
                 "virt-nest\n", !strcmp(driver, "network") ? "network" : "domain",
-                argv[1], VN_HOOK_MODULE, dlerror());
+                argv[1], VN_HOOK_MODULE_PATH, dlerror());
         free(xml);
         return 1;
     }

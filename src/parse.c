@@ -5,51 +5,24 @@
 #include "config.h"
 
 #include <string.h>
-#include <libxml/parser.h>
-#include <libxml/tree.h>
 
 #include "error.h"
 #include "parse.h"
-#include "xmlutil.h"
+#include "xml.h"
 
 /* ------------------------------------------------------------------ */
 /* small helpers                                                       */
 
-static gboolean
-is_elem(const xmlNode *node, const char *name)
+static char *
+prop(const VnXmlNode *node, const char *name)
 {
-    return node->type == XML_ELEMENT_NODE &&
-           strcmp((const char *)node->name, name) == 0 &&
-           (!node->ns || !node->ns->href);
-}
-
-static xmlNode *
-child(const xmlNode *parent, const char *name)
-{
-    for (xmlNode *n = parent->children; n; n = n->next)
-        if (is_elem(n, name))
-            return n;
-    return NULL;
+    return g_strdup(vn_xml_attr(node, name));
 }
 
 static char *
-prop(const xmlNode *node, const char *name)
+content(const VnXmlNode *node)
 {
-    xmlChar *v = node ? xmlGetNoNsProp(node, (const xmlChar *)name) : NULL;
-    char *r = v ? g_strdup((const char *)v) : NULL;
-
-    xmlFree(v);
-    return r;
-}
-
-static char *
-content(const xmlNode *node)
-{
-    xmlChar *v = node ? xmlNodeGetContent(node) : NULL;
-    char *r = v ? g_strstrip(g_strdup((const char *)v)) : NULL;
-
-    xmlFree(v);
-    return r;
+    return node ? g_strstrip(g_strdup(node->text ? node->text : "")) : NULL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -57,39 +30,39 @@ content(const xmlNode *node)
 
 /* The element as the user wrote it, for messages: <nest:route subnet='x'>. */
 static char *
-describe(const xmlNode *node)
+describe(const VnXmlNode *node)
 {
     GString *s = g_string_new("<");
 
-    if (node->ns && node->ns->prefix)
-        g_string_append_printf(s, "%s:", node->ns->prefix);
-    g_string_append(s, (const char *)node->name);
-    for (const xmlAttr *a = node->properties; a; a = a->next) {
-        xmlChar *v = xmlNodeListGetString(node->doc, a->children, 1);
+    if (node->prefix)
+        g_string_append_printf(s, "%s:", node->prefix);
+    g_string_append(s, node->name);
+    for (guint i = 0; i < node->attrs->len; i++) {
+        const VnXmlAttr *a = &g_array_index(node->attrs, VnXmlAttr, i);
 
-        g_string_append_printf(s, " %s='%s'", a->name, v ? (char *)v : "");
-        xmlFree(v);
+        g_string_append_printf(s, " %s%s%s='%s'", a->prefix ? a->prefix : "",
+                               a->prefix ? ":" : "", a->name, a->value);
     }
     g_string_append(s, ">");
     return g_string_free(s, FALSE);
 }
 
 static gboolean
-is_nest(const xmlNode *node)
+is_nest(const VnXmlNode *node)
 {
-    return node->type == XML_ELEMENT_NODE && node->ns && node->ns->href &&
-           strcmp((const char *)node->ns->href, VN_NS_URI) == 0;
+    return node->ns && strcmp(node->ns, VN_NS_URI) == 0;
 }
 
 /* Check that @node has no attributes but @allowed (NULL-terminated). */
 static gboolean
-check_attrs(const xmlNode *node, const char *const *allowed, GError **error)
+check_attrs(const VnXmlNode *node, const char *const *allowed, GError **error)
 {
-    for (const xmlAttr *a = node->properties; a; a = a->next) {
+    for (guint k = 0; k < node->attrs->len; k++) {
+        const VnXmlAttr *a = &g_array_index(node->attrs, VnXmlAttr, k);
         gboolean ok = FALSE;
 
-        for (guint i = 0; allowed[i]; i++)
-            if (strcmp((const char *)a->name, allowed[i]) == 0)
+        for (guint i = 0; allowed[i] && !a->prefix; i++)
+            if (strcmp(a->name, allowed[i]) == 0)
                 ok = TRUE;
         if (!ok) {
             g_autofree char *d = describe(node);
@@ -106,7 +79,7 @@ check_attrs(const xmlNode *node, const char *const *allowed, GError **error)
 
 /* Parse a subnet attribute of a metadata element into @out. */
 static gboolean
-subnet_attr(const xmlNode *node, const char *attr, VnCidr *out,
+subnet_attr(const VnXmlNode *node, const char *attr, VnCidr *out,
             GError **error)
 {
     g_autofree char *v = prop(node, attr);
@@ -127,7 +100,7 @@ subnet_attr(const xmlNode *node, const char *attr, VnCidr *out,
 }
 
 static gboolean
-add_unique_subnet(GArray *list, const VnCidr *c, const xmlNode *node,
+add_unique_subnet(GArray *list, const VnCidr *c, const VnXmlNode *node,
                   GError **error)
 {
     for (guint i = 0; i < list->len; i++) {
@@ -144,7 +117,7 @@ add_unique_subnet(GArray *list, const VnCidr *c, const xmlNode *node,
 }
 
 static gboolean
-unknown_child(const xmlNode *node, const char *parent, const char *known,
+unknown_child(const VnXmlNode *node, const char *parent, const char *known,
               GError **error)
 {
     g_autofree char *d = describe(node);
@@ -156,7 +129,7 @@ unknown_child(const xmlNode *node, const char *parent, const char *known,
 }
 
 static gboolean
-parse_nest_guest(const xmlNode *top, VnGuest *guest, GError **error)
+parse_nest_guest(const VnXmlNode *top, VnGuest *guest, GError **error)
 {
     static const char *const route_attrs[] = { "subnet", NULL };
     static const char *const uplink_attrs[] = { "mac", "address", NULL };
@@ -165,17 +138,15 @@ parse_nest_guest(const xmlNode *top, VnGuest *guest, GError **error)
 
     if (!check_attrs(top, no_attrs, error))
         return FALSE;
-    for (xmlNode *n = top->children; n; n = n->next) {
-        if (n->type != XML_ELEMENT_NODE)
-            continue;
-        if (is_nest(n) && strcmp((const char *)n->name, "route") == 0) {
+    for (VnXmlNode *n = top->children; n; n = n->next) {
+        if (is_nest(n) && strcmp(n->name, "route") == 0) {
             VnCidr c;
 
             if (!check_attrs(n, route_attrs, error) ||
                 !subnet_attr(n, "subnet", &c, error) ||
                 !add_unique_subnet(guest->routes, &c, n, error))
                 return FALSE;
-        } else if (is_nest(n) && strcmp((const char *)n->name, "uplink") == 0) {
+        } else if (is_nest(n) && strcmp(n->name, "uplink") == 0) {
             g_autofree char *mac = prop(n, "mac");
             g_autofree char *addr = prop(n, "address");
             g_autofree char *d = describe(n);
@@ -217,17 +188,15 @@ parse_nest_guest(const xmlNode *top, VnGuest *guest, GError **error)
 }
 
 static gboolean
-parse_nest_network(const xmlNode *top, VnNetwork *net, GError **error)
+parse_nest_network(const VnXmlNode *top, VnNetwork *net, GError **error)
 {
     static const char *const peer_attrs[] = { "subnet", NULL };
     static const char *const no_attrs[] = { NULL };
 
     if (!check_attrs(top, no_attrs, error))
         return FALSE;
-    for (xmlNode *n = top->children; n; n = n->next) {
-        if (n->type != XML_ELEMENT_NODE)
-            continue;
-        if (is_nest(n) && strcmp((const char *)n->name, "peer") == 0) {
+    for (VnXmlNode *n = top->children; n; n = n->next) {
+        if (is_nest(n) && strcmp(n->name, "peer") == 0) {
             VnCidr c;
 
             if (!check_attrs(n, peer_attrs, error) ||
@@ -247,20 +216,17 @@ parse_nest_network(const xmlNode *top, VnNetwork *net, GError **error)
  * usable: another virt-nest namespace version, an unbound "nest:" prefix,
  * the other object's element, or two of them. */
 static gboolean
-find_nest_element(const xmlNode *root, const char *want, xmlNode **found,
+find_nest_element(const VnXmlNode *root, const char *want, VnXmlNode **found,
                   GError **error)
 {
-    xmlNode *meta = child(root, "metadata");
+    VnXmlNode *meta = vn_xml_child(root, "metadata");
 
     *found = NULL;
     if (!meta)
         return TRUE;
-    for (xmlNode *n = meta->children; n; n = n->next) {
-        const char *href;
+    for (VnXmlNode *n = meta->children; n; n = n->next) {
+        const char *href = n->ns;
 
-        if (n->type != XML_ELEMENT_NODE)
-            continue;
-        href = n->ns && n->ns->href ? (const char *)n->ns->href : NULL;
         if (href && g_str_has_prefix(href, "urn:virt-nest:") &&
             strcmp(href, VN_NS_URI) != 0) {
             g_set_error(error, VN_ERROR, VN_ERROR_INVALID,
@@ -269,16 +235,17 @@ find_nest_element(const xmlNode *root, const char *want, xmlNode **found,
                         VN_NS_URI);
             return FALSE;
         }
-        if (!href && (strcmp((const char *)n->name, want) == 0 ||
-                      g_str_has_prefix((const char *)n->name, "nest:"))) {
+        if (!href && (strcmp(n->name, want) == 0 ||
+                      g_strcmp0(n->prefix, "nest") == 0)) {
             g_set_error(error, VN_ERROR, VN_ERROR_INVALID,
-                        "<%s> has no namespace; write <nest:%s "
-                        "xmlns:nest='%s'>", n->name, want, VN_NS_URI);
+                        "<%s%s%s> has no namespace; write <nest:%s "
+                        "xmlns:nest='%s'>", n->prefix ? n->prefix : "",
+                        n->prefix ? ":" : "", n->name, want, VN_NS_URI);
             return FALSE;
         }
         if (!href || strcmp(href, VN_NS_URI) != 0)
             continue;       /* somebody else's metadata */
-        if (strcmp((const char *)n->name, want) != 0) {
+        if (strcmp(n->name, want) != 0) {
             g_autofree char *d = describe(n);
 
             g_set_error(error, VN_ERROR, VN_ERROR_INVALID,
@@ -301,7 +268,7 @@ find_nest_element(const xmlNode *root, const char *want, xmlNode **found,
 /* network                                                             */
 
 static gboolean
-parse_ip(const xmlNode *node, VnNetwork *net, GError **error)
+parse_ip(const VnXmlNode *node, VnNetwork *net, GError **error)
 {
     g_autofree char *address = prop(node, "address");
     g_autofree char *netmask = prop(node, "netmask");
@@ -309,7 +276,7 @@ parse_ip(const xmlNode *node, VnNetwork *net, GError **error)
     g_autofree char *family = prop(node, "family");
     g_autoptr(GError) err = NULL;
     VnNetIp *ip;
-    xmlNode *dhcp;
+    VnXmlNode *dhcp;
 
     if (!address) {
         g_set_error(error, VN_ERROR, VN_ERROR_INVALID,
@@ -363,9 +330,9 @@ parse_ip(const xmlNode *node, VnNetwork *net, GError **error)
     }
     ip->subnet = vn_cidr_network(&ip->address);
 
-    dhcp = child(node, "dhcp");
-    for (xmlNode *n = dhcp ? dhcp->children : NULL; n; n = n->next) {
-        if (is_elem(n, "range")) {
+    dhcp = vn_xml_child(node, "dhcp");
+    for (VnXmlNode *n = dhcp ? dhcp->children : NULL; n; n = n->next) {
+        if (vn_xml_is(n, "range")) {
             g_autofree char *start = prop(n, "start");
             g_autofree char *end = prop(n, "end");
             VnDhcpRange r;
@@ -379,7 +346,7 @@ parse_ip(const xmlNode *node, VnNetwork *net, GError **error)
                 return FALSE;
             }
             g_array_append_val(ip->ranges, r);
-        } else if (is_elem(n, "host")) {
+        } else if (vn_xml_is(n, "host")) {
             g_autofree char *mac = prop(n, "mac");
             g_autofree char *hip = prop(n, "ip");
             VnDhcpHost *h;
@@ -405,7 +372,7 @@ parse_ip(const xmlNode *node, VnNetwork *net, GError **error)
 }
 
 static gboolean
-parse_route(const xmlNode *node, VnNetwork *net, GError **error)
+parse_route(const VnXmlNode *node, VnNetwork *net, GError **error)
 {
     g_autofree char *address = prop(node, "address");
     g_autofree char *prefix = prop(node, "prefix");
@@ -445,34 +412,34 @@ parse_route(const xmlNode *node, VnNetwork *net, GError **error)
 }
 
 static VnNetwork *
-network_from_node(const xmlNode *root, GError **nest_error, GError **error)
+network_from_node(const VnXmlNode *root, GError **nest_error, GError **error)
 {
     g_autoptr(VnNetwork) net = vn_network_new();
     g_autoptr(GError) err = NULL;
-    xmlNode *n, *nest = NULL;
+    VnXmlNode *n, *nest = NULL;
 
-    net->name = content(child(root, "name"));
+    net->name = content(vn_xml_child(root, "name"));
     if (!net->name || !*net->name) {
         g_set_error(error, VN_ERROR, VN_ERROR_INVALID,
                     "network XML: <name> is missing");
         return NULL;
     }
-    net->uuid = content(child(root, "uuid"));
-    n = child(root, "forward");
+    net->uuid = content(vn_xml_child(root, "uuid"));
+    n = vn_xml_child(root, "forward");
     net->forward_mode = n ? prop(n, "mode") : NULL;
     if (n && !net->forward_mode)
         net->forward_mode = g_strdup("nat");     /* libvirt's default */
     if (!net->forward_mode)
         net->forward_mode = g_strdup("isolated");
-    n = child(root, "bridge");
+    n = vn_xml_child(root, "bridge");
     net->bridge = n ? prop(n, "name") : NULL;
 
     for (n = root->children; n; n = n->next) {
         gboolean ok = TRUE;
 
-        if (is_elem(n, "ip"))
+        if (vn_xml_is(n, "ip"))
             ok = parse_ip(n, net, &err);
-        else if (is_elem(n, "route"))
+        else if (vn_xml_is(n, "route"))
             ok = parse_route(n, net, &err);
         if (!ok) {
             g_set_error(error, VN_ERROR, VN_ERROR_INVALID, "network '%s': %s",
@@ -496,20 +463,19 @@ VnNetwork *
 vn_network_parse(const char *xml, gssize len, GError **nest_error,
                  GError **error)
 {
-    g_autoptr(xmlDoc) doc = vn_xml_read(xml, len, "network", error);
-    xmlNode *root;
+    g_autoptr(VnXmlNode) doc = vn_xml_parse(xml, len, "network", error);
+    VnXmlNode *root = doc;
 
     if (!doc)
         return NULL;
-    root = xmlDocGetRootElement(doc);
-    if (root && is_elem(root, "hookData"))
-        root = child(root, "network");
-    else if (root && is_elem(root, "networkstatus"))
-        root = child(root, "network");
-    if (!root || !is_elem(root, "network")) {
+    if (root && vn_xml_is(root, "hookData"))
+        root = vn_xml_child(root, "network");
+    else if (root && vn_xml_is(root, "networkstatus"))
+        root = vn_xml_child(root, "network");
+    if (!root || !vn_xml_is(root, "network")) {
         g_set_error(error, VN_ERROR, VN_ERROR_INVALID,
                     "network XML: expected <network> or <hookData>, got <%s>",
-                    root ? (const char *)root->name : "nothing");
+                    root ? root->name : "nothing");
         return NULL;
     }
     return network_from_node(root, nest_error, error);
@@ -519,14 +485,14 @@ vn_network_parse(const char *xml, gssize len, GError **nest_error,
 /* domain                                                              */
 
 static gboolean
-parse_iface(const xmlNode *node, VnGuest *guest, GError **error)
+parse_iface(const VnXmlNode *node, VnGuest *guest, GError **error)
 {
     VnIface *iface = vn_iface_new();
-    xmlNode *n;
+    VnXmlNode *n;
 
     g_ptr_array_add(guest->ifaces, iface);
     iface->type = prop(node, "type");
-    if ((n = child(node, "mac"))) {
+    if ((n = vn_xml_child(node, "mac"))) {
         g_autofree char *mac = prop(n, "address");
 
         if (mac && !(iface->mac = vn_mac_normalize(mac))) {
@@ -536,32 +502,32 @@ parse_iface(const xmlNode *node, VnGuest *guest, GError **error)
             return FALSE;
         }
     }
-    if ((n = child(node, "source"))) {
+    if ((n = vn_xml_child(node, "source"))) {
         iface->network = prop(n, "network");
         iface->bridge = prop(n, "bridge");
     }
-    if ((n = child(node, "target")))
+    if ((n = vn_xml_child(node, "target")))
         iface->target = prop(n, "dev");
-    if ((n = child(node, "model")))
+    if ((n = vn_xml_child(node, "model")))
         iface->model = prop(n, "type");
     return TRUE;
 }
 
 static VnGuest *
-guest_from_node(const xmlNode *root, GError **nest_error, GError **error)
+guest_from_node(const VnXmlNode *root, GError **nest_error, GError **error)
 {
     g_autoptr(VnGuest) guest = vn_guest_new();
     g_autoptr(GError) err = NULL;
     g_autofree char *id = prop(root, "id");
-    xmlNode *devices, *nest = NULL;
+    VnXmlNode *devices, *nest = NULL;
 
-    guest->name = content(child(root, "name"));
+    guest->name = content(vn_xml_child(root, "name"));
     if (!guest->name || !*guest->name) {
         g_set_error(error, VN_ERROR, VN_ERROR_INVALID,
                     "domain XML: <name> is missing");
         return NULL;
     }
-    guest->uuid = content(child(root, "uuid"));
+    guest->uuid = content(vn_xml_child(root, "uuid"));
     if (id) {
         gint64 v;
 
@@ -570,9 +536,9 @@ guest_from_node(const xmlNode *root, GError **nest_error, GError **error)
     }
     guest->state = g_strdup(guest->id >= 0 ? "running" : "shut off");
 
-    devices = child(root, "devices");
-    for (xmlNode *n = devices ? devices->children : NULL; n; n = n->next) {
-        if (is_elem(n, "interface") && !parse_iface(n, guest, &err)) {
+    devices = vn_xml_child(root, "devices");
+    for (VnXmlNode *n = devices ? devices->children : NULL; n; n = n->next) {
+        if (vn_xml_is(n, "interface") && !parse_iface(n, guest, &err)) {
             g_set_error(error, VN_ERROR, VN_ERROR_INVALID, "domain '%s': %s",
                         guest->name, err->message);
             return NULL;
@@ -603,18 +569,17 @@ VnGuest *
 vn_guest_parse(const char *xml, gssize len, GError **nest_error,
                GError **error)
 {
-    g_autoptr(xmlDoc) doc = vn_xml_read(xml, len, "domain", error);
-    xmlNode *root;
+    g_autoptr(VnXmlNode) doc = vn_xml_parse(xml, len, "domain", error);
+    VnXmlNode *root = doc;
 
     if (!doc)
         return NULL;
-    root = xmlDocGetRootElement(doc);
-    if (root && is_elem(root, "domstatus"))
-        root = child(root, "domain");
-    if (!root || !is_elem(root, "domain")) {
+    if (root && vn_xml_is(root, "domstatus"))
+        root = vn_xml_child(root, "domain");
+    if (!root || !vn_xml_is(root, "domain")) {
         g_set_error(error, VN_ERROR, VN_ERROR_INVALID,
                     "domain XML: expected <domain>, got <%s>",
-                    root ? (const char *)root->name : "nothing");
+                    root ? root->name : "nothing");
         return NULL;
     }
     return guest_from_node(root, nest_error, error);

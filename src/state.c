@@ -139,6 +139,44 @@ vn_state_lock(const char *dir, GError **error)
     return fd;
 }
 
+/* Replace @path atomically: a temporary file in the same directory, then
+ * rename. No fsync: the state lives in /run, which a reboot empties along
+ * with every route and rule it describes. */
+static gboolean
+write_atomic(const char *path, const char *data, gsize len, GError **error)
+{
+    g_autofree char *tmp = g_strdup_printf("%s.XXXXXX", path);
+    int fd = g_mkstemp_full(tmp, O_WRONLY | O_CLOEXEC, 0644);
+    gsize done = 0;
+
+    if (fd < 0) {
+        g_set_error(error, VN_ERROR, VN_ERROR_FAILED, "cannot create %s: %s",
+                    tmp, g_strerror(errno));
+        return FALSE;
+    }
+    while (done < len) {
+        ssize_t n = write(fd, data + done, len - done);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            g_set_error(error, VN_ERROR, VN_ERROR_FAILED, "cannot write %s: %s",
+                        tmp, g_strerror(errno));
+            close(fd);
+            unlink(tmp);
+            return FALSE;
+        }
+        done += (gsize)n;
+    }
+    if (close(fd) < 0 || rename(tmp, path) < 0) {
+        g_set_error(error, VN_ERROR, VN_ERROR_FAILED, "cannot replace %s: %s",
+                    path, g_strerror(errno));
+        unlink(tmp);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 gboolean
 vn_state_intact(const char *dir)
 {
@@ -151,13 +189,9 @@ gboolean
 vn_state_mark_intact(const char *dir, GError **error)
 {
     g_autofree char *path = g_build_filename(dir, "intact", NULL);
-    g_autoptr(GError) err = NULL;
+    static const char text[] = "virt-nest state\n";
 
-    if (!g_file_set_contents(path, "virt-nest state\n", -1, &err)) {
-        g_set_error(error, VN_ERROR, VN_ERROR_FAILED, "%s", err->message);
-        return FALSE;
-    }
-    return TRUE;
+    return write_atomic(path, text, sizeof(text) - 1, error);
 }
 
 static char *
@@ -294,12 +328,7 @@ vn_ledger_save(const char *dir, const VnLedger *ledger, GError **error)
         g_key_file_set_string(kf, g, "dev", r->dev);
     }
     data = g_key_file_to_data(kf, &len, NULL);
-    if (!g_file_set_contents_full(path, data, (gssize)len,
-                                  G_FILE_SET_CONTENTS_CONSISTENT, 0644, &err)) {
-        g_set_error(error, VN_ERROR, VN_ERROR_FAILED, "%s", err->message);
-        return FALSE;
-    }
-    return TRUE;
+    return write_atomic(path, data, len, error);
 }
 
 static int

@@ -35,8 +35,9 @@
 # Network: only package registries (apt-get for Debian packages, `npm pack`
 # for mermaid.js, and only on a cold cache).  The page loads mermaid.js from a
 # local file, its Content-Security-Policy allows nothing remote, and Chromium
-# runs with a fresh profile, its background services off and a host resolver
-# that resolves no name at all.
+# runs with a fresh profile, its background services off, a host resolver
+# that resolves no name at all and, when unshare(1) is allowed (root), in a
+# network namespace of its own that has no network.
 #
 # Environment:
 #   VN_RENDER_CACHE   cache dir for mermaid.js
@@ -88,18 +89,21 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-skip() { echo "SKIP: $*"; exit $SKIP; }
 die() { echo "FAIL: $*"; exit 1; }
+# unavailable MESSAGE: a tool cannot be had; the caller returns 1 (skip).
+unavailable() { echo "SKIP: $*"; }
 
 # ---------------------------------------------------------------- tools
 
-# need_pkg COMMAND DEBIAN-PACKAGE: have COMMAND, or install the package.
+# need_pkg COMMAND DEBIAN-PACKAGE: have COMMAND, or install the package;
+# returns 1 when it cannot be had.
 need_pkg() {
     local cmd=$1 pkg=$2
     command -v "$cmd" >/dev/null && return 0
     if [ "${VN_NO_INSTALL:-0}" = 1 ] || [ "$(id -u)" != 0 ] ||
        ! command -v apt-get >/dev/null; then
-        skip "$cmd not found; install the Debian package '$pkg'"
+        unavailable "$cmd not found; install the Debian package '$pkg'"
+        return 1
     fi
     echo "# $cmd not found: apt-get install $pkg"
     local apt=(apt-get -q -y -o DPkg::Lock::Timeout=120
@@ -114,12 +118,14 @@ need_pkg() {
     fi
     command -v "$cmd" >/dev/null && return 0
     tail -n 5 "$TMP/apt.log" | sed 's/^/#   /'
-    skip "$cmd not found and apt-get could not install '$pkg'"
+    unavailable "$cmd not found and apt-get could not install '$pkg'"
+    return 1
 }
 
 # fetch_mermaid: set MERMAID_JS to a cached dist/mermaid.min.js, fetching the
-# package tarball with `npm pack` on a cold cache.  The bundle is
-# self-contained, so the package's dependencies are not needed.
+# package tarball with `npm pack` on a cold cache (the bundle is
+# self-contained: the package's dependencies are not needed).  Returns 1 when
+# it cannot be had (skip), 2 when what the registry gave is unusable (fail).
 fetch_mermaid() {
     local dir=$CACHE/$(printf '%s' "$MERMAID_SPEC" | tr -c 'A-Za-z0-9.@_-' _)
     MERMAID_JS=$dir/mermaid.min.js
@@ -127,19 +133,27 @@ fetch_mermaid() {
         MERMAID_VERSION=$(cat "$dir/VERSION" 2>/dev/null)
         return 0
     fi
-    command -v npm >/dev/null ||
-        skip "npm not found (needed once to fetch $MERMAID_SPEC)"
-    mkdir -p "$CACHE" || skip "cannot create cache dir $CACHE"
+    if ! command -v npm >/dev/null; then
+        unavailable "npm not found (needed once to fetch $MERMAID_SPEC)"
+        return 1
+    fi
     local work
-    work=$(mktemp -d "$CACHE/.fetch.XXXXXX") || skip "cannot write to $CACHE"
+    if ! mkdir -p "$CACHE" || ! work=$(mktemp -d "$CACHE/.fetch.XXXXXX"); then
+        unavailable "cannot write to the cache dir $CACHE"
+        return 1
+    fi
     echo "# fetching $MERMAID_SPEC into $dir"
     if ! (cd "$work" && timeout 180 npm pack "$MERMAID_SPEC" \
-              --cache "$CACHE/npm-cache" --ignore-scripts \
+              --cache "$work/npm-cache" --ignore-scripts \
               --fetch-timeout=30000 --fetch-retries=1 \
-              --no-audit --no-fund --silent) >"$work/npm.log" 2>&1; then
-        grep -v '^npm warn' "$work/npm.log" | tail -n 5 | sed 's/^/#   /'
+              --fetch-retry-mintimeout=1000 --fetch-retry-maxtimeout=3000 \
+              --no-audit --no-fund --no-update-notifier --loglevel=error \
+              ) >"$work/npm.log" 2>&1; then
+        grep -v -e '^npm warn' -e '^npm error  *at ' "$work/npm.log" |
+            head -n 4 | sed 's/^/#   /'
         rm -rf "$work"
-        skip "could not fetch $MERMAID_SPEC from the npm registry"
+        unavailable "could not fetch $MERMAID_SPEC from the npm registry"
+        return 1
     fi
     local tgz
     tgz=$(ls "$work"/mermaid-*.tgz 2>/dev/null | head -n 1)
@@ -147,17 +161,21 @@ fetch_mermaid() {
     if [ -z "$tgz" ] || ! tar -xzf "$tgz" -C "$work" \
             package/dist/mermaid.min.js package/package.json 2>"$work/tar.log"
     then
-        cat "$work/tar.log"
+        sed 's/^/#   /' "$work/tar.log"
         rm -rf "$work"
-        die "the $MERMAID_SPEC tarball has no dist/mermaid.min.js"
+        echo "FAIL: the $MERMAID_SPEC tarball has no dist/mermaid.min.js"
+        return 2
     fi
     mv "$work/package/dist/mermaid.min.js" "$work/out/"
-    sed -n 's/^  "version": "\(.*\)",$/\1/p' "$work/package/package.json" \
-        >"$work/out/VERSION"
+    sed -n 's/^[[:space:]]*"version":[[:space:]]*"\([^"]*\)".*/\1/p' \
+        "$work/package/package.json" | head -n 1 >"$work/out/VERSION"
     # Publish atomically; a concurrent run may have won the race.
     mv -T "$work/out" "$dir" 2>/dev/null
     rm -rf "$work"
-    [ -s "$MERMAID_JS" ] || die "could not store mermaid.js in $dir"
+    if [ ! -s "$MERMAID_JS" ]; then
+        echo "FAIL: could not store mermaid.js in $dir"
+        return 2
+    fi
     MERMAID_VERSION=$(cat "$dir/VERSION" 2>/dev/null)
 }
 
@@ -215,7 +233,7 @@ dot_counts() {
 
 # render_mermaid NAME...: render $TMP/mmd/NAME.mmd in one Chromium run;
 # leaves one line per diagram in $TMP/mermaid.results:
-#   OK NAME svg=BYTES nodes=N edges=M     or     FAIL NAME message
+#   OK NAME svg=BYTES size=WxH nodes=N edges=M   or   FAIL NAME message
 render_mermaid() {
     local page=$TMP/page
     mkdir -p "$page"
@@ -244,14 +262,14 @@ function decode(b64) {
   const bin = atob(b64);
   return new TextDecoder().decode(Uint8Array.from(bin, c => c.charCodeAt(0)));
 }
+// One result per line: newlines in a message travel as a literal "\n".
 function oneLine(e) {
-  return String((e && e.message) || e).replace(/\s*\n\s*/g, ' | ');
+  return String((e && e.message) || e).replace(/\n/g, '\\n');
 }
 async function main() {
   const out = [];
   if (typeof mermaid === 'undefined')
     throw new Error('mermaid.min.js did not load');
-  out.push('VERSION ' + (mermaid.version || '?'));
   mermaid.initialize({startOnLoad: false, securityLevel: 'strict'});
   let i = 0;
   for (const d of diagrams) {
@@ -293,11 +311,14 @@ EOF
 
     mkdir -p "$TMP/chrome-profile" "$TMP/chrome-home"
     # --virtual-time-budget lets the page's promises settle before the DOM is
-    # dumped.  The resolver rule makes every host name unresolvable: the page
-    # is local and Chromium has nothing to phone home to.
+    # dumped.  The resolver rule makes every host name unresolvable, and where
+    # we may (root), Chromium runs in a network namespace of its own with no
+    # network at all: the page is local, and nothing may phone home.
+    local nonet=()
+    unshare -n true 2>/dev/null && nonet=(unshare -n)
     HOME=$TMP/chrome-home XDG_CONFIG_HOME=$TMP/chrome-home/.config \
     XDG_CACHE_HOME=$TMP/chrome-home/.cache \
-    setsid timeout -k 5 120 "$CHROMIUM" \
+    setsid "${nonet[@]}" timeout -k 5 60 "$CHROMIUM" \
         --headless --no-sandbox --disable-gpu \
         --disable-background-networking --disable-component-update \
         --disable-sync --no-first-run --no-default-browser-check \
@@ -317,16 +338,28 @@ EOF
     kill -KILL -- "-$CHROME_PID" 2>/dev/null
     CHROME_PID=
 
-    # The result block, entities decoded.
-    sed -n '/<pre id="result">/,/<\/pre>/p' "$TMP/dom.html" |
-        sed -e 's/.*<pre id="result">//' -e 's/<\/pre>.*//' \
-            -e 's/&lt;/</g' -e 's/&gt;/>/g' -e 's/&quot;/"/g' \
+    # The text of <pre id="result">, entities decoded.
+    awk -v RS='\0' '{
+            i = index($0, "<pre id=\"result\">"); if (!i) exit
+            s = substr($0, i + 17); j = index(s, "</pre>")
+            if (j) s = substr(s, 1, j - 1)
+            print s
+        }' "$TMP/dom.html" |
+        sed -e 's/&lt;/</g' -e 's/&gt;/>/g' -e 's/&quot;/"/g' \
             -e "s/&#39;/'/g" -e 's/&nbsp;/ /g' -e 's/&amp;/\&/g' \
         >"$TMP/mermaid.results"
     if ! grep -qx DONE "$TMP/mermaid.results"; then
-        echo "FAIL: the mermaid page did not finish (chromium exit $rc)"
-        sed 's/^/#   /' "$TMP/mermaid.results"
-        grep -v -e '^$' "$TMP/chromium.log" | tail -n 15 | sed 's/^/#   chromium: /'
+        echo "FAIL: the mermaid page did not finish (chromium exit $rc):"
+        if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
+            echo "    chromium was stopped after 60 s"
+        elif grep -qx 'not run' "$TMP/mermaid.results"; then
+            echo "    mermaid did not finish within the time budget (hung?)"
+        else
+            sed 's/^/    /' "$TMP/mermaid.results"
+        fi
+        # Chromium's complaints about the absent D-Bus are noise here.
+        grep -v -e '^$' -e 'ERROR:dbus/' "$TMP/chromium.log" | tail -n 15 |
+            sed 's/^/    chromium: /'
         return 1
     fi
     return 0
@@ -348,13 +381,15 @@ mermaid_verdict() {
         ;;
     ok:FAIL*)
         echo "FAIL: mermaid $name does not render:"
-        echo "    ${line#FAIL $name }"
+        printf '%s\n' "${line#FAIL $name }" | sed -e 's/\\n/\n/g' |
+            sed 's/^/    /'
         echo "  source:"
         sed 's/^/    | /' "$TMP/mmd/$name.mmd"
         return 1
         ;;
     fail:FAIL*)
-        echo "ok: mermaid canary $name is rejected (${line#FAIL $name })"
+        line=${line#FAIL $name }
+        echo "ok: mermaid canary $name is rejected (${line##*\\n})"
         ;;
     fail:OK*)
         echo "FAIL: mermaid canary $name rendered; the check cannot see errors"
@@ -414,15 +449,18 @@ check_dot() {
 
 mkdir -p "$TMP/mmd" "$TMP/dot"
 fail=0
-layers=()
+mmd=()      # names of the diagrams to render, $TMP/mmd/NAME.mmd
+dots=()     # and $TMP/dot/NAME.dot
 
 # Collect the diagrams to render.
 if [ "$MODE" = self ]; then
     printf '%s' "$GOOD_MERMAID" >"$TMP/mmd/good-sample.mmd"
     printf '%s' "$GOOD_DOT" >"$TMP/dot/good-sample.dot"
-    layers=(good-sample)
+    mmd=(good-sample)
+    dots=(good-sample)
 else
     [ -x "$VN" ] || die "$VN is not an executable"
+    layers=()
     for g in "$SRC"/tests/golden/status/*.mermaid \
              "$SRC"/tests/golden/status/*.dot; do
         [ -e "$g" ] || continue
@@ -433,8 +471,10 @@ else
     for l in "${layers[@]}"; do
         for fmt in mermaid dot; do
             ext=$fmt; [ $fmt = mermaid ] && ext=mmd
-            if ! "$VN" status -c "test://$SRC/xml/examples/$l.xml" --$fmt \
+            if "$VN" status -c "test://$SRC/xml/examples/$l.xml" --$fmt \
                     >"$TMP/$ext/$l.$ext" 2>"$TMP/$ext/$l.err"; then
+                if [ $fmt = mermaid ]; then mmd+=("$l"); else dots+=("$l"); fi
+            else
                 echo "FAIL: virt-nest status --$fmt on $l exited non-zero:"
                 sed 's/^/    /' "$TMP/$ext/$l.err"
                 fail=1
@@ -446,32 +486,54 @@ printf '%s' "$CANARY_MERMAID" >"$TMP/mmd/canary-syntax.mmd"
 printf '%s' "$CANARY_DOT_ERROR" >"$TMP/dot/canary-syntax.dot"
 printf '%s' "$CANARY_DOT_WARNING" >"$TMP/dot/canary-warning.dot"
 
-# Get the tools (may skip).
-need_pkg dot graphviz
-need_pkg chromium chromium
-CHROMIUM=$(command -v chromium)
-fetch_mermaid
+# Each renderer whose tools cannot be had is skipped, the other still runs:
+# a failure anywhere fails the run, else a skip makes it exit 77.
+skipped=()
 
 # Graphviz.
-echo "# $(dot -V 2>&1)"
-for l in "${layers[@]}"; do
-    check_dot "$l" ok || fail=1
-done
-check_dot canary-syntax fail || fail=1
-check_dot canary-warning fail || fail=1
+if need_pkg dot graphviz; then
+    echo "# $(dot -V 2>&1)"
+    for l in ${dots[@]+"${dots[@]}"}; do
+        check_dot "$l" ok || fail=1
+    done
+    check_dot canary-syntax fail || fail=1
+    check_dot canary-warning fail || fail=1
+else
+    skipped+=(graphviz)
+fi
 
 # Mermaid, all diagrams in one Chromium run.
-echo "# mermaid ${MERMAID_VERSION:-?} ($MERMAID_JS), $("$CHROMIUM" --version 2>/dev/null)"
-if render_mermaid "${layers[@]}" canary-syntax; then
-    for l in "${layers[@]}"; do
-        mermaid_verdict "$l" ok || fail=1
-    done
-    mermaid_verdict canary-syntax fail || fail=1
+if need_pkg chromium chromium; then
+    fetch_mermaid
+    rc=$?
+else
+    rc=1
+fi
+if [ $rc -eq 0 ]; then
+    CHROMIUM=$(command -v chromium)
+    echo "# mermaid ${MERMAID_VERSION:-?} ($MERMAID_JS)," \
+         "$("$CHROMIUM" --version 2>/dev/null)"
+    if render_mermaid ${mmd[@]+"${mmd[@]}"} canary-syntax; then
+        for l in ${mmd[@]+"${mmd[@]}"}; do
+            mermaid_verdict "$l" ok || fail=1
+        done
+        mermaid_verdict canary-syntax fail || fail=1
+    else
+        fail=1
+    fi
+elif [ $rc -eq 1 ]; then
+    skipped+=(mermaid)
 else
     fail=1
 fi
 
-if [ $fail -eq 0 ]; then
-    echo "render-check: all diagrams render"
+if [ $fail -ne 0 ]; then
+    echo "render-check: FAILED"
+    exit 1
 fi
-exit $fail
+if [ ${#skipped[@]} -gt 0 ]; then
+    echo "render-check: skipped (${skipped[*]} unavailable); the rest rendered"
+    exit $SKIP
+fi
+echo "render-check: all diagrams render"
+exit 0

@@ -1,4 +1,4 @@
-/* xmlutil.h: libxml2 glue: parsing with errors as GError, autoptr support.
+/* xmlutil.h: libxml2 for the schema test (the product parses with xml.c).
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
