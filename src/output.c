@@ -929,7 +929,8 @@ pic_layer(Pic *pic, const VnStatus *st)
             g_string_append_printf(pic->out, "  subgraph cluster_layer {\n"
                                    "    label=\"%s\";\n", t);
         else
-            g_string_append_printf(pic->out, "  subgraph layer[\"%s\"]\n", t);
+            g_string_append_printf(pic->out, "  subgraph layer[\"%s\"]\n"
+                                   "    direction TB\n", t);
     }
 
     for (guint i = 0; i < layer->networks->len; i++) {
