@@ -1,10 +1,23 @@
-/* front.c: virt-nest-hook, libvirt's `network` and `qemu` hook.
+/* virt-nest-hook.c: libvirt's `network` and `qemu` hook.
  *
  * libvirt runs every hook on every event of every network and guest, and
- * waits for it. Most of them have nothing to do with virt-nest, so this
- * front end links only libc: it looks at the arguments and the XML on
- * stdin, and loads the module with the real work (libxml2, GLib, libnl,
- * libnftnl) only when virt-nest metadata or virt-nest state is present.
+ * waits for it. Most of them have nothing to do with virt-nest, so main()
+ * decides with libc alone, from the arguments and the XML on stdin, and
+ * calls into GLib, libnl and libnftnl only when virt-nest metadata or
+ * virt-nest state is present:
+ *
+ *   network started/updated: install the forward exceptions for its peers
+ *   network stopped:         remove them
+ *   qemu started/reconnect:  install the routes to the guest's subnets
+ *   qemu stopped/release:    remove them
+ *
+ * Those libraries are linked statically by default (meson option
+ * static_hook): the dynamic loader's symbol resolution for them cost more
+ * than the hook's own work, on every event (see bench/).
+ *
+ * Refused metadata is one line on stderr and exit status 1: libvirt then
+ * aborts the start and shows that line. Nothing is changed then. The libvirt
+ * API is never called: a hook that calls back into libvirt deadlocks.
  *
  * Installed as /etc/libvirt/hooks/network or .../qemu, or as an entry of
  * network.d/ or qemu.d/: argv[0] (or its directory) says which hook it is.
@@ -17,7 +30,6 @@
  */
 #include "config.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -26,10 +38,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "hook.h"
+#include "apply.h"
+#include "hookplan.h"
 #include "statepath.h"
+#include "vnconfig.h"
 
-enum action { NOTHING, INSTALL, REMOVE };
+typedef struct {
+    const char *driver;     /* "network" or "qemu" */
+    const char *name;       /* the network or domain */
+    const char *op;         /* "started", "stopped", ... */
+    const char *subop;      /* "begin", "end", "-" */
+    const char *xml;        /* stdin */
+    size_t len;
+} HookCall;
 
 static const char *
 base_name(const char *path)
@@ -53,26 +74,6 @@ driver_of(const char *argv0)
     if (n >= 7 && strncmp(base - 7, "qemu.d/", 7) == 0)
         return "qemu";
     return NULL;
-}
-
-static enum action
-classify(const char *driver, const char *op, const char *subop)
-{
-    if (strcmp(driver, "qemu") == 0) {
-        if ((!strcmp(op, "started") || !strcmp(op, "reconnect")) &&
-            !strcmp(subop, "begin"))
-            return INSTALL;
-        if ((!strcmp(op, "stopped") || !strcmp(op, "release")) &&
-            !strcmp(subop, "end"))
-            return REMOVE;
-        return NOTHING;
-    }
-    if ((!strcmp(op, "started") || !strcmp(op, "updated")) &&
-        !strcmp(subop, "begin"))
-        return INSTALL;
-    if (!strcmp(op, "stopped") && !strcmp(subop, "end"))
-        return REMOVE;
-    return NOTHING;
 }
 
 static char *
@@ -154,6 +155,67 @@ save_network(const char *root, const char *name, const char *xml, size_t len,
 }
 
 static int
+fail(const HookCall *call, const GError *err)
+{
+    const char *kind = strcmp(call->driver, "network") ? "domain" : "network";
+    g_autofree char *prefix = g_strdup_printf("%s '%s': ", kind, call->name);
+
+    /* messages from the planner and the parser already name the object */
+    if (g_str_has_prefix(err->message, prefix))
+        fprintf(stderr, "virt-nest: %s\n", err->message);
+    else
+        fprintf(stderr, "virt-nest: %s%s\n", prefix, err->message);
+    return 1;
+}
+
+static int
+run(const HookCall *call, VnHookAction action, const VnConfig *config)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(VnApply) apply = vn_apply_new(vn_state_dir());
+    VnHookPlan hp;
+    VnHookEnv env;
+    gboolean ok;
+
+    vn_hook_env_init(&env, config);
+    /* the overlap checks need this host's addresses and connected
+     * networks; the route changes need its routes anyway */
+    if (action == VN_HOOK_INSTALL && strcmp(call->driver, "qemu") == 0 &&
+        !(env.host = vn_apply_host(apply, &err)))
+        return fail(call, err);
+    if (!vn_hook_plan(call->driver, call->name, action, call->xml, call->len,
+                      &env, &hp, &err)) {
+        vn_hook_plan_clear(&hp);
+        return fail(call, err);
+    }
+    ok = hp.network ? vn_apply_network(apply, hp.name, hp.plan->rules, &err)
+                    : vn_apply_domain(apply, hp.name, hp.plan->routes,
+                                      hp.subnets, &err);
+    vn_hook_plan_clear(&hp);
+    if (!ok || !vn_apply_finish(apply, &err))
+        return fail(call, err);
+    return 0;
+}
+
+/* The work, when there is some: GLib, libnl and libnftnl from here on. */
+static int
+run_hook(const HookCall *call, VnHookAction action)
+{
+    g_autoptr(GError) err = NULL;
+    VnConfig config;
+    int lock, rc;
+
+    if (!vn_config_load(NULL, &config, &err))
+        return fail(call, err);
+    /* libvirt starts guests in parallel: one hook at a time changes state */
+    if ((lock = vn_state_lock(vn_state_dir(), &err)) < 0)
+        return fail(call, err);
+    rc = run(call, action, &config);
+    close(lock);
+    return rc;
+}
+
+static int
 usage(void)
 {
     fprintf(stderr,
@@ -168,14 +230,12 @@ main(int argc, char **argv)
 {
     const char *driver = driver_of(argv[0]);
     const char *root = vn_state_root();
-    enum action action;
+    VnHookAction action;
     char state[4096];
     size_t len = 0;
     char *xml;
     int meta, rc;
-    void *module;
-    VnHookRun run;
-    VnHookCall call;
+    HookCall call;
 
     if (!driver) {
         /* run by hand: virt-nest-hook DRIVER NAME OP SUBOP EXTRA */
@@ -187,8 +247,9 @@ main(int argc, char **argv)
     }
     if (argc < 4)
         return usage();
-    action = classify(driver, argv[2], argv[3]);
-    if (action == NOTHING)
+    /* plain C until here and, for most events, to the end */
+    action = vn_hook_action(driver, argv[2], argv[3]);
+    if (action == VN_HOOK_NOTHING)
         return 0;
 
     xml = read_all(STDIN_FILENO, &len);
@@ -200,7 +261,7 @@ main(int argc, char **argv)
     meta = memmem(xml, len, "urn:virt-nest:1", 15) != NULL;
     if (!strcmp(driver, "network"))
         save_network(root, argv[1], xml, len,
-                     action == INSTALL &&
+                     action == VN_HOOK_INSTALL &&
                      (meta || memmem(xml, len, "<host ", 6) != NULL));
     if (vn_state_path(state, sizeof(state), root,
                       !strcmp(driver, "network") ? "network" : "domain",
@@ -212,21 +273,13 @@ main(int argc, char **argv)
         return 0;
     }
 
-    module = dlopen(VN_HOOK_MODULE_PATH, RTLD_NOW | RTLD_LOCAL);
-    if (!module || !(run = (VnHookRun)dlsym(module, VN_HOOK_SYMBOL))) {
-        fprintf(stderr, "virt-nest: %s '%s': cannot load %s: %s; reinstall "
-                "virt-nest\n", !strcmp(driver, "network") ? "network" : "domain",
-                argv[1], VN_HOOK_MODULE_PATH, dlerror());
-        free(xml);
-        return 1;
-    }
     call.driver = driver;
     call.name = argv[1];
     call.op = argv[2];
     call.subop = argv[3];
     call.xml = xml;
     call.len = len;
-    rc = run(&call);
+    rc = run_hook(&call, action);
     free(xml);
     return rc;
 }
