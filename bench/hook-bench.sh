@@ -16,6 +16,8 @@
 #   hand    the seed's hand fix: ip route add + three iptables -I
 #   shell   bench/shell-hook, the same job with xmllint, ip and iptables
 #   true    /bin/true, the floor of starting a process (x2: two events)
+#   floor   the kernel's floor for L1: a process that commits one accept
+#           rule to ip filter FORWARD and does nothing else (vn-nft-floor)
 # and, for a guest without virt-nest metadata, the hook against /bin/true;
 # and everything again with 10,000 foreign rules in L1's FORWARD chain.
 #
@@ -29,6 +31,7 @@ SRC=$(dirname "$HERE")
 BUILD=${1:-$SRC/build}
 RUNS=${2:-200}
 RUN=$BUILD/bench/vn-bench-run
+FLOOR=$BUILD/bench/vn-nft-floor
 HOOK=$BUILD/hooks/virt-nest-hook
 [ "$(id -u)" = 0 ] || { echo "bench/hook-bench.sh needs root (network namespaces)" >&2; exit 77; }
 [ -x "$RUN" ] && [ -x "$HOOK" ] || { echo "build first: meson compile -C $BUILD" >&2; exit 1; }
@@ -109,7 +112,8 @@ run_l1() {
             /usr/sbin/iptables -I FORWARD 1 -i virbr0 -o virbr0 -j ACCEPT :: \
             /usr/sbin/iptables -I FORWARD 1 -s 192.168.124.0/24 -d 192.168.122.0/24 -j ACCEPT :: \
             /usr/sbin/iptables -I FORWARD 1 -s 192.168.122.0/24 -d 192.168.124.0/24 -j ACCEPT --- \
-        "shell$tag" -p "$UNDO_SHELL1" -- @"$T/peers.xml" "$T/shell/network" default started begin -
+        "shell$tag" -p "$UNDO_SHELL1" -- @"$T/peers.xml" "$T/shell/network" default started begin - --- \
+        "floor$tag" -p "iptables -D FORWARD -s 198.51.100.0/24 -j ACCEPT 2>/dev/null; true" -- "$FLOOR"
 }
 
 echo "virt-nest hook benchmark: $RUNS runs each, $(nproc) CPUs, $(uname -r)" >&2
@@ -143,7 +147,8 @@ END {
     printf "  shell hook / hook  = %5.2fx   (target >= 10)\n", shell / hook
     printf "  hand fix / hook    = %5.2fx   (target >= 1.2)\n", hand / hook
     printf "guest without metadata / /bin/true = %5.2fx   (target <= 1.3)\n", m("L0/plain") / m("L0/true")
-    printf "L1 with 10,000 foreign rules / without: hook %5.2fx (target <= 1.2), hand fix %5.2fx\n", m("L1/hook-10k") / m("L1/hook"), m("L1/hand-10k") / m("L1/hand")
+    printf "L1 with 10,000 foreign rules / without: hook %5.2fx (target <= 1.2), hand fix %5.2fx, kernel floor %5.2fx\n", m("L1/hook-10k") / m("L1/hook"), m("L1/hand-10k") / m("L1/hand"), m("L1/floor-10k") / m("L1/floor")
+    printf "  of which the kernel: floor +%.2f ms; the hook beyond the floor: %.2f ms -> %.2f ms (%.2fx)\n", (m("L1/floor-10k") - m("L1/floor"))/1000, (m("L1/hook") - m("L1/floor"))/1000, (m("L1/hook-10k") - m("L1/floor-10k"))/1000, (m("L1/hook-10k") - m("L1/floor-10k")) / (m("L1/hook") - m("L1/floor"))
 }' "$T/results.json"
 if [ -n "${VN_BENCH_OUT:-}" ]; then
     cp "$T/results.json" "$VN_BENCH_OUT"
