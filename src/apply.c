@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <stdarg.h>
 #include <string.h>
 #include <linux/netfilter.h>
 #include <linux/rtnetlink.h>
@@ -21,7 +22,33 @@ struct _VnApply {
     GHashTable *chains;     /* "family table chain" -> GINT_TO_POINTER(exists+1) */
     VnRouter *router;
     VnHost *host;
+    gboolean dry_run;
+    GPtrArray *changes;     /* char* */
 };
+
+static void G_GNUC_PRINTF(3, 4)
+change(VnApply *a, const char *object, const char *fmt, ...)
+{
+    va_list ap;
+    g_autofree char *msg = NULL;
+
+    va_start(ap, fmt);
+    msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    g_ptr_array_add(a->changes, g_strdup_printf("%s: %s", object, msg));
+}
+
+void
+vn_apply_set_dry_run(VnApply *apply, gboolean dry_run)
+{
+    apply->dry_run = dry_run;
+}
+
+GPtrArray *
+vn_apply_changes(VnApply *apply)
+{
+    return apply->changes;
+}
 
 VnApply *
 vn_apply_new(const char *state_dir)
@@ -30,6 +57,7 @@ vn_apply_new(const char *state_dir)
 
     a->dir = g_strdup(state_dir);
     a->chains = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    a->changes = g_ptr_array_new_with_free_func(g_free);
     return a;
 }
 
@@ -43,6 +71,7 @@ vn_apply_free(VnApply *apply)
     g_hash_table_unref(apply->chains);
     vn_router_close(apply->router);
     vn_host_free(apply->host);
+    g_ptr_array_unref(apply->changes);
     g_free(apply);
 }
 
@@ -157,6 +186,7 @@ vn_apply_network(VnApply *a, const char *name, GPtrArray *rules,
     g_autoptr(GHashTable) handles = g_hash_table_new_full(g_str_hash, g_str_equal,
                                                           g_free, g_free);
     g_autoptr(VnNftBatch) batch = NULL;
+    g_autofree char *object = g_strdup_printf("network '%s'", name);
     VnFwBackend backend = VN_FW_NONE;
 
     if (!vn_ledger_load(a->dir, VN_OBJECT_NETWORK, name, &old, error))
@@ -218,15 +248,26 @@ vn_apply_network(VnApply *a, const char *name, GPtrArray *rules,
             vn_ledger_add_rule(now, lr->comment, lr->family, lr->table,
                                lr->chain, lr->handle);
         } else {
+            g_autofree char *where = vn_nft_chain_describe(&c);
+
             vn_nft_batch_delete(batch, &c, lr->handle, lr->comment);
+            change(a, object, "delete rule \"%s\" from %s (handle %"
+                   G_GUINT64_FORMAT ")", lr->comment, where, lr->handle);
         }
     }
     for (guint i = 0; i < wants->len; i++) {
         Want *w = wants->pdata[i];
+        g_autofree char *where = NULL;
 
-        if (w->chain.table && !g_hash_table_contains(present, w->comment))
-            vn_nft_batch_insert(batch, w->rule, &w->chain);
+        if (!w->chain.table || g_hash_table_contains(present, w->comment))
+            continue;
+        where = vn_nft_chain_describe(&w->chain);
+        vn_nft_batch_insert(batch, w->rule, &w->chain);
+        change(a, object, "insert rule \"%s\" at the head of %s", w->comment,
+               where);
     }
+    if (a->dry_run)
+        return TRUE;
     if (!vn_nft_batch_commit(batch, handles, error))
         return FALSE;
     for (guint i = 0; i < wants->len; i++) {
@@ -298,6 +339,7 @@ vn_apply_domain(VnApply *a, const char *name, GPtrArray *routes,
     g_autoptr(VnLedger) now = vn_ledger_new(VN_OBJECT_DOMAIN, name);
     g_autoptr(GArray) states = g_array_new(FALSE, TRUE, sizeof(VnRouteState));
     g_autoptr(GPtrArray) added = g_ptr_array_new();
+    g_autofree char *object = g_strdup_printf("domain '%s'", name);
     const VnHost *host;
 
     if (!vn_ledger_load(a->dir, VN_OBJECT_DOMAIN, name, &old, error))
@@ -332,7 +374,7 @@ vn_apply_domain(VnApply *a, const char *name, GPtrArray *routes,
         }
         g_array_append_val(states, st);
     }
-    if (!router(a, error))
+    if (!a->dry_run && !router(a, error))
         return FALSE;
 
     /* routes no longer needed: exactly ours, by destination, next hop,
@@ -350,7 +392,14 @@ vn_apply_domain(VnApply *a, const char *name, GPtrArray *routes,
             if (vn_cidr_equal(&r->dst, &lr->dst) && !vn_cidr_is_empty(&r->via))
                 still = TRUE;
         }
-        if (!still && !vn_route_delete(a->router, &k, error))
+        if (still)
+            continue;
+        {
+            g_autofree char *d = vn_kernel_route_describe(&k);
+
+            change(a, object, "delete route %s", d);
+        }
+        if (!a->dry_run && !vn_route_delete(a->router, &k, error))
             return FALSE;
     }
 
@@ -360,10 +409,20 @@ vn_apply_domain(VnApply *a, const char *name, GPtrArray *routes,
         VnRouteState st = g_array_index(states, VnRouteState, i);
 
         if (vn_cidr_is_empty(&r->via)) {
+            char dst[VN_CIDR_STRLEN];
+
+            change(a, object, "route %s pending: its next hop is not known yet",
+                   vn_cidr_format(&r->dst, TRUE, dst));
             vn_ledger_add_route(now, &r->dst, NULL, r->dev, TRUE);
             continue;
         }
         if (st == VN_ROUTE_ABSENT || st == VN_ROUTE_OURS_OTHER) {
+            g_autofree char *d = vn_kernel_route_describe(&k);
+
+            change(a, object, "%s route %s proto %d",
+                   st == VN_ROUTE_ABSENT ? "add" : "replace", d, VN_RTPROT);
+            if (a->dry_run)
+                continue;
             if (!vn_route_add(a->router, &k, st == VN_ROUTE_OURS_OTHER, error)) {
                 /* all or nothing: take back what this run added */
                 for (guint j = 0; j < added->len; j++) {
@@ -380,15 +439,16 @@ vn_apply_domain(VnApply *a, const char *name, GPtrArray *routes,
         if (st != VN_ROUTE_FOREIGN_SAME)
             vn_ledger_add_route(now, &r->dst, &r->via, r->dev, FALSE);
     }
-    if (host)
-        g_clear_pointer(&a->host, vn_host_free);    /* it changed */
+    if (a->dry_run)
+        return TRUE;
+    g_clear_pointer(&a->host, vn_host_free);    /* it changed */
     return vn_ledger_save(a->dir, now, error);
 }
 
 gboolean
 vn_apply_finish(VnApply *apply, GError **error)
 {
-    if (vn_state_intact(apply->dir))
+    if (apply->dry_run || vn_state_intact(apply->dir))
         return TRUE;
     return vn_state_mark_intact(apply->dir, error);
 }

@@ -19,6 +19,13 @@ typedef struct _VnApply VnApply;
 
 /* Nothing is opened until it is needed. */
 VnApply *vn_apply_new(const char *state_dir);
+
+/* Compute and report, but change neither the kernel nor the ledgers. */
+void vn_apply_set_dry_run(VnApply *apply, gboolean dry_run);
+
+/* What the calls so far changed (or, dry, would change): one line each,
+ * "OBJECT: insert rule ...". Borrowed. */
+GPtrArray *vn_apply_changes(VnApply *apply);
 void vn_apply_free(VnApply *apply);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VnApply, vn_apply_free)
 

@@ -26,5 +26,6 @@ void vn_cli_bad_option(const char *command, const char *optstring,
                        char **argv);
 
 int vn_cmd_status(int argc, char **argv);
+int vn_cmd_reconcile(int argc, char **argv);
 
 G_END_DECLS

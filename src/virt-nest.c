@@ -19,6 +19,8 @@
 static const VnCommand commands[] = {
     { "status", "show this layer: networks, guests, what it needs, drift",
       vn_cmd_status },
+    { "reconcile", "install what is missing, remove what is stale",
+      vn_cmd_reconcile },
 };
 
 static void
