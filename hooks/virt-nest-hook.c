@@ -39,9 +39,13 @@
 #include <unistd.h>
 
 #include "apply.h"
+#include "hookmark.h"
 #include "hookplan.h"
 #include "statepath.h"
 #include "vnconfig.h"
+
+/* found by install-hooks in the file it is about to replace */
+__attribute__((used)) static const char mark[] = VN_HOOK_MARK_HEAD VN_HOOK_MARK_TAIL;
 
 typedef struct {
     const char *driver;     /* "network" or "qemu" */

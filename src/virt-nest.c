@@ -21,6 +21,10 @@ static const VnCommand commands[] = {
       vn_cmd_status },
     { "reconcile", "install what is missing, remove what is stale",
       vn_cmd_reconcile },
+    { "install-hooks", "install virt-nest-hook as libvirt's network and qemu hook",
+      vn_cmd_install_hooks },
+    { "uninstall-hooks", "remove the hooks, and what virt-nest installed",
+      vn_cmd_uninstall_hooks },
 };
 
 static void
