@@ -23,6 +23,7 @@ struct _VnApply {
     VnRouter *router;
     VnHost *host;
     gboolean dry_run;
+    gboolean check_order;
     GPtrArray *changes;     /* char* */
 };
 
@@ -36,6 +37,12 @@ change(VnApply *a, const char *object, const char *fmt, ...)
     msg = g_strdup_vprintf(fmt, ap);
     va_end(ap);
     g_ptr_array_add(a->changes, g_strdup_printf("%s: %s", object, msg));
+}
+
+void
+vn_apply_set_check_order(VnApply *apply, gboolean check)
+{
+    apply->check_order = check;
 }
 
 void
@@ -175,6 +182,74 @@ want_free(Want *w)
     g_free(w);
 }
 
+/* A rule of ours that something else precedes in its chain may be shadowed
+ * by it (libvirt re-inserts its jumps at the head when they are missing).
+ * Such rules are deleted and inserted again at the head, in @batch. */
+static gboolean
+demote_shadowed(VnApply *a, const char *object, VnLedger *now,
+                GHashTable *present, VnNftBatch *batch, GError **error)
+{
+    g_autoptr(GPtrArray) chains = g_ptr_array_new_with_free_func(g_free);
+
+    /* the chains our present rules are in, each once */
+    for (guint i = 0; i < now->rules->len; i++) {
+        const VnLedgerRule *lr = now->rules->pdata[i];
+        VnNftChain c = { lr->family, lr->table, lr->chain };
+        g_autofree char *where = vn_nft_chain_describe(&c);
+        VnNftChain *copy;
+        gboolean dup = FALSE;
+
+        for (guint j = 0; j < chains->len; j++) {
+            g_autofree char *w2 = vn_nft_chain_describe(chains->pdata[j]);
+
+            dup = dup || strcmp(w2, where) == 0;
+        }
+        if (dup)
+            continue;
+        copy = g_new0(VnNftChain, 1);
+        *copy = c;
+        copy->table = g_intern_string(lr->table);
+        copy->chain = g_intern_string(lr->chain);
+        g_ptr_array_add(chains, copy);
+    }
+    for (guint i = 0; i < chains->len; i++) {
+        const VnNftChain *c = chains->pdata[i];
+        g_autofree char *where = vn_nft_chain_describe(c);
+        g_autoptr(GArray) handles = g_array_new(FALSE, FALSE, sizeof(guint64));
+        g_autoptr(GPtrArray) comments = g_ptr_array_new_with_free_func(g_free);
+        gboolean foreign_first = FALSE;
+
+        if (!vn_nft_find_tagged(a->nft, c, NULL, handles, comments, error))
+            return FALSE;
+        for (guint j = 0; j < handles->len; j++) {
+            const char *cm = comments->pdata[j];
+            guint64 h = g_array_index(handles, guint64, j);
+
+            if (!cm || !g_str_has_prefix(cm, "virt-nest ")) {
+                foreign_first = TRUE;
+                continue;
+            }
+            if (!foreign_first)
+                continue;
+            /* ours, below somebody else's rule: delete it, and the insert
+             * loop puts it back at the head */
+            for (guint k = now->rules->len; k-- > 0;) {
+                const VnLedgerRule *x = now->rules->pdata[k];
+
+                if (x->handle != h || x->family != c->family ||
+                    strcmp(x->table, c->table) || strcmp(x->chain, c->chain))
+                    continue;
+                vn_nft_batch_delete(batch, c, x->handle, x->comment);
+                change(a, object, "move rule \"%s\" back to the head of %s",
+                       x->comment, where);
+                g_hash_table_remove(present, x->comment);
+                g_ptr_array_remove_index(now->rules, k);
+            }
+        }
+    }
+    return TRUE;
+}
+
 gboolean
 vn_apply_network(VnApply *a, const char *name, GPtrArray *rules,
                  GError **error)
@@ -255,6 +330,8 @@ vn_apply_network(VnApply *a, const char *name, GPtrArray *rules,
                    G_GUINT64_FORMAT ")", lr->comment, where, lr->handle);
         }
     }
+    if (a->check_order && !demote_shadowed(a, object, now, present, batch, error))
+        return FALSE;
     for (guint i = 0; i < wants->len; i++) {
         Want *w = wants->pdata[i];
         g_autofree char *where = NULL;

@@ -20,6 +20,11 @@ typedef struct _VnApply VnApply;
 /* Nothing is opened until it is needed. */
 VnApply *vn_apply_new(const char *state_dir);
 
+/* Also make sure virt-nest's rules still come first in their chains, and
+ * move them back to the head when something was inserted above them (for
+ * reconcile: it lists the chains, which the hooks never do). */
+void vn_apply_set_check_order(VnApply *apply, gboolean check);
+
 /* Compute and report, but change neither the kernel nor the ledgers. */
 void vn_apply_set_dry_run(VnApply *apply, gboolean dry_run);
 

@@ -201,6 +201,7 @@ vn_cmd_reconcile(int argc, char **argv)
     }
     apply = vn_apply_new(dir);
     vn_apply_set_dry_run(apply, dry_run);
+    vn_apply_set_check_order(apply, TRUE);
     rc = reconcile(apply, layer, plan, ledgers, &err) ? VN_EXIT_OK
                                                       : VN_EXIT_FAILURE;
     if (lock >= 0)

@@ -122,10 +122,43 @@ check_routes(const VnLayer *layer, const VnPlan *plan, GPtrArray *ledgers,
     }
 }
 
+/* The handles of the rules that other rules precede in @chain. */
+static GArray *
+shadowed_in(VnNft *nft, const VnNftChain *chain, GHashTable *cache,
+            GError **error)
+{
+    g_autofree char *key = vn_nft_chain_describe(chain);
+    g_autoptr(GArray) handles = NULL;
+    g_autoptr(GPtrArray) comments = NULL;
+    GArray *out;
+    gboolean foreign = FALSE;
+
+    if ((out = g_hash_table_lookup(cache, key)))
+        return out;
+    handles = g_array_new(FALSE, FALSE, sizeof(guint64));
+    comments = g_ptr_array_new_with_free_func(g_free);
+    if (!vn_nft_find_tagged(nft, chain, NULL, handles, comments, error))
+        return NULL;
+    out = g_array_new(FALSE, FALSE, sizeof(guint64));
+    for (guint i = 0; i < handles->len; i++) {
+        const char *c = comments->pdata[i];
+
+        if (!c || !g_str_has_prefix(c, "virt-nest "))
+            foreign = TRUE;
+        else if (foreign)
+            g_array_append_val(out, g_array_index(handles, guint64, i));
+    }
+    g_hash_table_insert(cache, g_steal_pointer(&key), out);
+    return out;
+}
+
 static gboolean
 check_rules(const VnPlan *plan, GPtrArray *ledgers, VnDrift *drift,
             GError **error)
 {
+    g_autoptr(GHashTable) shadow_cache =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                              (GDestroyNotify)g_array_unref);
     g_autoptr(VnNft) nft = NULL;
     VnFwBackend backend;
 
@@ -167,8 +200,14 @@ check_rules(const VnPlan *plan, GPtrArray *ledgers, VnDrift *drift,
                 return FALSE;
             if (rc && g_strcmp0(got, comment) == 0) {
                 g_autofree char *cd = vn_nft_chain_describe(&c);
+                GArray *sh = shadowed_in(nft, &c, shadow_cache, error);
 
+                if (!sh)
+                    return FALSE;
                 st = VN_DRIFT_OK;
+                for (guint k = 0; k < sh->len; k++)
+                    if (g_array_index(sh, guint64, k) == lr->handle)
+                        st = VN_DRIFT_SHADOWED;
                 where = g_strdup_printf("%s handle %" G_GUINT64_FORMAT, cd,
                                         lr->handle);
             }

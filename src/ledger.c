@@ -20,6 +20,8 @@ vn_drift_state_to_string(VnDriftState state)
         return "pending";
     case VN_DRIFT_FOREIGN:
         return "foreign";
+    case VN_DRIFT_SHADOWED:
+        return "shadowed";
     }
     return "?";
 }
@@ -87,7 +89,8 @@ vn_drift_needs_reconcile(const VnDrift *drift)
     for (guint i = 0; drift && i < drift->items->len; i++) {
         const VnDriftItem *item = drift->items->pdata[i];
 
-        if (item->state == VN_DRIFT_MISSING || item->state == VN_DRIFT_STALE)
+        if (item->state == VN_DRIFT_MISSING || item->state == VN_DRIFT_STALE ||
+            item->state == VN_DRIFT_SHADOWED)
             return TRUE;
     }
     return FALSE;

@@ -15,6 +15,7 @@ typedef enum {
     VN_DRIFT_STALE,         /* installed by virt-nest, no longer needed */
     VN_DRIFT_PENDING,       /* needed, next hop not known yet */
     VN_DRIFT_FOREIGN,       /* present, but not installed by virt-nest */
+    VN_DRIFT_SHADOWED,      /* installed, but other rules come first */
 } VnDriftState;
 
 const char *vn_drift_state_to_string(VnDriftState state);
@@ -37,7 +38,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VnDrift, vn_drift_free)
 void vn_drift_add(VnDrift *drift, VnDriftState state, const char *object,
                   const char *what, const char *where);
 void vn_drift_sort(VnDrift *drift);
-/* TRUE if anything is MISSING or STALE: `virt-nest reconcile` fixes it. */
+/* TRUE if anything is MISSING, STALE or SHADOWED: `virt-nest reconcile`
+ * fixes it. */
 gboolean vn_drift_needs_reconcile(const VnDrift *drift);
 
 G_END_DECLS

@@ -358,7 +358,7 @@ find_cb(const struct nlmsghdr *nlh, void *data)
     if (nftnl_rule_nlmsg_parse(nlh, r) < 0)
         return 0;
     comment = vn_nft_rule_get_comment(r);
-    if (!comment || !g_str_has_prefix(comment, d->prefix))
+    if (d->prefix && (!comment || !g_str_has_prefix(comment, d->prefix)))
         return 0;
     handle = nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE);
     g_array_append_val(d->handles, handle);

@@ -76,12 +76,13 @@ int vn_nft_get_comment(VnNft *nft, const VnNftChain *chain, guint64 handle,
 
 /**
  * vn_nft_find_tagged:
- * @prefix: the comment prefix that marks virt-nest's rules of one object
- * @handles: (out): GArray of guint64, the handles found
- * @comments: (out): GPtrArray of char *, their comments
+ * @prefix: (nullable): the comment prefix that marks virt-nest's rules of
+ *   one object; NULL lists every rule
+ * @handles: (out): GArray of guint64, the handles found, in chain order
+ * @comments: (out): GPtrArray of char *, their comments (NULL for none)
  *
- * Dumps one chain to find rules by comment: only for the case where the
- * record of handles was lost.
+ * Dumps one chain: to find rules by comment when the record of handles was
+ * lost, and for reconcile to check that virt-nest's rules still come first.
  */
 gboolean vn_nft_find_tagged(VnNft *nft, const VnNftChain *chain,
                             const char *prefix, GArray *handles,
