@@ -1,0 +1,107 @@
+#!/bin/bash
+# Two layers with two real libvirtds: L0 (the outer host) and L1 (its
+# guest's libvirt), and a namespace standing in for the L2 guest. Nothing is
+# configured but virt-nest metadata and the installed hooks, and L0 reaches
+# L2.
+#
+#   L0 libvirtd: network default (virbr0, 192.168.122.0/24, reservation
+#       52:54:00:fc:38:e0 -> 192.168.122.191), guest debian (TCG) with
+#       <nest:route subnet='192.168.124.0/24'/>
+#   L1 libvirtd: its uplink is a veth on L0's virbr0 at 192.168.122.191;
+#       network default (virbr0, 192.168.124.0/24) with
+#       <nest:peer subnet='192.168.122.0/24'/>
+#   L2: a namespace on L1's virbr0 at 192.168.124.91
+#
+# Usage: two-layers.sh BUILDDIR SRCDIR
+set -u
+BUILD=$(realpath "$1")
+SRC=$(realpath "$2")
+HERE=$SRC/tests/libvirt
+XML=$HERE/xml
+PROBE=$BUILD/tests/vn-probe
+[ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
+for b in libvirtd qemu-system-x86_64 tini dnsmasq; do
+    command -v $b >/dev/null || { echo "SKIP: $b is not installed (scripts/dev test installs it)"; exit 77; }
+done
+# shellcheck source=lab.sh
+. "$HERE/lab.sh"
+LAB_ROOT=$(mktemp -d /tmp/virt-nest-2l.XXXXXX)
+LAB_HOOK=$BUILD/hooks/virt-nest-hook
+LAB_VN=$BUILD/src/virt-nest
+L0=vn2l0$$
+L1=vn2l1$$
+L2=vn2l2$$
+cleanup() {
+    lab_stop "$L1"
+    lab_stop "$L0"
+    ip netns del "$L2" 2>/dev/null
+    rm -rf "$LAB_ROOT"
+}
+trap cleanup EXIT
+fail=0
+check() { if eval "$2"; then echo "ok: $1"; else echo "FAIL: $1"; fail=1; fi; }
+
+lab_start "$L0" && lab_start "$L1" || { echo "FAIL: the labs did not start"; exit 1; }
+ip netns add "$L2"
+
+# L0's network, and L1's uplink on it
+lab_virsh "$L0" net-define "$XML/l0-net-default.xml" >/dev/null
+lab_virsh "$L0" net-start default >/dev/null
+ip link add l1up type veth peer name enp1s0
+ip link set l1up netns "$L0"
+ip link set enp1s0 netns "$L1"
+lab_net "$L0" ip link set l1up master virbr0 up
+lab_net "$L1" ip link set enp1s0 address 52:54:00:fc:38:e1 up
+lab_net "$L1" ip addr add 192.168.122.191/24 dev enp1s0
+lab_net "$L1" ip route add default via 192.168.122.1
+
+# L1's network: its hook lets 192.168.122.0/24 in
+lab_virsh "$L1" net-define "$XML/l1-net-default.xml" >/dev/null
+lab_virsh "$L1" net-start default >/dev/null
+check "L1 net-start: virt-nest's exception heads L1's FORWARD" \
+    "lab_net $L1 iptables -S FORWARD | sed -n 2p | grep -q 'virt-nest default in 192.168.122.0/24>192.168.124.0/24'"
+
+# L2 on L1's bridge
+ip link add vnet0 type veth peer name ens3
+ip link set vnet0 netns "$L1"
+ip link set ens3 netns "$L2"
+lab_net "$L1" ip link set vnet0 master virbr0 up
+ip -n "$L2" link set lo up
+ip -n "$L2" link set ens3 address 52:54:00:5a:1a:8e up
+ip -n "$L2" addr add 192.168.124.91/24 dev ens3
+ip -n "$L2" route add default via 192.168.124.1
+# warm up the neighbours on both links
+lab_net "$L1" ping -c1 -W2 192.168.122.1 >/dev/null
+ip netns exec "$L2" ping -c1 -W2 192.168.124.1 >/dev/null
+
+check "before L0's guest starts, L0 cannot reach L2" \
+    "! lab_net $L0 ping -c1 -W1 192.168.124.91 >/dev/null 2>&1"
+
+# L0's guest starts: its hook routes 192.168.124.0/24 via 192.168.122.191
+lab_virsh "$L0" define "$XML/l0-dom-debian.xml" >/dev/null
+lab_virsh "$L0" start debian >/dev/null || echo "FAIL: virsh start debian"
+check "L0: the route to 192.168.124.0/24 via 192.168.122.191 dev virbr0" \
+    "lab_net $L0 ip route show proto 155 | grep -qx '192.168.124.0/24 via 192.168.122.191 dev virbr0 '"
+check "L0 reaches L2: ping" "lab_net $L0 ping -c2 -W2 192.168.124.91 >/dev/null"
+
+ip netns exec "$L2" "$PROBE" listen 192.168.124.91 7001 > "$LAB_ROOT/l2.out" &
+lpid=$!
+sleep 0.3
+check "L0 reaches L2: TCP" "lab_net $L0 $PROBE connect 192.168.124.91 7001 >/dev/null"
+wait "$lpid"
+check "L2 sees L0's real address" "grep -qx 192.168.122.1 '$LAB_ROOT/l2.out'"
+
+lab_net "$L0" "$PROBE" listen 192.168.122.1 7002 > "$LAB_ROOT/l0.out" &
+lpid=$!
+sleep 0.3
+check "L2 reaches L0 by TCP" "ip netns exec $L2 $PROBE connect 192.168.122.1 7002 >/dev/null"
+wait "$lpid"
+check "L0 sees L2's real address (no MASQUERADE towards the peer)" \
+    "grep -qx 192.168.124.91 '$LAB_ROOT/l0.out'"
+
+# and both stop cleanly
+lab_virsh "$L0" destroy debian >/dev/null
+lab_virsh "$L1" net-destroy default >/dev/null
+check "after destroy and net-destroy nothing of virt-nest's is left" \
+    "[ -z \"\$(lab_net $L0 ip route show proto 155)\" ] && ! lab_net $L1 iptables-save | grep -q virt-nest"
+exit $fail
