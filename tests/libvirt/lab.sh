@@ -14,6 +14,8 @@
 #   LAB_ROOT    where lab state goes (a directory per lab)
 #   LAB_HOOK    the virt-nest-hook binary to install (empty: no hooks)
 #   LAB_VN      the virt-nest binary (install-hooks)
+#   LAB_NOOP    1: install /bin/true as the network and qemu hook instead
+#               (the floor of libvirt running any hook at all)
 #
 # Everything a lab starts runs inside its namespaces under tini (PID 1 of
 # the lab's PID namespace reaps orphans at once); lab_stop stops exactly
@@ -83,6 +85,10 @@ lab_start() {
     if [ -n "${LAB_HOOK:-}" ]; then
         "$LAB_VN" install-hooks --hooks-dir "$dir/etc/hooks" --hook "$LAB_HOOK" >/dev/null ||
             return 1
+    elif [ "${LAB_NOOP:-0}" = 1 ]; then
+        mkdir -p "$dir/etc/hooks/network.d" "$dir/etc/hooks/qemu.d"
+        cp /bin/true "$dir/etc/hooks/network.d/noop"
+        cp /bin/true "$dir/etc/hooks/qemu.d/noop"
     fi
     cat > "$dir/bin/inner.sh" <<INNER
 #!/bin/bash
