@@ -317,7 +317,7 @@ EOF
     local nonet=()
     unshare -n true 2>/dev/null && nonet=(unshare -n)
     HOME=$TMP/chrome-home XDG_CONFIG_HOME=$TMP/chrome-home/.config \
-    XDG_CACHE_HOME=$TMP/chrome-home/.cache \
+    XDG_CACHE_HOME=$TMP/chrome-home/.cache TMPDIR=$TMP \
     setsid "${nonet[@]}" timeout -k 5 60 "$CHROMIUM" \
         --headless --no-sandbox --disable-gpu \
         --disable-background-networking --disable-component-update \
