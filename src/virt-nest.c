@@ -19,6 +19,8 @@
 static const VnCommand commands[] = {
     { "status", "show this layer: networks, guests, what it needs, drift",
       vn_cmd_status },
+    { "plan", "addresses and subnets for a new nested guest, with its XML",
+      vn_cmd_plan },
     { "reconcile", "install what is missing, remove what is stale",
       vn_cmd_reconcile },
     { "install-hooks", "install virt-nest-hook as libvirt's network and qemu hook",
