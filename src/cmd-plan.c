@@ -14,8 +14,17 @@
 #include "cli.h"
 #include "discover.h"
 #include "json.h"
+#include "nestapply.h"
 #include "nestplan.h"
 #include "snapshot.h"
+
+typedef virConnect VnVirConnect;
+static void
+conn_close(VnVirConnect *c)
+{
+    virConnectClose(c);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VnVirConnect, conn_close)
 
 typedef struct {
     VnDiscoverOptions dopts;
@@ -79,7 +88,7 @@ text_xml(GString *out, const char *xml, const char *indent)
 
 static char *
 render_text(const VnNestPlan *p, const VnLayer *layer, GPtrArray *installs,
-            GPtrArray *collisions)
+            GPtrArray *collisions, GArray *pool)
 {
     GString *out = g_string_new(NULL);
     char a[VN_CIDR_STRLEN], b[VN_CIDR_STRLEN], c[VN_CIDR_STRLEN];
@@ -142,12 +151,18 @@ render_text(const VnNestPlan *p, const VnLayer *layer, GPtrArray *installs,
         for (guint i = 0; i < collisions->len; i++)
             g_string_append_printf(out, "  %s\n", (char *)collisions->pdata[i]);
     }
-    g_string_append(out, "\nAvoided: in use somewhere in the nest\n");
+    /* what was in the way: in use, and in the pool (--json lists all) */
+    g_string_append(out, "\nAvoided: in use somewhere in the nest, in the pool\n");
     for (guint i = 0; i < p->in_use->len; i++) {
         const VnInUse *u = p->in_use->pdata[i];
+        gboolean in_pool = FALSE;
 
-        g_string_append_printf(out, "  %-18s %s\n", cidr(&u->cidr, TRUE, a),
-                               u->what);
+        for (guint k = 0; k < pool->len; k++)
+            in_pool = in_pool || vn_cidr_overlaps(&g_array_index(pool, VnCidr, k),
+                                                  &u->cidr);
+        if (in_pool)
+            g_string_append_printf(out, "  %-18s %s\n",
+                                   cidr(&u->cidr, TRUE, a), u->what);
     }
     return g_string_free(out, FALSE);
 }
@@ -297,149 +312,6 @@ write_output(const VnNestPlan *p, const char *dir)
 }
 
 /* ------------------------------------------------------------------ */
-/* --apply                                                             */
-
-static void
-silent(void *opaque, virErrorPtr err)
-{
-}
-
-static const char *
-last_error(void)
-{
-    const char *m = virGetLastErrorMessage();
-
-    return m ? m : "unknown libvirt error";
-}
-
-/* <nest:guest> without its prefix, as virDomainSetMetadata wants it */
-static char *
-bare_metadata(GArray *routes)
-{
-    GString *s = g_string_new("<guest>");
-    char a[VN_CIDR_STRLEN];
-
-    for (guint i = 0; i < routes->len; i++)
-        g_string_append_printf(s, "<route subnet='%s'/>",
-                               cidr(&g_array_index(routes, VnCidr, i), TRUE, a));
-    g_string_append(s, "</guest>");
-    return g_string_free(s, FALSE);
-}
-
-static gboolean
-apply_here(const VnNestPlan *p, const char *uri)
-{
-    virConnectPtr conn;
-    virNetworkPtr net;
-    gboolean ok = TRUE;
-
-    virSetErrorFunc(NULL, silent);
-    if (!(conn = virConnectOpen(uri))) {
-        vn_cli_error("cannot connect to '%s': %s", uri, last_error());
-        return FALSE;
-    }
-    if (!p->address_exists) {
-        g_autofree char *host = vn_nest_dhcp_host_xml(p->mac, p->guest,
-                                                      &p->address);
-        unsigned int flags = VIR_NETWORK_UPDATE_AFFECT_CONFIG;
-
-        net = virNetworkLookupByName(conn, p->network);
-        if (net && virNetworkIsActive(net) == 1)
-            flags |= VIR_NETWORK_UPDATE_AFFECT_LIVE;
-        if (!net || virNetworkUpdate(net, VIR_NETWORK_UPDATE_COMMAND_ADD_LAST,
-                                     VIR_NETWORK_SECTION_IP_DHCP_HOST, -1,
-                                     host, flags) < 0) {
-            vn_cli_error("network '%s': cannot add %s: %s", p->network, host,
-                         last_error());
-            ok = FALSE;
-        } else {
-            printf("applied: network '%s': %s\n", p->network, host);
-        }
-        if (net)
-            virNetworkFree(net);
-    }
-    if (ok && p->guest_exists) {
-        virDomainPtr dom = virDomainLookupByName(conn, p->guest);
-        g_autofree char *meta = bare_metadata(p->routes);
-        unsigned int flags = VIR_DOMAIN_AFFECT_CONFIG;
-
-        if (dom && virDomainIsActive(dom) == 1)
-            flags |= VIR_DOMAIN_AFFECT_LIVE;
-        if (dom && virDomainIsPersistent(dom) == 0)
-            flags &= ~VIR_DOMAIN_AFFECT_CONFIG;
-        if (!dom || virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, meta,
-                                         "nest", VN_NS_URI, flags) < 0) {
-            vn_cli_error("domain '%s': cannot set its metadata: %s", p->guest,
-                         last_error());
-            ok = FALSE;
-        } else {
-            printf("applied: domain '%s': <nest:guest> metadata\n", p->guest);
-        }
-        if (dom)
-            virDomainFree(dom);
-    } else if (ok) {
-        printf("domain '%s' is not defined yet: define it with MAC %s on network "
-               "'%s' and the <nest:guest> metadata above\n", p->guest, p->mac,
-               p->network);
-    }
-    virConnectClose(conn);
-    return ok;
-}
-
-static gboolean
-apply_inner(const VnNestPlan *p, const char *uri)
-{
-    const VnNestLevel *l = p->levels->pdata[0];
-    g_autofree char *xml = vn_nest_level_network_xml(l);
-    virConnectPtr conn;
-    virNetworkPtr old, net;
-    gboolean active = FALSE;
-
-    virSetErrorFunc(NULL, silent);
-    if (!(conn = virConnectOpen(uri))) {
-        vn_cli_error("cannot connect to '%s': %s", uri, last_error());
-        return FALSE;
-    }
-    /* redefine the inner default network in place: keep its UUID */
-    if ((old = virNetworkLookupByName(conn, l->network))) {
-        char uuid[VIR_UUID_STRING_BUFLEN];
-
-        if (virNetworkGetUUIDString(old, uuid) == 0) {
-            g_autofree char *tag = g_strdup_printf("<network>\n  <uuid>%s</uuid>",
-                                                   uuid);
-            char *x = g_strdup(xml);
-
-            g_free(xml);
-            xml = g_strconcat(tag, x + strlen("<network>"), NULL);
-            g_free(x);
-        }
-        active = virNetworkIsActive(old) == 1;
-        virNetworkFree(old);
-    }
-    if (!(net = virNetworkDefineXML(conn, xml))) {
-        vn_cli_error("%s: cannot define network '%s': %s", uri, l->network,
-                     last_error());
-        virConnectClose(conn);
-        return FALSE;
-    }
-    virNetworkSetAutostart(net, 1);
-    printf("applied: %s: network '%s' defined on %s\n", uri, l->network,
-           cidr(&l->address, TRUE, (char[VN_CIDR_STRLEN]){ 0 }));
-    if (active)
-        printf("network '%s' on %s is running with its old definition: restart "
-               "it there (virsh net-destroy %s; virsh net-start %s)\n",
-               l->network, uri, l->network, l->network);
-    else if (virNetworkCreate(net) == 0)
-        printf("applied: %s: network '%s' started\n", uri, l->network);
-    else
-        vn_cli_error("%s: network '%s' defined but not started: %s", uri,
-                     l->network, last_error());
-    virNetworkFree(net);
-    virConnectClose(conn);
-    return TRUE;
-}
-
-/* ------------------------------------------------------------------ */
 
 int
 vn_cmd_plan(int argc, char **argv)
@@ -475,6 +347,8 @@ vn_cmd_plan(int argc, char **argv)
     g_autoptr(GPtrArray) installs = NULL;
     g_autoptr(GPtrArray) collisions = NULL;
     g_autofree char *text = NULL;
+    g_autoptr(VnVirConnect) conn = NULL;
+    g_autoptr(GArray) default_pool = NULL;
     guint64 n;
     int c;
 
@@ -568,13 +442,15 @@ vn_cmd_plan(int argc, char **argv)
             vn_cli_error("%s", err->message);
             return VN_EXIT_FAILURE;
         }
-        if (!o->uri) {
-            g_free(o->uri);
-            o->uri = g_strdup(layer_files->pdata[i]);
-        }
+        /* named after its file in the plan */
+        g_free(o->uri);
+        o->uri = g_path_get_basename(layer_files->pdata[i]);
         g_ptr_array_add(others, o);
     }
-    if (!(layer = vn_discover(&pa.dopts, &err))) {
+    /* one connection: --apply changes what was read */
+    if (!(conn = vn_connect(pa.dopts.uri, !pa.apply, &err)) ||
+        !(layer = vn_discover_conn(conn, vn_default_uri(pa.dopts.uri),
+                                   &pa.dopts, &err))) {
         vn_cli_error("%s", err->message);
         return VN_EXIT_FAILURE;
     }
@@ -584,17 +460,36 @@ vn_cmd_plan(int argc, char **argv)
     }
     installs = vn_nest_installs(plan, layer);
     collisions = vn_nest_collisions(layer, others, &pa.nopts);
+    if (!pa.nopts.pool)
+        default_pool = vn_nest_default_pool();
     text = pa.json ? render_json(plan, layer, installs, collisions)
-                   : render_text(plan, layer, installs, collisions);
+                   : render_text(plan, layer, installs, collisions,
+                                 pa.nopts.pool ? pa.nopts.pool : default_pool);
     fputs(text, stdout);
     fflush(stdout);
     if (pa.output_dir && !write_output(plan, pa.output_dir))
         return VN_EXIT_FAILURE;
     if (pa.apply) {
-        if (!apply_here(plan, vn_default_uri(pa.dopts.uri)))
+        g_autoptr(GPtrArray) done = g_ptr_array_new_with_free_func(g_free);
+        gboolean ok = vn_nest_apply(conn, plan, done, &err);
+
+        if (ok && pa.inner_uri) {
+            virConnectPtr inner = vn_connect(pa.inner_uri, FALSE, &err);
+
+            ok = inner && vn_nest_apply_inner(inner, plan, done, &err);
+            if (inner)
+                virConnectClose(inner);
+        }
+        for (guint i = 0; i < done->len; i++)
+            printf("applied: %s\n", (char *)done->pdata[i]);
+        if (ok && !plan->guest_exists)
+            printf("domain '%s' is not defined yet: define it with MAC %s on "
+                   "network '%s' and the <nest:guest> metadata above\n",
+                   plan->guest, plan->mac, plan->network);
+        if (!ok) {
+            vn_cli_error("plan: %s", err->message);
             return VN_EXIT_FAILURE;
-        if (pa.inner_uri && !apply_inner(plan, pa.inner_uri))
-            return VN_EXIT_FAILURE;
+        }
     }
     for (guint i = 0; i < collisions->len; i++)
         vn_cli_error("%s", (char *)collisions->pdata[i]);

@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "discover.h"
 #include "drift.h"
+#include "nestplan.h"
 #include "state.h"
 #include "error.h"
 #include "output.h"
@@ -154,6 +155,12 @@ vn_cmd_status(int argc, char **argv)
     }
     st.now = g_get_real_time() / G_USEC_PER_SEC;
     plan = vn_plan_layer(layer, &config, st.now);
+    {
+        g_autoptr(GPtrArray) coll = vn_nest_collisions(layer, NULL, NULL);
+
+        for (guint i = 0; i < coll->len; i++)
+            vn_layer_add_problem(layer, "this layer", coll->pdata[i]);
+    }
     st.layer = layer;
     st.plan = plan;
     if (layer->host) {

@@ -30,8 +30,8 @@ silent(void *opaque, virErrorPtr err)
 
 /* libvirt's last error, on one line: some messages (XML parse errors)
  * carry the offending line and a caret below it. */
-static const char *
-last_error(void)
+const char *
+vn_virt_error(void)
 {
     static char buf[1024];
     const char *m = virGetLastErrorMessage();
@@ -85,7 +85,7 @@ read_networks(virConnectPtr conn, VnLayer *layer, gboolean api_leases,
     int n = virConnectListAllNetworks(conn, &nets, 0);
 
     if (n < 0) {
-        vn_layer_add_problem(layer, "networks", last_error());
+        vn_layer_add_problem(layer, "networks", vn_virt_error());
         return;
     }
     for (int i = 0; i < n; i++) {
@@ -98,7 +98,7 @@ read_networks(virConnectPtr conn, VnLayer *layer, gboolean api_leases,
         int autostart = 0;
 
         if (!xml) {
-            vn_layer_add_problem(layer, object, last_error());
+            vn_layer_add_problem(layer, object, vn_virt_error());
             virNetworkFree(nets[i]);
             continue;
         }
@@ -159,7 +159,7 @@ read_domains(virConnectPtr conn, VnLayer *layer)
     int n = virConnectListAllDomains(conn, &doms, 0);
 
     if (n < 0) {
-        vn_layer_add_problem(layer, "domains", last_error());
+        vn_layer_add_problem(layer, "domains", vn_virt_error());
         return;
     }
     for (int i = 0; i < n; i++) {
@@ -172,7 +172,7 @@ read_domains(virConnectPtr conn, VnLayer *layer)
         int state = 0, reason = 0;
 
         if (!xml) {
-            vn_layer_add_problem(layer, object, last_error());
+            vn_layer_add_problem(layer, object, vn_virt_error());
             virDomainFree(doms[i]);
             continue;
         }
@@ -263,30 +263,47 @@ test_leases_dir(const char *uri)
     return dir;
 }
 
-VnLayer *
-vn_discover(const VnDiscoverOptions *opts, GError **error)
+virConnectPtr
+vn_connect(const char *uri, gboolean read_only, GError **error)
 {
-    const char *uri = vn_default_uri(opts->uri);
-    g_autoptr(VnVirConnect) conn = NULL;
-    g_autoptr(VnLayer) layer = NULL;
-    gboolean test_driver = g_str_has_prefix(uri, "test:");
-    const char *leases_dir = opts->leases_dir;
-    g_autofree char *test_leases = NULL;
-    gboolean read_host;
+    virConnectPtr conn;
 
+    uri = vn_default_uri(uri);
     virSetErrorFunc(NULL, silent);
-    conn = virConnectOpenReadOnly(uri);
+    conn = read_only ? virConnectOpenReadOnly(uri) : virConnectOpen(uri);
     if (!conn) {
         virErrorPtr e = virGetLastError();
         gboolean daemon = e && (e->code == VIR_ERR_SYSTEM_ERROR ||
                                 e->code == VIR_ERR_NO_CONNECT);
 
         g_set_error(error, VN_ERROR, VN_ERROR_FAILED,
-                    "cannot connect to '%s': %s%s", uri, last_error(),
+                    "cannot connect to '%s': %s%s", uri, vn_virt_error(),
                     daemon ? "; is libvirtd running? (-c URI picks another "
                              "connection)" : "");
-        return NULL;
     }
+    return conn;
+}
+
+VnLayer *
+vn_discover(const VnDiscoverOptions *opts, GError **error)
+{
+    g_autoptr(VnVirConnect) conn = vn_connect(opts->uri, TRUE, error);
+
+    if (!conn)
+        return NULL;
+    return vn_discover_conn(conn, vn_default_uri(opts->uri), opts, error);
+}
+
+VnLayer *
+vn_discover_conn(virConnectPtr conn, const char *uri,
+                 const VnDiscoverOptions *opts, GError **error)
+{
+    g_autoptr(VnLayer) layer = NULL;
+    gboolean test_driver = g_str_has_prefix(uri, "test:");
+    const char *leases_dir = opts->leases_dir;
+    g_autofree char *test_leases = NULL;
+    gboolean read_host;
+
     layer = vn_layer_new(uri);
     if (!leases_dir && test_driver)
         leases_dir = test_leases = test_leases_dir(uri);

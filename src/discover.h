@@ -7,6 +7,7 @@
 #pragma once
 
 #include <glib.h>
+#include <libvirt/libvirt.h>
 
 #include "model.h"
 
@@ -41,6 +42,17 @@ const char *vn_default_uri(const char *uri);
  * Returns: (transfer full): the layer, or NULL with @error set.
  */
 VnLayer *vn_discover(const VnDiscoverOptions *opts, GError **error);
+
+/* As vn_discover(), on a connection the caller opened (borrowed). */
+VnLayer *vn_discover_conn(virConnectPtr conn, const char *uri,
+                          const VnDiscoverOptions *opts, GError **error);
+
+/* Open @uri (NULL: the default) read-write, with libvirt's errors kept
+ * quiet; NULL with @error naming the URI. */
+virConnectPtr vn_connect(const char *uri, gboolean read_only, GError **error);
+
+/* libvirt's last error, on one line. */
+const char *vn_virt_error(void);
 
 /* The checks across objects: duplicate MACs, guests on unknown
  * networks. Adds to layer->problems. Pure. */

@@ -169,6 +169,26 @@ free_subnet(GArray *pool, guint prefix, GPtrArray *in_use, VnCidr *out)
 }
 
 static gboolean
+mac_of_guest(GPtrArray *layers, const char *mac, char **who)
+{
+    for (guint k = 0; k < layers->len; k++) {
+        const VnLayer *l = layers->pdata[k];
+
+        for (guint i = 0; i < l->guests->len; i++) {
+            const VnGuest *g = l->guests->pdata[i];
+
+            for (guint j = 0; j < g->ifaces->len; j++) {
+                if (g_strcmp0(((VnIface *)g->ifaces->pdata[j])->mac, mac) == 0) {
+                    *who = g_strdup_printf("domain '%s'", g->name);
+                    return TRUE;
+                }
+            }
+        }
+    }
+    return FALSE;
+}
+
+static gboolean
 mac_in_use(GPtrArray *layers, const char *mac, char **who)
 {
     for (guint k = 0; k < layers->len; k++) {
@@ -425,8 +445,9 @@ vn_nest_plan(const VnLayer *layer, GPtrArray *others,
         for (guint i = 0; guest && i < guest->ifaces->len; i++)
             own = own || !g_strcmp0(((VnIface *)guest->ifaces->pdata[i])->mac,
                                     plan->mac);
-        if (!own && mac_in_use(layers, plan->mac, &who) &&
-            !(vn_network_find_host(net, plan->mac) && !guest)) {
+        /* a reservation made ahead for the guest is fine; another guest's
+         * interface is not */
+        if (!own && mac_of_guest(layers, plan->mac, &who)) {
             g_set_error(error, VN_ERROR, VN_ERROR_CONFLICT,
                         "--mac %s is in use by %s; leave --mac out to have one "
                         "generated", plan->mac, who);

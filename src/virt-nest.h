@@ -20,3 +20,8 @@
 #include <virt-nest/ledger.h>
 #include <virt-nest/output.h>
 #include <virt-nest/json.h>
+#include <virt-nest/xml.h>
+#include <virt-nest/drift.h>
+#include <virt-nest/snapshot.h>
+#include <virt-nest/nestplan.h>
+#include <virt-nest/nestapply.h>
