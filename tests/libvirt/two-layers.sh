@@ -1,16 +1,15 @@
 #!/bin/bash
 # Two layers with two real libvirtds: L0 (the outer host) and L1 (its
-# guest's libvirt), and a namespace standing in for the L2 guest. Nothing is
-# configured but virt-nest metadata and the installed hooks, and L0 reaches
-# L2.
+# guest's libvirt), and a namespace standing in for the L2 guest, set up the
+# way the seed's user would with virt-nest: the installed hooks, and
+# `virt-nest plan --apply` for the metadata and the inner network.
 #
 #   L0 libvirtd: network default (virbr0, 192.168.122.0/24, reservation
-#       52:54:00:fc:38:e0 -> 192.168.122.191), guest debian (TCG) with
-#       <nest:route subnet='192.168.124.0/24'/>
+#       52:54:00:fc:38:e0 -> 192.168.122.191), guest debian (TCG)
 #   L1 libvirtd: its uplink is a veth on L0's virbr0 at 192.168.122.191;
-#       network default (virbr0, 192.168.124.0/24) with
-#       <nest:peer subnet='192.168.122.0/24'/>
-#   L2: a namespace on L1's virbr0 at 192.168.124.91
+#       Debian's own default network, on 192.168.122.0/24 again: it cannot
+#       start (the seed's collision) until plan renumbers it
+#   L2: a namespace on L1's virbr0
 #
 # Usage: two-layers.sh BUILDDIR SRCDIR
 set -u
@@ -55,10 +54,26 @@ lab_net "$L1" ip link set enp1s0 address 52:54:00:fc:38:e1 up
 lab_net "$L1" ip addr add 192.168.122.191/24 dev enp1s0
 lab_net "$L1" ip route add default via 192.168.122.1
 
-# L1's network: its hook lets 192.168.122.0/24 in
-lab_virsh "$L1" net-define "$XML/l1-net-default.xml" >/dev/null
-lab_virsh "$L1" net-start default >/dev/null
-check "L1 net-start: virt-nest's exception heads L1's FORWARD" \
+# L1 as Debian installs it: its default network collides with the uplink
+lab_virsh "$L1" net-define "$XML/l1-net-debian-default.xml" >/dev/null
+err=$(lab_virsh "$L1" net-start default 2>&1)
+check "L1: Debian's default network does not start (the seed's collision)" \
+    "echo \"\$err\" | grep -q 'Network is already in use by interface enp1s0'"
+lab_exec "$L1" "$LAB_VN" status -c "$(_lab_uri "$L1")" > /dev/null 2> "$LAB_ROOT/l1-status.err"
+check "L1: virt-nest status says so, with the subnet to renumber it to" \
+    "grep -qx \"virt-nest: this layer: network 'default' (192.168.122.0/24) collides with 192.168.122.191/24 on enp1s0, so libvirt refuses to start it ('Network is already in use by interface enp1s0'); renumber it to 192.168.124.0/24\" '$LAB_ROOT/l1-status.err'"
+
+# the user's one step: plan on L0, applied to L0 and, through libvirt, to L1
+lab_virsh "$L0" define "$XML/l0-dom-debian-bare.xml" >/dev/null
+lab_exec "$L0" "$LAB_VN" plan -c "$(_lab_uri "$L0")" --network default --guest debian \
+    --apply --connect-inner "$(_lab_uri "$L1")" > "$LAB_ROOT/plan.txt" 2>&1
+check "plan --apply --connect-inner exits 0" "[ $? -eq 0 ]"
+sed 's/^/    | /' "$LAB_ROOT/plan.txt" | grep -E 'applied|route|reservation'
+check "plan: debian keeps its reservation and nests 192.168.124.0/24" \
+    "lab_virsh $L0 metadata debian urn:virt-nest:1 | grep -q '192.168.124.0/24'"
+check "plan: L1's default network renumbered to 192.168.124.0/24 and running" \
+    "lab_virsh $L1 net-dumpxml default | grep -q \"address='192.168.124.1'\" && lab_virsh $L1 net-list --name | grep -qx default"
+check "L1's hook let L0's subnet in: virt-nest's exception heads L1's FORWARD" \
     "lab_net $L1 iptables -S FORWARD | sed -n 2p | grep -q 'virt-nest default in 192.168.122.0/24>192.168.124.0/24'"
 
 # L2 on L1's bridge
@@ -78,7 +93,6 @@ check "before L0's guest starts, L0 cannot reach L2" \
     "! lab_net $L0 ping -c1 -W1 192.168.124.91 >/dev/null 2>&1"
 
 # L0's guest starts: its hook routes 192.168.124.0/24 via 192.168.122.191
-lab_virsh "$L0" define "$XML/l0-dom-debian.xml" >/dev/null
 lab_virsh "$L0" start debian >/dev/null || echo "FAIL: virsh start debian"
 check "L0: the route to 192.168.124.0/24 via 192.168.122.191 dev virbr0" \
     "lab_net $L0 ip route show proto 155 | grep -qx '192.168.124.0/24 via 192.168.122.191 dev virbr0 '"
