@@ -148,8 +148,14 @@ render_text(const VnNestPlan *p, const VnLayer *layer, GPtrArray *installs,
         g_string_append_printf(out, "  %s\n", (char *)installs->pdata[i]);
     if (collisions->len) {
         g_string_append(out, "\nCollisions on this layer\n");
-        for (guint i = 0; i < collisions->len; i++)
-            g_string_append_printf(out, "  %s\n", (char *)collisions->pdata[i]);
+        for (guint i = 0; i < collisions->len; i++) {
+            const VnCollision *col = collisions->pdata[i];
+            g_autofree char *msg = vn_collision_describe(col);
+
+            g_string_append_printf(out, "  %s:\n", msg);
+            if (col->xml)
+                text_xml(out, col->xml, "    ");
+        }
     }
     /* what was in the way: in use, and in the pool (--json lists all) */
     g_string_append(out, "\nAvoided: in use somewhere in the nest, in the pool\n");
@@ -246,8 +252,21 @@ render_json(const VnNestPlan *p, const VnLayer *layer, GPtrArray *installs,
         vn_json_string(w, NULL, installs->pdata[i]);
     vn_json_end_array(w);
     vn_json_begin_array(w, "collisions");
-    for (guint i = 0; i < collisions->len; i++)
-        vn_json_string(w, NULL, collisions->pdata[i]);
+    for (guint i = 0; i < collisions->len; i++) {
+        const VnCollision *col = collisions->pdata[i];
+
+        vn_json_begin_object(w, NULL);
+        vn_json_string(w, "network", col->network);
+        vn_json_string(w, "subnet", cidr(&col->subnet, TRUE, a));
+        vn_json_string(w, "address", cidr(&col->address, TRUE, a));
+        vn_json_string(w, "link", col->link);
+        if (vn_cidr_is_empty(&col->renumber))
+            vn_json_null(w, "renumber");
+        else
+            vn_json_string(w, "renumber", cidr(&col->renumber, TRUE, a));
+        vn_json_string(w, "xml", col->xml);
+        vn_json_end_object(w);
+    }
     vn_json_end_array(w);
     vn_json_begin_array(w, "avoided");
     for (guint i = 0; i < p->in_use->len; i++) {
@@ -491,7 +510,10 @@ vn_cmd_plan(int argc, char **argv)
             return VN_EXIT_FAILURE;
         }
     }
-    for (guint i = 0; i < collisions->len; i++)
-        vn_cli_error("%s", (char *)collisions->pdata[i]);
+    for (guint i = 0; i < collisions->len; i++) {
+        g_autofree char *msg = vn_collision_describe(collisions->pdata[i]);
+
+        vn_cli_error("%s", msg);
+    }
     return VN_EXIT_OK;
 }

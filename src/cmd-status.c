@@ -158,8 +158,11 @@ vn_cmd_status(int argc, char **argv)
     {
         g_autoptr(GPtrArray) coll = vn_nest_collisions(layer, NULL, NULL);
 
-        for (guint i = 0; i < coll->len; i++)
-            vn_layer_add_problem(layer, "this layer", coll->pdata[i]);
+        for (guint i = 0; i < coll->len; i++) {
+            g_autofree char *msg = vn_collision_describe(coll->pdata[i]);
+
+            vn_layer_add_problem(layer, "this layer", msg);
+        }
     }
     st.layer = layer;
     st.plan = plan;

@@ -564,14 +564,17 @@ vn_nest_level_network_xml(const VnNestLevel *l)
     VnCidr addr = l->address;
 
     g_string_append_printf(s, "  <name>%s</name>\n", l->network);
-    g_string_append(s, "  <metadata>\n"
-                       "    <nest:network xmlns:nest=\"" VN_NS_URI "\">\n");
-    for (guint i = 0; i < l->peers->len; i++)
-        g_string_append_printf(s, "      <nest:peer subnet=\"%s\"/>\n",
-                               vn_cidr_format(&g_array_index(l->peers, VnCidr, i),
-                                              TRUE, a));
-    g_string_append(s, "    </nest:network>\n  </metadata>\n"
-                       "  <forward mode='nat'/>\n");
+    if (l->peers->len) {
+        g_string_append(s, "  <metadata>\n"
+                           "    <nest:network xmlns:nest=\"" VN_NS_URI "\">\n");
+        for (guint i = 0; i < l->peers->len; i++)
+            g_string_append_printf(s, "      <nest:peer subnet=\"%s\"/>\n",
+                                   vn_cidr_format(&g_array_index(l->peers,
+                                                                 VnCidr, i),
+                                                  TRUE, a));
+        g_string_append(s, "    </nest:network>\n  </metadata>\n");
+    }
+    g_string_append(s, "  <forward mode='nat'/>\n");
     g_string_append_printf(s, "  <bridge name='%s' stp='on' delay='0'/>\n",
                            l->bridge);
     addr.prefix = 32;
@@ -606,17 +609,46 @@ vn_nest_guest_metadata(GArray *routes, const char *uplink_mac)
     return g_string_free(s, FALSE);
 }
 
+void
+vn_collision_free(VnCollision *c)
+{
+    if (!c)
+        return;
+    g_free(c->network);
+    g_free(c->link);
+    g_free(c->xml);
+    g_free(c);
+}
+
+char *
+vn_collision_describe(const VnCollision *c)
+{
+    char a[VN_CIDR_STRLEN], b[VN_CIDR_STRLEN], d[VN_CIDR_STRLEN];
+
+    vn_cidr_format(&c->subnet, TRUE, a);
+    vn_cidr_format(&c->address, TRUE, b);
+    if (vn_cidr_is_empty(&c->renumber))
+        return g_strdup_printf("network '%s' (%s) collides with %s on %s, so "
+                               "libvirt refuses to start it; the pool has no "
+                               "free subnet to renumber it to", c->network, a,
+                               b, c->link);
+    return g_strdup_printf("network '%s' (%s) collides with %s on %s, so libvirt "
+                           "refuses to start it ('Network is already in use by "
+                           "interface %s'); renumber it to %s", c->network, a,
+                           b, c->link, c->link,
+                           vn_cidr_format(&c->renumber, TRUE, d));
+}
+
 GPtrArray *
 vn_nest_collisions(const VnLayer *layer, GPtrArray *others,
                    const VnNestOptions *opts)
 {
-    GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+    GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)vn_collision_free);
     g_autoptr(GPtrArray) busy =
         g_ptr_array_new_with_free_func((GDestroyNotify)vn_in_use_free);
     g_autoptr(GArray) default_pool = NULL;
     GArray *pool = opts && opts->pool ? opts->pool
                                       : (default_pool = vn_nest_default_pool());
-    char a[VN_CIDR_STRLEN], b[VN_CIDR_STRLEN], c[VN_CIDR_STRLEN];
 
     if (!layer->host)
         return out;
@@ -633,28 +665,40 @@ vn_nest_collisions(const VnLayer *layer, GPtrArray *others,
             for (guint k = 0; k < layer->host->addrs->len; k++) {
                 const VnHostAddr *h = layer->host->addrs->pdata[k];
                 const VnLink *l = vn_host_find_link(layer->host, h->ifindex);
-                VnCidr s;
+                VnCollision *c;
+                VnInUse *mine;
 
                 if ((br && h->ifindex == br->ifindex) ||
                     !vn_cidr_overlaps(&ip->subnet, &h->address))
                     continue;
-                /* find a subnet free of this one too */
-                if (!free_subnet(pool, ip->subnet.prefix, busy, &s)) {
-                    g_ptr_array_add(out, g_strdup_printf(
-                        "network '%s' (%s) collides with %s on %s; libvirt "
-                        "refuses to start it, and the pool has no free subnet "
-                        "to renumber it to", n->name,
-                        vn_cidr_format(&ip->subnet, TRUE, a),
-                        vn_cidr_format(&h->address, TRUE, b), l ? l->name : "?"));
-                    continue;
+                c = g_new0(VnCollision, 1);
+                c->network = g_strdup(n->name);
+                c->subnet = ip->subnet;
+                c->address = h->address;
+                c->link = g_strdup(l ? l->name : "?");
+                g_ptr_array_add(out, c);
+                if (!free_subnet(pool, ip->subnet.prefix, busy, &c->renumber))
+                    break;
+                /* the network as it should be: same name, bridge and peers */
+                {
+                    VnNestLevel *lv = new_level(0, &c->renumber);
+                    VnCidr base = c->renumber;
+
+                    g_free(lv->network);
+                    g_free(lv->bridge);
+                    lv->network = g_strdup(n->name);
+                    lv->bridge = g_strdup(n->bridge ? n->bridge : "virbr0");
+                    base.prefix = 32;
+                    vn_cidr_add(&base, 2, &lv->range_start);
+                    g_array_append_vals(lv->peers, n->peers->data, n->peers->len);
+                    c->xml = vn_nest_level_network_xml(lv);
+                    level_free(lv);
                 }
-                g_ptr_array_add(out, g_strdup_printf(
-                    "network '%s' (%s) collides with %s on %s, so libvirt "
-                    "refuses to start it ('Network is already in use by "
-                    "interface %s'); renumber it to %s", n->name,
-                    vn_cidr_format(&ip->subnet, TRUE, a),
-                    vn_cidr_format(&h->address, TRUE, b), l ? l->name : "?",
-                    l ? l->name : "?", vn_cidr_format(&s, TRUE, c)));
+                mine = g_new0(VnInUse, 1);
+                mine->cidr = c->renumber;
+                mine->what = g_strdup("renumbered");
+                g_ptr_array_add(busy, mine);
+                break;
             }
         }
     }

@@ -102,9 +102,26 @@ char *vn_nest_guest_metadata(GArray *routes, const char *uplink_mac);
 char *vn_nest_dhcp_host_xml(const char *mac, const char *name,
                             const VnCidr *ip);
 
-/* Subnets of @layer's networks that collide with the host's own uplink
- * addresses (the inner default network on 192.168.122.0/24 again): one
- * message per collision, with a free subnet to renumber it to. */
+/* A network of this layer whose subnet collides with one of the host's
+ * own addresses (the inner default network on 192.168.122.0/24 again,
+ * under an uplink on 192.168.122.0/24): libvirt refuses to start it. */
+typedef struct {
+    char *network;
+    VnCidr subnet;
+    VnCidr address;         /* the host's address in the way */
+    char *link;             /* and its link */
+    VnCidr renumber;        /* a free subnet to move the network to, or empty */
+    char *xml;              /* the network, renumbered; NULL without one */
+} VnCollision;
+
+void vn_collision_free(VnCollision *c);
+
+/* "network 'default' (192.168.122.0/24) collides with ..." transfer full */
+char *vn_collision_describe(const VnCollision *c);
+
+/* The collisions of @layer's networks with its host's addresses (none when
+ * the host was not read), each with a free subnet from the pool avoiding
+ * everything in use in @layer and @others. (element-type VnCollision) */
 GPtrArray *vn_nest_collisions(const VnLayer *layer, GPtrArray *others,
                               const VnNestOptions *opts);
 

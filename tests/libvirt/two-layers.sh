@@ -63,6 +63,11 @@ lab_exec "$L1" "$LAB_VN" status -c "$(_lab_uri "$L1")" > /dev/null 2> "$LAB_ROOT
 check "L1: virt-nest status says so, with the subnet to renumber it to" \
     "grep -qx \"virt-nest: this layer: network 'default' (192.168.122.0/24) collides with 192.168.122.191/24 on enp1s0, so libvirt refuses to start it ('Network is already in use by interface enp1s0'); renumber it to 192.168.124.0/24\" '$LAB_ROOT/l1-status.err'"
 
+lab_exec "$L1" "$LAB_VN" plan -c "$(_lab_uri "$L1")" --network default --guest l2 \
+    > "$LAB_ROOT/l1-plan.txt" 2>/dev/null
+check "L1: virt-nest plan proposes the renumbered network" \
+    "grep -A8 'Collisions on this layer' '$LAB_ROOT/l1-plan.txt' | grep -q \"<ip address='192.168.124.1' prefix='24'>\""
+
 # the user's one step: plan on L0, applied to L0 and, through libvirt, to L1
 lab_virsh "$L0" define "$XML/l0-dom-debian-bare.xml" >/dev/null
 lab_exec "$L0" "$LAB_VN" plan -c "$(_lab_uri "$L0")" --network default --guest debian \
