@@ -126,6 +126,19 @@ vn_cidr_to_string(const VnCidr *cidr)
     return g_strdup(vn_cidr_format(cidr, FALSE, buf));
 }
 
+char *
+vn_cidr_join(GArray *list)
+{
+    GString *s = g_string_new(NULL);
+    char buf[VN_CIDR_STRLEN];
+
+    for (guint i = 0; list && i < list->len; i++)
+        g_string_append_printf(s, "%s%s", i ? ", " : "",
+                               vn_cidr_format(&g_array_index(list, VnCidr, i),
+                                              TRUE, buf));
+    return g_string_free(s, FALSE);
+}
+
 VnCidr
 vn_cidr_network(const VnCidr *cidr)
 {

@@ -55,6 +55,10 @@ const char *vn_cidr_format(const VnCidr *cidr, gboolean with_prefix,
 /* Returns: a newly allocated "addr/len" (or "addr" for host addresses). */
 char *vn_cidr_to_string(const VnCidr *cidr);
 
+/* The subnets of @list (VnCidr), with their prefixes, joined by ", ";
+ * "" for none. transfer full. */
+char *vn_cidr_join(GArray *list);
+
 /* The maximum prefix length of a family: 32 or 128. */
 guint vn_cidr_max_prefix(int family);
 

@@ -60,10 +60,8 @@ install_file(const char *src, const char *dst, const char *tmpdir,
              GError **error)
 {
     g_autofree char *data = NULL;
-    g_autofree char *tmp = g_build_filename(tmpdir, ".virt-nest-hook.XXXXXX", NULL);
     g_autoptr(GError) err = NULL;
-    gsize len, done = 0;
-    int fd;
+    gsize len;
 
     if (!g_file_get_contents(src, &data, &len, &err)) {
         g_set_error(error, VN_ERROR, VN_ERROR_FAILED, "%s", err->message);
@@ -75,28 +73,7 @@ install_file(const char *src, const char *dst, const char *tmpdir,
                     "virt-nest-hook", src);
         return FALSE;
     }
-    if ((fd = g_mkstemp_full(tmp, O_WRONLY | O_CLOEXEC, 0755)) < 0) {
-        g_set_error(error, VN_ERROR, VN_ERROR_FAILED, "cannot create %s: %s",
-                    tmp, g_strerror(errno));
-        return FALSE;
-    }
-    while (done < len) {
-        ssize_t n = write(fd, data + done, len - done);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        done += (gsize)n;
-    }
-    if (done < len || fchmod(fd, 0755) < 0 || fsync(fd) < 0 || close(fd) < 0 ||
-        rename(tmp, dst) < 0) {
-        g_set_error(error, VN_ERROR, VN_ERROR_FAILED, "cannot install %s: %s",
-                    dst, g_strerror(errno));
-        unlink(tmp);
-        return FALSE;
-    }
-    return TRUE;
+    return vn_file_replace(dst, tmpdir, data, len, 0755, TRUE, error);
 }
 
 /* SIGHUP makes libvirtd look for hooks again (and reload its own firewall

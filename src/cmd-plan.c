@@ -116,31 +116,23 @@ render_text(const VnNestPlan *p, const VnLayer *layer, GPtrArray *installs,
     text_xml(out, meta, "                 ");
     for (guint k = 0; k < p->levels->len; k++) {
         const VnNestLevel *l = p->levels->pdata[k];
-        g_autoptr(GString) peers = g_string_new(NULL);
+        g_autofree char *peers = vn_cidr_join(l->peers);
         const char *in = k ? ((VnNestLevel *)p->levels->pdata[k - 1])->guest
                            : p->guest;
 
-        for (guint i = 0; i < l->peers->len; i++)
-            g_string_append_printf(peers, "%s%s", i ? ", " : "",
-                                   cidr(&g_array_index(l->peers, VnCidr, i),
-                                        TRUE, a));
         g_string_append_printf(out, "\nLevel %u (inside %s)\n", l->level, in);
         g_string_append_printf(out, "  network      %s on %s: %s, NAT, DHCP %s - %s\n",
                                l->network, l->bridge, cidr(&l->address, TRUE, a),
                                cidr(&l->range_start, FALSE, b),
                                cidr(&l->range_end, FALSE, c));
-        g_string_append_printf(out, "               peers %s\n", peers->str);
+        g_string_append_printf(out, "               peers %s\n", peers);
         if (l->guest) {
-            g_autoptr(GString) r = g_string_new(NULL);
+            g_autofree char *r = vn_cidr_join(l->guest_routes);
 
-            for (guint i = 0; i < l->guest_routes->len; i++)
-                g_string_append_printf(r, "%s%s", i ? ", " : "",
-                                       cidr(&g_array_index(l->guest_routes,
-                                                           VnCidr, i), TRUE, a));
             g_string_append_printf(out, "  guest        %s: MAC %s, reserved %s "
                                    "(outside the range), nests %s\n", l->guest,
                                    l->guest_mac,
-                                   cidr(&l->guest_address, FALSE, b), r->str);
+                                   cidr(&l->guest_address, FALSE, b), r);
         }
     }
     g_string_append(out, "\nWhat the hooks will install\n");

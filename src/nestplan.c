@@ -411,17 +411,12 @@ vn_nest_plan(const VnLayer *layer, GPtrArray *others,
         return NULL;
     }
     if (guest && guest->nest && guest->routes->len) {
-        g_autoptr(GString) s = g_string_new(NULL);
+        g_autofree char *s = vn_cidr_join(guest->routes);
 
-        for (guint i = 0; i < guest->routes->len; i++)
-            g_string_append_printf(s, "%s%s", i ? ", " : "",
-                                   vn_cidr_format(&g_array_index(guest->routes,
-                                                                 VnCidr, i),
-                                                  TRUE, b));
         g_set_error(error, VN_ERROR, VN_ERROR_CONFLICT,
                     "domain '%s' already delegates %s; remove its <nest:guest> "
                     "metadata to plan it again, or plan another guest",
-                    guest->name, s->str);
+                    guest->name, s);
         return NULL;
     }
 

@@ -291,17 +291,9 @@ text_networks(const VnStatus *st, GString *out)
                        vn_cidr_format(&r->gateway, FALSE, b));
         }
         if (n->nest) {
-            g_autoptr(GString) p = g_string_new(NULL);
+            g_autofree char *p = vn_cidr_join(n->peers);
 
-            for (guint j = 0; j < n->peers->len; j++) {
-                char buf[VN_CIDR_STRLEN];
-
-                g_string_append_printf(p, "%s%s", j ? ", " : "",
-                                       vn_cidr_format(&g_array_index(n->peers,
-                                                                     VnCidr, j),
-                                                      TRUE, buf));
-            }
-            table_note(t, "nest peers %s", p->len ? p->str : "(none)");
+            table_note(t, "nest peers %s", *p ? p : "(none)");
         }
     }
     table_print(t, out);
@@ -346,18 +338,9 @@ text_guests(const VnStatus *st, GString *out)
         }
         if (g->nest) {
             const VnIface *up = vn_guest_uplink(g);
-            g_autoptr(GString) s = g_string_new(NULL);
+            g_autofree char *s = vn_cidr_join(g->routes);
 
-            for (guint j = 0; j < g->routes->len; j++) {
-                char buf[VN_CIDR_STRLEN];
-
-                g_string_append_printf(s, "%s%s", j ? ", " : "",
-                                       vn_cidr_format(&g_array_index(g->routes,
-                                                                     VnCidr, j),
-                                                      TRUE, buf));
-            }
-            table_note(t, "nests %s behind uplink %s",
-                       s->len ? s->str : "(nothing)",
+            table_note(t, "nests %s behind uplink %s", *s ? s : "(nothing)",
                        up && up->mac ? up->mac : "?");
         }
     }

@@ -139,14 +139,13 @@ vn_state_lock(const char *dir, GError **error)
     return fd;
 }
 
-/* Replace @path atomically: a temporary file in the same directory, then
- * rename. No fsync: the state lives in /run, which a reboot empties along
- * with every route and rule it describes. */
-static gboolean
-write_atomic(const char *path, const char *data, gsize len, GError **error)
+gboolean
+vn_file_replace(const char *path, const char *tmpdir, const char *data,
+                gsize len, int mode, gboolean sync, GError **error)
 {
-    g_autofree char *tmp = g_strdup_printf("%s.XXXXXX", path);
-    int fd = g_mkstemp_full(tmp, O_WRONLY | O_CLOEXEC, 0644);
+    g_autofree char *dir = tmpdir ? g_strdup(tmpdir) : g_path_get_dirname(path);
+    g_autofree char *tmp = g_build_filename(dir, ".virt-nest.XXXXXX", NULL);
+    int fd = g_mkstemp_full(tmp, O_WRONLY | O_CLOEXEC, mode);
     gsize done = 0;
 
     if (fd < 0) {
@@ -159,17 +158,13 @@ write_atomic(const char *path, const char *data, gsize len, GError **error)
 
         if (n < 0 && errno == EINTR)
             continue;
-        if (n <= 0) {
-            g_set_error(error, VN_ERROR, VN_ERROR_FAILED, "cannot write %s: %s",
-                        tmp, g_strerror(errno));
-            close(fd);
-            unlink(tmp);
-            return FALSE;
-        }
+        if (n <= 0)
+            break;
         done += (gsize)n;
     }
-    if (close(fd) < 0 || rename(tmp, path) < 0) {
-        g_set_error(error, VN_ERROR, VN_ERROR_FAILED, "cannot replace %s: %s",
+    if (done < len || fchmod(fd, (mode_t)mode) < 0 || (sync && fsync(fd) < 0) ||
+        close(fd) < 0 || rename(tmp, path) < 0) {
+        g_set_error(error, VN_ERROR, VN_ERROR_FAILED, "cannot write %s: %s",
                     path, g_strerror(errno));
         unlink(tmp);
         return FALSE;
@@ -191,7 +186,7 @@ vn_state_mark_intact(const char *dir, GError **error)
     g_autofree char *path = g_build_filename(dir, "intact", NULL);
     static const char text[] = "virt-nest state\n";
 
-    return write_atomic(path, text, sizeof(text) - 1, error);
+    return vn_file_replace(path, NULL, text, sizeof(text) - 1, 0644, FALSE, error);
 }
 
 static char *
@@ -328,7 +323,7 @@ vn_ledger_save(const char *dir, const VnLedger *ledger, GError **error)
         g_key_file_set_string(kf, g, "dev", r->dev);
     }
     data = g_key_file_to_data(kf, &len, NULL);
-    return write_atomic(path, data, len, error);
+    return vn_file_replace(path, NULL, data, len, 0644, FALSE, error);
 }
 
 static int

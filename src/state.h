@@ -51,6 +51,13 @@ void vn_ledger_add_rule(VnLedger *ledger, const char *comment, int family,
 void vn_ledger_add_route(VnLedger *ledger, const VnCidr *dst,
                          const VnCidr *via, const char *dev, gboolean pending);
 
+/* Replace @path atomically with @data: a temporary file (in @tmpdir, else
+ * in @path's directory), made @mode and, when @sync, flushed to disk, then
+ * renamed over @path. The state needs no @sync: it lives in /run, which a
+ * reboot empties along with every route and rule it describes. */
+gboolean vn_file_replace(const char *path, const char *tmpdir, const char *data,
+                         gsize len, int mode, gboolean sync, GError **error);
+
 /* The state directory: VIRT_NEST_STATE_DIR, else /run/virt-nest. */
 const char *vn_state_dir(void);
 
