@@ -25,7 +25,7 @@ check "install exits 0" "[ $? -eq 0 ]"
 check "network.d/virt-nest is an executable copy" "[ -x '$D/network.d/virt-nest' ] && [ ! -L '$D/network.d/virt-nest' ] && cmp -s '$HOOK' '$D/network.d/virt-nest'"
 check "qemu.d/virt-nest is an executable copy" "[ -x '$D/qemu.d/virt-nest' ] && cmp -s '$HOOK' '$D/qemu.d/virt-nest'"
 check "the user is told to reload libvirtd" "grep -q 'systemctl reload libvirtd' '$T/out'"
-check "no temporary files left" "[ -z \"\$(find '$D' -name ".virt-nest.*")\" ]"
+check "no temporary files left" "[ -z \"\$(find '$D' -name '.virt-nest.*')\" ]"
 check "other hooks untouched" "[ \"\$(cd '$D' && sha256sum qemu qemu.d/00-other)\" = '$before' ]"
 
 ${VN_VALGRIND:-} "$VN" install-hooks --hooks-dir "$D" --hook "$HOOK" > /dev/null 2>&1
