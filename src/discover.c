@@ -10,6 +10,7 @@
 
 #include "error.h"
 #include "discover.h"
+#include "fwread.h"
 #include "host.h"
 #include "leases.h"
 #include "parse.h"
@@ -322,6 +323,9 @@ vn_discover_conn(virConnectPtr conn, const char *uri,
             g_propagate_error(error, g_steal_pointer(&err));
             return NULL;
         }
+        /* reading the firewall needs CAP_NET_ADMIN: without it, say why */
+        if (!vn_host_read_forwarding(layer->host, &err))
+            layer->host->firewall_error = g_strdup(err->message);
     }
     vn_layer_sort(layer);
     vn_layer_check(layer);

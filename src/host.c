@@ -57,6 +57,7 @@ read_link(struct nl_object *obj, void *data)
     link->master = rtnl_link_get_master(l);
     link->mtu = rtnl_link_get_mtu(l);
     link->up = (rtnl_link_get_flags(l) & IFF_UP) != 0;
+    link->rp_filter = -1;
     g_ptr_array_add(host->links, link);
 }
 

@@ -168,6 +168,7 @@ vn_host_new(void)
     host->links = g_ptr_array_new_with_free_func((GDestroyNotify)vn_link_free);
     host->addrs = g_ptr_array_new_with_free_func(g_free);
     host->routes = g_ptr_array_new_with_free_func(g_free);
+    host->ip_forward = host->ip6_forward = host->rp_filter_all = -1;
     return host;
 }
 
@@ -180,6 +181,9 @@ vn_host_free(VnHost *host)
     g_ptr_array_unref(host->links);
     g_ptr_array_unref(host->addrs);
     g_ptr_array_unref(host->routes);
+    if (host->firewall)
+        g_ptr_array_unref(host->firewall);
+    g_free(host->firewall_error);
     g_free(host);
 }
 

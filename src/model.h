@@ -113,6 +113,7 @@ typedef struct {
     int master;             /* ifindex of the bridge it is enslaved to, 0 */
     guint mtu;
     gboolean up;
+    int rp_filter;          /* net.ipv4.conf.LINK.rp_filter, -1 unknown */
 } VnLink;
 
 typedef struct {
@@ -136,6 +137,12 @@ typedef struct {
     GPtrArray *links;       /* VnLink, by ifindex */
     GPtrArray *addrs;       /* VnHostAddr */
     GPtrArray *routes;      /* VnHostRoute, main table */
+    /* the forwarding path, read for status and doctor (fwread.c) */
+    int ip_forward;         /* net.ipv4.ip_forward, -1 unknown */
+    int ip6_forward;        /* net.ipv6.conf.all.forwarding, -1 unknown */
+    int rp_filter_all;      /* net.ipv4.conf.all.rp_filter, -1 unknown */
+    GPtrArray *firewall;    /* VnFwChain, NULL when not read */
+    char *firewall_error;   /* why it was not read */
 } VnHost;
 
 /* A problem found in the input, kept so that one bad object does not hide

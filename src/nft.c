@@ -12,6 +12,7 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
+#include <libnftnl/chain.h>
 #include <libnftnl/common.h>
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
@@ -392,6 +393,67 @@ vn_nft_find_tagged(VnNft *nft, const VnNftChain *chain, const char *prefix,
                     where, g_strerror(-rc));
     }
     return FALSE;
+}
+
+typedef struct {
+    gboolean chains;
+    VnNftDumpFunc fn;
+    void *data;
+} DumpData;
+
+static int
+dump_cb(const struct nlmsghdr *nlh, void *data)
+{
+    DumpData *d = data;
+
+    if (d->chains) {
+        struct nftnl_chain *c = nftnl_chain_alloc();
+
+        if (nftnl_chain_nlmsg_parse(nlh, c) >= 0)
+            d->fn(c, d->data);
+        nftnl_chain_free(c);
+    } else {
+        struct nftnl_rule *r = nftnl_rule_alloc();
+
+        if (nftnl_rule_nlmsg_parse(nlh, r) >= 0)
+            d->fn(r, d->data);
+        nftnl_rule_free(r);
+    }
+    return 0;
+}
+
+static gboolean
+dump(VnNft *nft, gboolean chains, VnNftDumpFunc fn, void *data,
+     GError **error)
+{
+    char buf[MNL_SOCKET_BUFFER_SIZE];
+    guint32 seq = ++nft->seq;
+    struct nlmsghdr *nlh;
+    DumpData d = { chains, fn, data };
+    int rc;
+
+    nlh = nftnl_nlmsg_build_hdr(buf, chains ? NFT_MSG_GETCHAIN : NFT_MSG_GETRULE,
+                                NFPROTO_UNSPEC, NLM_F_DUMP, seq);
+    rc = talk(nft, nlh, nlh->nlmsg_len, seq, dump_cb, &d, error);
+    if (rc == 0)
+        return TRUE;
+    if (rc < -1)
+        g_set_error(error, VN_ERROR, VN_ERROR_FAILED,
+                    "cannot list the firewall's %s: %s",
+                    chains ? "chains" : "rules", g_strerror(-rc));
+    return FALSE;
+}
+
+gboolean
+vn_nft_dump_chains(VnNft *nft, VnNftDumpFunc fn, void *data, GError **error)
+{
+    return dump(nft, TRUE, fn, data, error);
+}
+
+gboolean
+vn_nft_dump_rules(VnNft *nft, VnNftDumpFunc fn, void *data, GError **error)
+{
+    return dump(nft, FALSE, fn, data, error);
 }
 
 /* ------------------------------------------------------------------ */

@@ -88,6 +88,15 @@ gboolean vn_nft_find_tagged(VnNft *nft, const VnNftChain *chain,
                             const char *prefix, GArray *handles,
                             GPtrArray *comments, GError **error);
 
+/* Dump every chain (NFT_MSG_GETCHAIN) or every rule (NFT_MSG_GETRULE) of
+ * every table, calling @fn with each nftnl_chain or nftnl_rule (borrowed).
+ * For status and doctor: the hooks never dump a ruleset. */
+typedef void (*VnNftDumpFunc)(const void *obj, void *data);
+gboolean vn_nft_dump_chains(VnNft *nft, VnNftDumpFunc fn, void *data,
+                            GError **error);
+gboolean vn_nft_dump_rules(VnNft *nft, VnNftDumpFunc fn, void *data,
+                           GError **error);
+
 /* A transaction: inserts at chain heads and deletions by handle, sent as
  * one netlink batch that the kernel commits whole or not at all. */
 typedef struct _VnNftBatch VnNftBatch;

@@ -8,6 +8,7 @@
 #include <linux/rtnetlink.h>
 
 #include "drift.h"
+#include "fwmodel.h"
 #include "json.h"
 #include "output.h"
 
@@ -477,6 +478,102 @@ family_name(int family)
 }
 
 static void
+json_sysctl(VnJsonWriter *w, const char *key, int v)
+{
+    if (v < 0)
+        vn_json_null(w, key);
+    else
+        vn_json_int(w, key, v);
+}
+
+static void
+json_iface_match(VnJsonWriter *w, const char *key, const char *name,
+                 gboolean neg, gboolean prefix)
+{
+    if (!name) {
+        vn_json_null(w, key);
+        return;
+    }
+    vn_json_begin_object(w, key);
+    vn_json_string(w, "name", name);
+    vn_json_bool(w, "not", neg);
+    vn_json_bool(w, "prefix", prefix);
+    vn_json_end_object(w);
+}
+
+static void
+json_addr_match(VnJsonWriter *w, const char *key, const VnCidr *c, gboolean neg)
+{
+    char buf[VN_CIDR_STRLEN];
+
+    if (vn_cidr_is_empty(c)) {
+        vn_json_null(w, key);
+        return;
+    }
+    vn_json_begin_object(w, key);
+    vn_json_string(w, "subnet", vn_cidr_format(c, TRUE, buf));
+    vn_json_bool(w, "not", neg);
+    vn_json_end_object(w);
+}
+
+/* The forward path's firewall, in a form `virt-nest doctor` evaluates:
+ * every chain, each rule reduced to its interfaces, addresses, protocol,
+ * conntrack states and verdict (and "opaque" for what is left out). */
+static void
+json_firewall(VnJsonWriter *w, const VnHost *host)
+{
+    if (!host->firewall) {
+        vn_json_null(w, "firewall");
+        vn_json_string(w, "firewall_error", host->firewall_error);
+        return;
+    }
+    vn_json_begin_array(w, "firewall");
+    for (guint i = 0; i < host->firewall->len; i++) {
+        const VnFwChain *c = host->firewall->pdata[i];
+
+        vn_json_begin_object(w, NULL);
+        vn_json_string(w, "family", vn_fw_family_to_string(c->family));
+        vn_json_string(w, "table", c->table);
+        vn_json_string(w, "chain", c->name);
+        vn_json_string(w, "hook", c->hook);
+        vn_json_string(w, "type", c->type);
+        vn_json_int(w, "priority", c->priority);
+        vn_json_string(w, "policy", c->hook ? (c->policy_drop ? "drop" : "accept")
+                                           : NULL);
+        vn_json_begin_array(w, "rules");
+        for (guint j = 0; j < c->rules->len; j++) {
+            const VnFwRule *r = c->rules->pdata[j];
+            g_autofree char *text = vn_fw_rule_describe(r);
+
+            vn_json_begin_object(w, NULL);
+            vn_json_int(w, "handle", (gint64)r->handle);
+            vn_json_string(w, "text", text);
+            json_iface_match(w, "iif", r->iif, r->iif_neg, r->iif_prefix);
+            json_iface_match(w, "oif", r->oif, r->oif_neg, r->oif_prefix);
+            json_addr_match(w, "source", &r->src, r->src_neg);
+            json_addr_match(w, "destination", &r->dst, r->dst_neg);
+            if (r->l4proto) {
+                vn_json_begin_object(w, "protocol");
+                vn_json_int(w, "number", r->l4proto);
+                vn_json_bool(w, "not", r->l4proto_neg);
+                vn_json_end_object(w);
+            } else {
+                vn_json_null(w, "protocol");
+            }
+            vn_json_int(w, "ct_state", r->ct_state);
+            vn_json_string(w, "verdict", vn_fw_verdict_to_string(r->verdict));
+            vn_json_string(w, "target", r->target);
+            vn_json_string(w, "comment", r->comment);
+            vn_json_string(w, "opaque", r->opaque);
+            vn_json_end_object(w);
+        }
+        vn_json_end_array(w);
+        vn_json_end_object(w);
+    }
+    vn_json_end_array(w);
+}
+
+static void
 json_host(VnJsonWriter *w, const VnHost *host)
 {
     if (!host) {
@@ -485,6 +582,9 @@ json_host(VnJsonWriter *w, const VnHost *host)
     }
     vn_json_begin_object(w, "host");
     vn_json_string(w, "hostname", host->hostname);
+    json_sysctl(w, "ip_forward", host->ip_forward);
+    json_sysctl(w, "ip6_forward", host->ip6_forward);
+    json_sysctl(w, "rp_filter", host->rp_filter_all);
     vn_json_begin_array(w, "links");
     for (guint i = 0; i < host->links->len; i++) {
         const VnLink *l = host->links->pdata[i];
@@ -498,6 +598,7 @@ json_host(VnJsonWriter *w, const VnHost *host)
         vn_json_string(w, "master", m ? m->name : NULL);
         vn_json_int(w, "mtu", l->mtu);
         vn_json_bool(w, "up", l->up);
+        json_sysctl(w, "rp_filter", l->rp_filter);
         vn_json_begin_array(w, "addresses");
         for (guint j = 0; j < host->addrs->len; j++) {
             const VnHostAddr *a = host->addrs->pdata[j];
@@ -525,6 +626,7 @@ json_host(VnJsonWriter *w, const VnHost *host)
         vn_json_end_object(w);
     }
     vn_json_end_array(w);
+    json_firewall(w, host);
     vn_json_end_object(w);
 }
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "fwmodel.h"
 #include "json.h"
 #include "output.h"
 #include "snapshot.h"
@@ -188,6 +189,91 @@ read_guest(Ctx *c, const VnJson *j, VnLayer *layer)
     return TRUE;
 }
 
+static int
+sysctl_of(const VnJson *obj, const char *key)
+{
+    gint64 v;
+
+    return vn_json_get_int(obj, key, &v) ? (int)v : -1;
+}
+
+static void
+read_iface_match(const VnJson *rj, const char *key, char **name,
+                 gboolean *neg, gboolean *prefix)
+{
+    const VnJson *m = vn_json_get(rj, key);
+    gboolean b;
+
+    if (!m || m->type != VN_JSON_OBJECT)
+        return;
+    *name = g_strdup(vn_json_get_string(m, "name"));
+    *neg = vn_json_get_bool(m, "not", &b) && b;
+    *prefix = vn_json_get_bool(m, "prefix", &b) && b;
+}
+
+static gboolean
+read_addr_match(Ctx *c, const VnJson *rj, const char *key, VnCidr *out,
+                gboolean *neg)
+{
+    const VnJson *m = vn_json_get(rj, key);
+    gboolean b;
+
+    if (!m || m->type != VN_JSON_OBJECT)
+        return TRUE;
+    *neg = vn_json_get_bool(m, "not", &b) && b;
+    return get_cidr(c, m, "subnet", VN_CIDR_SUBNET, out, "firewall rule");
+}
+
+static gboolean
+read_firewall(Ctx *c, const VnJson *list, VnHost *host)
+{
+    host->firewall = g_ptr_array_new_with_free_func((GDestroyNotify)vn_fw_chain_free);
+    for (guint i = 0; i < vn_json_length(list); i++) {
+        const VnJson *cj = vn_json_index(list, i);
+        const VnJson *rules = vn_json_get(cj, "rules");
+        VnFwChain *ch = vn_fw_chain_new();
+        gint64 v;
+
+        g_ptr_array_add(host->firewall, ch);
+        ch->family = vn_fw_family_from_string(vn_json_get_string(cj, "family"));
+        ch->table = dup_string(cj, "table");
+        ch->name = dup_string(cj, "chain");
+        ch->hook = dup_string(cj, "hook");
+        ch->type = dup_string(cj, "type");
+        ch->priority = vn_json_get_int(cj, "priority", &v) ? (int)v : 0;
+        ch->policy_drop = !g_strcmp0(vn_json_get_string(cj, "policy"), "drop");
+        if (ch->family < 0 || !ch->table || !ch->name)
+            return bad(c, "firewall chain %u: family, table and chain are needed", i);
+        for (guint k = 0; k < vn_json_length(rules); k++) {
+            const VnJson *rj = vn_json_index(rules, k);
+            const VnJson *proto = vn_json_get(rj, "protocol");
+            VnFwRule *r = vn_fw_rule_new();
+            gboolean b;
+
+            g_ptr_array_add(ch->rules, r);
+            r->handle = vn_json_get_int(rj, "handle", &v) ? (guint64)v : 0;
+            read_iface_match(rj, "iif", &r->iif, &r->iif_neg, &r->iif_prefix);
+            read_iface_match(rj, "oif", &r->oif, &r->oif_neg, &r->oif_prefix);
+            if (!read_addr_match(c, rj, "source", &r->src, &r->src_neg) ||
+                !read_addr_match(c, rj, "destination", &r->dst, &r->dst_neg))
+                return FALSE;
+            if (proto && proto->type == VN_JSON_OBJECT) {
+                r->l4proto = vn_json_get_int(proto, "number", &v) ? (guint8)v : 0;
+                r->l4proto_neg = vn_json_get_bool(proto, "not", &b) && b;
+            }
+            r->ct_state = vn_json_get_int(rj, "ct_state", &v) ? (guint)v : 0;
+            if (!vn_fw_verdict_from_string(vn_json_get_string(rj, "verdict"),
+                                           &r->verdict))
+                return bad(c, "firewall chain %s: rule %u: unknown verdict",
+                           ch->name, k);
+            r->target = dup_string(rj, "target");
+            r->comment = dup_string(rj, "comment");
+            r->opaque = dup_string(rj, "opaque");
+        }
+    }
+    return TRUE;
+}
+
 static gboolean
 read_host(Ctx *c, const VnJson *j, VnLayer *layer)
 {
@@ -196,6 +282,9 @@ read_host(Ctx *c, const VnJson *j, VnLayer *layer)
     const VnJson *routes = vn_json_get(j, "routes");
 
     host->hostname = dup_string(j, "hostname");
+    host->ip_forward = sysctl_of(j, "ip_forward");
+    host->ip6_forward = sysctl_of(j, "ip6_forward");
+    host->rp_filter_all = sysctl_of(j, "rp_filter");
     for (guint i = 0; i < vn_json_length(links); i++) {
         const VnJson *lj = vn_json_index(links, i);
         const VnJson *addrs = vn_json_get(lj, "addresses");
@@ -210,6 +299,7 @@ read_host(Ctx *c, const VnJson *j, VnLayer *layer)
         l->ifindex = vn_json_get_int(lj, "ifindex", &v) ? (int)v : (int)i + 1;
         l->mtu = vn_json_get_int(lj, "mtu", &v) ? (guint)v : 0;
         l->up = vn_json_get_bool(lj, "up", &b) && b;
+        l->rp_filter = sysctl_of(lj, "rp_filter");
         for (guint k = 0; k < vn_json_length(addrs); k++) {
             const VnJson *a = vn_json_index(addrs, k);
             VnHostAddr ha = { l->ifindex, { 0 } };
@@ -247,6 +337,10 @@ read_host(Ctx *c, const VnJson *j, VnLayer *layer)
         r.table = 254;
         g_ptr_array_add(host->routes, g_memdup2(&r, sizeof(r)));
     }
+    if (vn_json_get(j, "firewall") && vn_json_get(j, "firewall")->type == VN_JSON_ARRAY &&
+        !read_firewall(c, vn_json_get(j, "firewall"), host))
+        return FALSE;
+    host->firewall_error = dup_string(j, "firewall_error");
     layer->host = g_steal_pointer(&host);
     return TRUE;
 }
