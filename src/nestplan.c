@@ -506,6 +506,8 @@ vn_nest_plan(const VnLayer *layer, GPtrArray *others,
                             "no free /%u subnet left in the pool for level %u "
                             "of %u; give a larger --pool or a longer --prefix",
                             opts->prefix, k, opts->depth);
+                for (guint i = plan->in_use->len; i < busy->len; i++)
+                    g_free(busy->pdata[i]);
                 return NULL;
             }
             g_ptr_array_add(plan->levels, new_level(k, &s));

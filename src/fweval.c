@@ -1,0 +1,189 @@
+/* fweval.c: what a firewall does to one packet at one hook.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <string.h>
+#include <linux/netfilter.h>
+
+#include "fweval.h"
+
+#define MAX_JUMPS 16
+
+void
+vn_fw_result_clear(VnFwResult *r)
+{
+    g_clear_pointer(&r->unknown, g_ptr_array_unref);
+    g_clear_pointer(&r->unknown_chains, g_ptr_array_unref);
+}
+
+static gboolean
+iface_matches(const char *want, gboolean neg, gboolean prefix, const char *have)
+{
+    gboolean m;
+
+    if (!want)
+        return TRUE;
+    if (!have)
+        return neg;         /* "! -i x" matches a packet with no interface */
+    m = prefix ? g_str_has_prefix(have, want) : strcmp(have, want) == 0;
+    return m != neg;
+}
+
+static gboolean
+addr_matches(const VnCidr *want, gboolean neg, const VnCidr *have)
+{
+    if (vn_cidr_is_empty(want))
+        return TRUE;
+    if (want->family != have->family)
+        return FALSE;
+    return vn_cidr_contains(want, have) != neg;
+}
+
+gboolean
+vn_fw_rule_matches(const VnFwRule *r, const VnPacket *p)
+{
+    return iface_matches(r->iif, r->iif_neg, r->iif_prefix, p->iif) &&
+           iface_matches(r->oif, r->oif_neg, r->oif_prefix, p->oif) &&
+           addr_matches(&r->src, r->src_neg, &p->src) &&
+           addr_matches(&r->dst, r->dst_neg, &p->dst) &&
+           (!r->l4proto || (r->l4proto == p->proto) != r->l4proto_neg) &&
+           (!r->ct_state || (r->ct_state & p->ct));
+}
+
+static const VnFwChain *
+find_chain(GPtrArray *chains, const VnFwChain *base, const char *name)
+{
+    for (guint i = 0; i < chains->len; i++) {
+        const VnFwChain *c = chains->pdata[i];
+
+        if (c->family == base->family && !g_strcmp0(c->table, base->table) &&
+            !g_strcmp0(c->name, name))
+            return c;
+    }
+    return NULL;
+}
+
+typedef struct {
+    GPtrArray *chains;
+    const VnPacket *pkt;
+    VnFwResult *out;
+    gboolean nat;
+} Eval;
+
+/* Run @chain; returns a terminal verdict, or CONTINUE when the packet
+ * falls off its end (or RETURNs). */
+static VnFwVerdict
+run_chain(Eval *e, const VnFwChain *chain, guint depth)
+{
+    if (depth > MAX_JUMPS)
+        return VN_FW_CONTINUE;
+    for (guint i = 0; i < chain->rules->len; i++) {
+        const VnFwRule *r = chain->rules->pdata[i];
+        VnFwVerdict v;
+
+        if (!vn_fw_rule_matches(r, e->pkt))
+            continue;
+        if (r->opaque) {
+            if (r->verdict != VN_FW_CONTINUE) {
+                g_ptr_array_add(e->out->unknown, (gpointer)r);
+                g_ptr_array_add(e->out->unknown_chains, (gpointer)chain);
+            }
+            continue;
+        }
+        switch (r->verdict) {
+        case VN_FW_CONTINUE:
+            break;
+        case VN_FW_RETURN:
+            return VN_FW_CONTINUE;
+        case VN_FW_JUMP:
+        case VN_FW_GOTO: {
+            const VnFwChain *t = find_chain(e->chains, chain, r->target);
+
+            if (!t)
+                break;
+            v = run_chain(e, t, depth + 1);
+            if (v != VN_FW_CONTINUE)
+                return v;
+            if (r->verdict == VN_FW_GOTO)
+                return VN_FW_CONTINUE;
+            break;
+        }
+        case VN_FW_MASQUERADE:
+        case VN_FW_SNAT:
+        case VN_FW_DNAT:
+            if (!e->nat)
+                break;
+            G_GNUC_FALLTHROUGH;
+        default:
+            e->out->chain = chain;
+            e->out->rule = r;
+            return r->verdict;
+        }
+    }
+    return VN_FW_CONTINUE;
+}
+
+static gboolean
+family_fits(int chain_family, int af)
+{
+    return chain_family == NFPROTO_INET ||
+           (chain_family == NFPROTO_IPV4 && af == AF_INET) ||
+           (chain_family == NFPROTO_IPV6 && af == AF_INET6);
+}
+
+static int
+cmp_prio(gconstpointer a, gconstpointer b)
+{
+    const VnFwChain *x = *(VnFwChain *const *)a;
+    const VnFwChain *y = *(VnFwChain *const *)b;
+
+    if (x->priority != y->priority)
+        return x->priority < y->priority ? -1 : 1;
+    return g_strcmp0(x->table, y->table);
+}
+
+void
+vn_fw_eval(GPtrArray *chains, const char *hook, const char *type,
+           const VnPacket *pkt, VnFwResult *out)
+{
+    g_autoptr(GPtrArray) bases = g_ptr_array_new();
+    Eval e = { chains, pkt, out, g_strcmp0(type, "nat") == 0 };
+
+    memset(out, 0, sizeof(*out));
+    out->verdict = VN_FW_ACCEPT;
+    out->unknown = g_ptr_array_new();
+    out->unknown_chains = g_ptr_array_new();
+    for (guint i = 0; chains && i < chains->len; i++) {
+        const VnFwChain *c = chains->pdata[i];
+
+        if (!g_strcmp0(c->hook, hook) && !g_strcmp0(c->type, type) &&
+            family_fits(c->family, pkt->src.family))
+            g_ptr_array_add(bases, (gpointer)c);
+    }
+    g_ptr_array_sort(bases, cmp_prio);
+    for (guint i = 0; i < bases->len; i++) {
+        const VnFwChain *base = bases->pdata[i];
+        VnFwVerdict v = run_chain(&e, base, 0);
+
+        if (v == VN_FW_CONTINUE) {
+            if (!base->policy_drop)
+                continue;
+            out->verdict = VN_FW_DROP;
+            out->base = out->chain = base;
+            out->rule = NULL;
+            return;
+        }
+        if (v == VN_FW_ACCEPT)
+            continue;       /* the next base chain has its say too */
+        out->verdict = v;
+        out->base = base;
+        if (e.nat || v == VN_FW_DROP || v == VN_FW_REJECT)
+            return;
+    }
+    if (out->verdict == VN_FW_ACCEPT) {
+        out->base = out->chain = NULL;
+        out->rule = NULL;
+    }
+}

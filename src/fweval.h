@@ -1,0 +1,56 @@
+/* fweval.h: what a firewall does to one packet at one hook.
+ *
+ * Pure: the chains (fwmodel.h) and a packet in, the verdict out, with the
+ * chain and rule that decided it.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "fwmodel.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+    VnCidr src;             /* host addresses (/32, /128) */
+    VnCidr dst;
+    guint8 proto;           /* IPPROTO_ICMP, IPPROTO_TCP, ... */
+    const char *iif;        /* NULL: none (output, postrouting of a local packet) */
+    const char *oif;        /* NULL: none (input) */
+    guint ct;               /* VN_CT_NEW, or VN_CT_ESTABLISHED for replies */
+} VnPacket;
+
+typedef struct {
+    VnFwVerdict verdict;    /* ACCEPT, DROP or REJECT; for NAT hooks also
+                             * MASQUERADE, SNAT, DNAT */
+    const VnFwChain *base;  /* the base chain that decided */
+    const VnFwChain *chain; /* the chain of the deciding rule (or the base) */
+    const VnFwRule *rule;   /* the deciding rule; NULL for a chain policy */
+    GPtrArray *unknown;     /* VnFwRule: rules that might have matched but
+                             * could not be evaluated (opaque) */
+    GPtrArray *unknown_chains;  /* their chains, in step */
+} VnFwResult;
+
+void vn_fw_result_clear(VnFwResult *r);
+
+/**
+ * vn_fw_eval:
+ * @chains: (element-type VnFwChain): the host's firewall
+ * @hook: "forward", "postrouting", ...
+ * @type: "filter" or "nat"
+ * @pkt: the packet
+ * @out: (out caller-allocates): the result
+ *
+ * Runs @pkt through every base chain of @type at @hook of the matching
+ * families, by priority: it is accepted only when every one of them
+ * accepts it. For "nat", the first NAT verdict wins.
+ */
+void vn_fw_eval(GPtrArray *chains, const char *hook, const char *type,
+                const VnPacket *pkt, VnFwResult *out);
+
+/* TRUE if @rule's evaluable parts match @pkt (opaque parts aside). */
+gboolean vn_fw_rule_matches(const VnFwRule *rule, const VnPacket *pkt);
+
+G_END_DECLS
