@@ -28,6 +28,8 @@ void vn_cli_bad_option(const char *command, const char *optstring,
 int vn_cmd_status(int argc, char **argv);
 int vn_cmd_reconcile(int argc, char **argv);
 int vn_cmd_plan(int argc, char **argv);
+int vn_cmd_graph(int argc, char **argv);
+int vn_cmd_doctor(int argc, char **argv);
 int vn_cmd_install_hooks(int argc, char **argv);
 int vn_cmd_uninstall_hooks(int argc, char **argv);
 

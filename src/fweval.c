@@ -150,6 +150,8 @@ vn_fw_eval(GPtrArray *chains, const char *hook, const char *type,
 {
     g_autoptr(GPtrArray) bases = g_ptr_array_new();
     Eval e = { chains, pkt, out, g_strcmp0(type, "nat") == 0 };
+    const VnFwChain *acc_base = NULL, *acc_chain = NULL;
+    const VnFwRule *acc_rule = NULL;
 
     memset(out, 0, sizeof(*out));
     out->verdict = VN_FW_ACCEPT;
@@ -175,15 +177,23 @@ vn_fw_eval(GPtrArray *chains, const char *hook, const char *type,
             out->rule = NULL;
             return;
         }
-        if (v == VN_FW_ACCEPT)
+        if (v == VN_FW_ACCEPT) {
+            if (!acc_rule) {
+                acc_base = base;
+                acc_chain = out->chain;
+                acc_rule = out->rule;
+            }
             continue;       /* the next base chain has its say too */
+        }
         out->verdict = v;
         out->base = base;
         if (e.nat || v == VN_FW_DROP || v == VN_FW_REJECT)
             return;
     }
     if (out->verdict == VN_FW_ACCEPT) {
-        out->base = out->chain = NULL;
-        out->rule = NULL;
+        /* the first rule that accepted it, if one did */
+        out->base = acc_base;
+        out->chain = acc_chain;
+        out->rule = acc_rule;
     }
 }

@@ -27,7 +27,9 @@ typedef struct {
                              * MASQUERADE, SNAT, DNAT */
     const VnFwChain *base;  /* the base chain that decided */
     const VnFwChain *chain; /* the chain of the deciding rule (or the base) */
-    const VnFwRule *rule;   /* the deciding rule; NULL for a chain policy */
+    const VnFwRule *rule;   /* the deciding rule; NULL for a chain policy;
+                             * for ACCEPT the first rule that accepted, or
+                             * NULL when no rule did (policy accept) */
     GPtrArray *unknown;     /* VnFwRule: rules that might have matched but
                              * could not be evaluated (opaque) */
     GPtrArray *unknown_chains;  /* their chains, in step */

@@ -11,6 +11,7 @@
 #include "fwmodel.h"
 #include "json.h"
 #include "output.h"
+#include "pic.h"
 
 /* ------------------------------------------------------------------ */
 /* shared helpers                                                      */
@@ -904,101 +905,8 @@ vn_status_json(const VnStatus *st)
 /* ------------------------------------------------------------------ */
 /* pictures                                                            */
 
-/* A node id: letters, digits and '_' only. */
-static char *
-node_id(const char *kind, const char *name)
-{
-    GString *s = g_string_new(kind);
-
-    g_string_append_c(s, '_');
-    for (const char *p = name; p && *p; p++)
-        g_string_append_c(s, g_ascii_isalnum(*p) ? *p : '_');
-    return g_string_free(s, FALSE);
-}
-
-typedef struct {
-    GString *out;
-    gboolean dot;
-} Pic;
-
-/* Escape a label; lines are separated by '\n' in @text. */
-static char *
-pic_label(const Pic *pic, const char *text)
-{
-    GString *s = g_string_new(NULL);
-
-    for (const char *p = text; *p; p++) {
-        if (*p == '\n')
-            g_string_append(s, pic->dot ? "\\n" : "<br/>");
-        else if (*p == '"')
-            g_string_append(s, pic->dot ? "\\\"" : "#quot;");
-        else if (!pic->dot && *p == '<')
-            g_string_append(s, "#lt;");
-        else if (!pic->dot && *p == '>')
-            g_string_append(s, "#gt;");
-        else
-            g_string_append_c(s, *p);
-    }
-    return g_string_free(s, FALSE);
-}
-
-typedef enum { SHAPE_BRIDGE, SHAPE_TAP, SHAPE_GUEST, SHAPE_SUBNET, SHAPE_LINK } Shape;
-
 static void
-pic_node(Pic *pic, const char *id, Shape shape, const char *text)
-{
-    g_autofree char *label = pic_label(pic, text);
-
-    if (pic->dot) {
-        static const char *const shapes[] = {
-            [SHAPE_BRIDGE] = "box, style=\"rounded,filled\", fillcolor=\"#dbeafe\"",
-            [SHAPE_TAP] = "box, style=filled, fillcolor=\"#f1f5f9\"",
-            [SHAPE_GUEST] = "box3d, style=filled, fillcolor=\"#dcfce7\"",
-            [SHAPE_SUBNET] = "folder, style=filled, fillcolor=\"#fef9c3\"",
-            [SHAPE_LINK] = "box, style=dashed",
-        };
-        g_string_append_printf(pic->out, "    %s [label=\"%s\", shape=%s];\n",
-                               id, label, shapes[shape]);
-    } else {
-        static const char *const open[] = {
-            [SHAPE_BRIDGE] = "([", [SHAPE_TAP] = "[", [SHAPE_GUEST] = "[[",
-            [SHAPE_SUBNET] = "[/", [SHAPE_LINK] = "[",
-        };
-        static const char *const close[] = {
-            [SHAPE_BRIDGE] = "])", [SHAPE_TAP] = "]", [SHAPE_GUEST] = "]]",
-            [SHAPE_SUBNET] = "/]", [SHAPE_LINK] = "]",
-        };
-        g_string_append_printf(pic->out, "    %s%s\"%s\"%s\n", id, open[shape],
-                               label, close[shape]);
-    }
-}
-
-static void
-pic_edge(Pic *pic, const char *from, const char *to, const char *label,
-         gboolean dashed)
-{
-    g_autofree char *l = label ? pic_label(pic, label) : NULL;
-
-    if (pic->dot) {
-        g_string_append_printf(pic->out, "    %s -> %s", from, to);
-        if (l || dashed)
-            g_string_append_printf(pic->out, " [%s%s%s%s%s]",
-                                   l ? "label=\"" : "", l ? l : "",
-                                   l ? "\"" : "", l && dashed ? ", " : "",
-                                   dashed ? "style=dashed, arrowhead=normal"
-                                          : "");
-        g_string_append(pic->out, ";\n");
-    } else if (l) {
-        g_string_append_printf(pic->out, "    %s %s|\"%s\"| %s\n", from,
-                               dashed ? "-.->" : "---", l, to);
-    } else {
-        g_string_append_printf(pic->out, "    %s %s %s\n", from,
-                               dashed ? "-.->" : "---", to);
-    }
-}
-
-static void
-pic_layer(Pic *pic, const VnStatus *st)
+pic_layer(VnPic *pic, const VnStatus *st)
 {
     const VnLayer *layer = st->layer;
     g_autoptr(GString) title = g_string_new(NULL);
@@ -1008,7 +916,7 @@ pic_layer(Pic *pic, const VnStatus *st)
     else
         g_string_append_printf(title, "%s", layer->uri ? layer->uri : "layer");
     {
-        g_autofree char *t = pic_label(pic, title->str);
+        g_autofree char *t = vn_pic_label(pic, title->str);
 
         if (pic->dot)
             g_string_append_printf(pic->out, "  subgraph cluster_layer {\n"
@@ -1020,7 +928,7 @@ pic_layer(Pic *pic, const VnStatus *st)
 
     for (guint i = 0; i < layer->networks->len; i++) {
         const VnNetwork *n = layer->networks->pdata[i];
-        g_autofree char *id = node_id("net", n->name);
+        g_autofree char *id = vn_pic_id("net", n->name);
         g_autoptr(GString) t = g_string_new(NULL);
 
         g_string_append_printf(t, "%s · network %s\n%s%s",
@@ -1043,12 +951,12 @@ pic_layer(Pic *pic, const VnStatus *st)
                                                       TRUE, buf));
             }
         }
-        pic_node(pic, id, SHAPE_BRIDGE, t->str);
+        vn_pic_node(pic, id, VN_PIC_BRIDGE, t->str);
     }
 
     for (guint i = 0; i < layer->guests->len; i++) {
         const VnGuest *g = layer->guests->pdata[i];
-        g_autofree char *gid = node_id("guest", g->name);
+        g_autofree char *gid = vn_pic_id("guest", g->name);
         g_autoptr(GString) t = g_string_new(NULL);
 
         g_string_append_printf(t, "guest %s\n%s", g->name, g->state);
@@ -1064,15 +972,15 @@ pic_layer(Pic *pic, const VnStatus *st)
                                        vn_cidr_format(&ga.address, FALSE, buf),
                                        vn_source_to_string(ga.source));
         }
-        pic_node(pic, gid, SHAPE_GUEST, t->str);
+        vn_pic_node(pic, gid, VN_PIC_GUEST, t->str);
 
         for (guint j = 0; j < g->ifaces->len; j++) {
             const VnIface *iface = g->ifaces->pdata[j];
             const VnNetwork *net = iface_network(layer, iface);
             const char *tap = iface_tap(layer, g, iface);
-            g_autofree char *nid = net ? node_id("net", net->name) : NULL;
+            g_autofree char *nid = net ? vn_pic_id("net", net->name) : NULL;
             g_autofree char *key = g_strdup_printf("%s_%u", g->name, j);
-            g_autofree char *tid = node_id("tap", key);
+            g_autofree char *tid = vn_pic_id("tap", key);
             g_autofree char *tapmac = vn_mac_tap(iface->mac);
 
             if (!nid)
@@ -1081,11 +989,11 @@ pic_layer(Pic *pic, const VnStatus *st)
                 g_autofree char *tt = g_strdup_printf("%s (TAP)\n%s", tap,
                                                       tapmac ? tapmac : "");
 
-                pic_node(pic, tid, SHAPE_TAP, tt);
-                pic_edge(pic, nid, tid, NULL, FALSE);
-                pic_edge(pic, tid, gid, NULL, FALSE);
+                vn_pic_node(pic, tid, VN_PIC_TAP, tt);
+                vn_pic_edge(pic, nid, tid, NULL, FALSE);
+                vn_pic_edge(pic, tid, gid, NULL, FALSE);
             } else {
-                pic_edge(pic, nid, gid, "shut off", TRUE);
+                vn_pic_edge(pic, nid, gid, "shut off", TRUE);
             }
         }
     }
@@ -1095,7 +1003,7 @@ pic_layer(Pic *pic, const VnStatus *st)
         const VnRoute *r = st->plan->routes->pdata[i];
         char d[VN_CIDR_STRLEN], v[VN_CIDR_STRLEN];
         g_autofree char *sid = NULL;
-        g_autofree char *gid = node_id("guest", r->guest);
+        g_autofree char *gid = vn_pic_id("guest", r->guest);
         g_autofree char *text = NULL;
         g_autofree char *edge = NULL;
         g_autofree char *object = vn_route_object(r);
@@ -1103,20 +1011,20 @@ pic_layer(Pic *pic, const VnStatus *st)
         const VnDriftItem *di = find_drift(st, object, what);
 
         vn_cidr_format(&r->dst, TRUE, d);
-        sid = node_id("nested", d);
+        sid = vn_pic_id("nested", d);
         text = g_strdup_printf("nested %s", d);
-        pic_node(pic, sid, SHAPE_SUBNET, text);
+        vn_pic_node(pic, sid, VN_PIC_SUBNET, text);
         edge = g_strdup_printf("route via %s dev %s%s%s",
                                vn_cidr_is_empty(&r->via) ? "?" :
                                vn_cidr_format(&r->via, FALSE, v), r->dev,
                                di ? ", " : "",
                                di ? vn_drift_state_to_string(di->state) : "");
-        pic_edge(pic, gid, sid, edge, TRUE);
+        vn_pic_edge(pic, gid, sid, edge, TRUE);
     }
     /* the peers each network lets in, with the NAT choice */
     for (guint i = 0; i < layer->networks->len; i++) {
         const VnNetwork *n = layer->networks->pdata[i];
-        g_autofree char *nid = node_id("net", n->name);
+        g_autofree char *nid = vn_pic_id("net", n->name);
 
         for (guint j = 0; n->nest && j < n->peers->len; j++) {
             char p[VN_CIDR_STRLEN];
@@ -1125,7 +1033,7 @@ pic_layer(Pic *pic, const VnStatus *st)
             gboolean nat = TRUE;
 
             vn_cidr_format(&g_array_index(n->peers, VnCidr, j), TRUE, p);
-            pid = node_id("peer", p);
+            pid = vn_pic_id("peer", p);
             text = g_strdup_printf("outer %s", p);
             for (guint k = 0; k < st->plan->rules->len; k++) {
                 const VnRule *r = st->plan->rules->pdata[k];
@@ -1133,8 +1041,8 @@ pic_layer(Pic *pic, const VnStatus *st)
                 if (r->kind == VN_RULE_NAT && g_strcmp0(r->network, n->name) == 0)
                     nat = FALSE;
             }
-            pic_node(pic, pid, SHAPE_SUBNET, text);
-            pic_edge(pic, pid, nid, nat ? "accepted in (replies NATed)"
+            vn_pic_node(pic, pid, VN_PIC_SUBNET, text);
+            vn_pic_edge(pic, pid, nid, nat ? "accepted in (replies NATed)"
                                         : "accepted in, no NAT back", TRUE);
         }
     }
@@ -1144,7 +1052,7 @@ pic_layer(Pic *pic, const VnStatus *st)
 char *
 vn_status_mermaid(const VnStatus *st)
 {
-    Pic pic = { g_string_new("flowchart TB\n"), FALSE };
+    VnPic pic = { g_string_new("flowchart TB\n"), FALSE };
 
     pic_layer(&pic, st);
     return g_string_free(pic.out, FALSE);
@@ -1153,7 +1061,7 @@ vn_status_mermaid(const VnStatus *st)
 char *
 vn_status_dot(const VnStatus *st)
 {
-    Pic pic = { g_string_new("digraph virt_nest {\n"
+    VnPic pic = { g_string_new("digraph virt_nest {\n"
                              "  rankdir=TB;\n"
                              "  node [fontname=\"Helvetica\", fontsize=10];\n"
                              "  edge [fontname=\"Helvetica\", fontsize=9, "

@@ -415,7 +415,10 @@ vn_snapshot_load(const char *path, GError **error)
     gsize len;
 
     if (!g_file_get_contents(path, &text, &len, &err)) {
-        g_set_error(error, VN_ERROR, VN_ERROR_FAILED, "%s", err->message);
+        g_set_error(error, VN_ERROR, VN_ERROR_FAILED,
+                    "snapshot %s: %s; take one on each layer with "
+                    "'virt-nest status --json --host > FILE'", path,
+                    err->message);
         return NULL;
     }
     return vn_snapshot_parse(text, (gssize)len, path, error);

@@ -1,0 +1,80 @@
+/* doctor.h: walk a packet and its reply across the layers of a nest, and
+ * name the first hop where it dies, why, and the fix in virt-nest's terms.
+ *
+ * Pure: the stitched nest (stitch.h) in, the walk out. Route decisions
+ * come from each layer's snapshot; the live layer can supply its own
+ * through the lookup callback (RTM_GETROUTE).
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "stitch.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+    VN_WALK_REACHED,        /* delivered to a local address */
+    VN_WALK_DIES,           /* dropped; death and fix say where and why */
+    VN_WALK_LEAVES,         /* left the layers we have snapshots of */
+} VnWalkResult;
+
+typedef struct {
+    const char *layer;      /* "L1" */
+    const char *check;      /* "route", "forward", "ip_forward", ... */
+    gboolean ok;
+    char *text;
+} VnStep;
+
+typedef struct {
+    GPtrArray *steps;       /* VnStep */
+    VnWalkResult result;
+    char *death;            /* VN_WALK_DIES: "L1: libvirt's REJECT ..." */
+    char *fix;              /* what to do, or NULL */
+    char *left;             /* VN_WALK_LEAVES: where */
+    guint mtu;              /* the smallest MTU on the way; 0 unknown */
+    const char *mtu_where;  /* "L0 eth0" */
+} VnWalk;
+
+/* A route decision from outside the snapshot (the kernel's); returns FALSE
+ * when it has none. @oif and @gateway out; @text a description. */
+typedef gboolean (*VnRouteLookup)(const VnNestLayer *layer, const VnCidr *dst,
+                                  const VnCidr *src, const char *iif,
+                                  int *oif, VnCidr *gateway, char **text,
+                                  gpointer data);
+
+typedef struct {
+    VnCidr from;
+    VnCidr to;
+    guint8 proto;           /* IPPROTO_ICMP (default), IPPROTO_TCP, ... */
+    guint size;             /* bytes, don't fragment; 0: not checked */
+    VnRouteLookup lookup;   /* NULL: the snapshots' routing tables */
+    gpointer lookup_data;
+} VnDoctorQuery;
+
+typedef struct {
+    VnWalk there;
+    VnWalk back;            /* empty when the way there does not arrive */
+    gboolean reachable;
+    GPtrArray *warnings;    /* char *: MTU mismatches and the like */
+    const VnNestLayer *from_layer;
+    const VnNestLayer *to_layer;    /* NULL: in no snapshot */
+} VnDoctor;
+
+/**
+ * vn_doctor_run:
+ * Returns: (transfer full): the walk, or NULL when @query->from is not an
+ * address of any layer (@error says so and lists them).
+ */
+VnDoctor *vn_doctor_run(const VnNest *nest, const VnDoctorQuery *query,
+                        GError **error);
+void vn_doctor_free(VnDoctor *doc);
+
+char *vn_doctor_text(const VnDoctor *doc, const VnDoctorQuery *query);
+char *vn_doctor_json(const VnDoctor *doc, const VnDoctorQuery *query);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VnDoctor, vn_doctor_free)
+
+G_END_DECLS

@@ -1,0 +1,267 @@
+#!/bin/bash
+# The seed's nest, with real host data per layer: network namespaces for
+# WSL2 (L0), its guest debian (L1) and debian's guest (L2), links named and
+# addressed as in ../shared/seed, libvirt 9.0's rules loaded, the real hook
+# run where the story needs it. Each layer's snapshot is
+# `virt-nest status --json --host` inside its namespace, with the test
+# driver example of that layer for the libvirt part. Then `virt-nest graph`
+# and `virt-nest doctor` on the snapshots, against golden output, and ping
+# inside the namespaces to show that doctor's verdict is the kernel's.
+#
+# Usage: seed-nest.sh VIRT_NEST VIRT_NEST_HOOK SRCDIR
+# VN_REGENERATE=1 rewrites the golden files; VN_SNAPSHOTS=DIR keeps the
+# snapshots of the fixed nest there (xml/examples/seed-l*.json come from it).
+set -u
+VN=$1
+HOOK=$2
+SRC=$3
+X=$SRC/xml/examples
+GOLD=$SRC/tests/golden/doctor
+
+[ "$(id -u)" = 0 ] || { echo "SKIP: needs root (network namespaces)"; exit 77; }
+for t in ip iptables-restore nft unshare ping; do
+    command -v $t >/dev/null || { echo "SKIP: $t missing"; exit 77; }
+done
+
+ID=vnd$$
+W=${ID}w; L0=${ID}l0; L1=${ID}l1; L2=${ID}l2
+T=$(mktemp -d)
+created=()
+cleanup() {
+    for ns in "${created[@]}"; do ip netns del "$ns" 2>/dev/null; done
+    rm -rf "$T"
+}
+trap cleanup EXIT
+ip netns add "$W" 2>/dev/null || { echo "SKIP: cannot create network namespaces"; exit 77; }
+created+=("$W")
+for ns in "$L0" "$L1" "$L2"; do ip netns add "$ns"; created+=("$ns"); done
+fail=0
+
+nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+
+# --- the hosts, as the seed's `ip a` and `ip route` show them
+for ns in "$W" "$L0" "$L1" "$L2"; do
+    nsx "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
+    ip -n "$ns" link set lo up
+done
+# WSL2 (mirrored networking): eth0 the VPN adapter (MTU 1420), eth1 the LAN
+ip link add eth0 netns "$L0" mtu 1420 address 00:15:5d:13:0c:12 type veth \
+    peer name w-eth0 netns "$W" mtu 1420
+ip link add eth1 netns "$L0" address 1c:83:41:cf:a8:7c type veth \
+    peer name w-eth1 netns "$W"
+ip -n "$W" link set w-eth0 up
+ip -n "$W" link set w-eth1 up
+ip -n "$W" addr add 172.24.21.254/24 dev w-eth1
+ip -n "$L0" addr add 10.61.2.254/32 dev eth0
+ip -n "$L0" addr add 172.24.21.109/24 dev eth1
+ip -n "$L0" link set eth0 up
+ip -n "$L0" link set eth1 up
+ip -n "$L0" route add 169.254.1.1 dev eth0 metric 1
+ip -n "$L0" route add 10.113.0.0/16 via 169.254.1.1 dev eth0 metric 1
+ip -n "$L0" route add default via 172.24.21.254 dev eth1 metric 25
+# L0's virbr0 and vnet0, the TAP of guest debian (52:54:00:fc:38:e0)
+ip -n "$L0" link add virbr0 address 52:54:00:7d:0b:60 type bridge
+ip -n "$L0" addr add 192.168.122.1/24 dev virbr0
+ip link add vnet0 netns "$L0" address fe:54:00:fc:38:e0 type veth \
+    peer name enp1s0 netns "$L1" address 52:54:00:fc:38:e0
+ip -n "$L0" link set vnet0 master virbr0 up
+ip -n "$L0" link set virbr0 up
+# L1, debian: enp1s0 from L0's DHCP, its own virbr0 and vnet0
+ip -n "$L1" addr add 192.168.122.191/24 dev enp1s0
+ip -n "$L1" link set enp1s0 up
+ip -n "$L1" route add default via 192.168.122.1 dev enp1s0 metric 100
+ip -n "$L1" link add virbr0 address 52:54:00:e8:c6:c3 type bridge
+ip -n "$L1" addr add 192.168.124.1/24 dev virbr0
+ip link add vnet0 netns "$L1" address fe:54:00:5a:1a:8e type veth \
+    peer name ens3 netns "$L2" address 52:54:00:5a:1a:8e
+ip -n "$L1" link set vnet0 master virbr0 up
+ip -n "$L1" link set virbr0 up
+# L2: ens3
+ip -n "$L2" addr add 192.168.124.91/24 dev ens3
+ip -n "$L2" link set ens3 up
+ip -n "$L2" route add default via 192.168.124.1 dev ens3 metric 100
+# forwarding as libvirt leaves it; rp_filter as the seed's Debian has it
+nsx "$L0" sysctl -qw net.ipv4.ip_forward=1
+nsx "$L1" sysctl -qw net.ipv4.ip_forward=1
+nsx "$L2" sysctl -qw net.ipv4.ip_forward=0
+for ns in "$L0" "$L1" "$L2"; do
+    for l in $(ip -n "$ns" -o link show | awk -F': ' '{print $2}' | cut -d@ -f1); do
+        nsx "$ns" sysctl -qw "net.ipv4.conf.$l.rp_filter=0"
+    done
+done
+nsx "$L1" sysctl -qw net.ipv4.conf.all.rp_filter=1
+# libvirt 9.0's rules for each NAT network (iptables-nft)
+nsx "$L0" iptables-restore < "$SRC/tests/data/rules/libvirt9-nat-122.iptables"
+sed 's/192\.168\.122\./192.168.124./g' "$SRC/tests/data/rules/libvirt9-nat-122.iptables" |
+    nsx "$L1" iptables-restore
+
+# --- the libvirt part of each layer: the test-driver examples, with and
+# without virt-nest's metadata
+strip_nest() {  # drop <metadata> blocks that hold nest: elements
+    awk '/<metadata>/ { buf = $0; keep = 1; next }
+         keep { buf = buf "\n" $0; if (/<\/metadata>/) { keep = 0; if (buf !~ /nest:/) print buf } ; next }
+         { print }' "$1"
+}
+strip_nest "$X/seed-l0.xml" > "$T/l0-plain.xml"
+strip_nest "$X/seed-l1.xml" > "$T/l1-plain.xml"
+grep -q '<nest:' "$T/l0-plain.xml" "$T/l1-plain.xml" && { echo "FAIL: metadata left"; exit 1; }
+echo '<node/>' > "$T/l2.xml"
+
+snap() {  # NS HOSTNAME XML OUT
+    nsx "$1" unshare --uts sh -c 'hostname "$1"; shift; exec "$@"' sh "$2" \
+        ${VN_VALGRIND:-} "$VN" status --json --host -c "test://$3" > "$4" 2> "$4.err"
+    local rc=$?
+    # status exits 1 on problems it reports (a route not installed): fine
+    [ $rc -le 1 ] || { echo "FAIL: snapshot in $1: exit $rc"; cat "$4.err"; fail=1; }
+}
+snapshots() {  # STATE L0XML L1XML
+    local d=$T/$1
+    mkdir -p "$d"
+    snap "$L0" wujing "$2" "$d/l0.json"
+    snap "$L1" debian "$3" "$d/l1.json"
+    snap "$L2" debian-l2 "$T/l2.xml" "$d/l2.json"
+}
+
+golden() {  # NAME DIR COMMAND...
+    local name=$1 dir=$2; shift 2
+    local out rc
+    out=$(cd "$dir" && "$@" 2>&1)
+    rc=$?
+    out=$(printf '%s\n' "exit $rc" "$out" | sed -e "s|$SRC|@SRCDIR@|g" -e "s|$T|@TMP@|g")
+    if [ "${VN_REGENERATE:-0}" = 1 ]; then
+        printf '%s\n' "$out" > "$GOLD/$name"
+        echo "regenerated $name"
+    elif printf '%s\n' "$out" | diff -u "$GOLD/$name" -; then
+        echo "ok: $name"
+    else
+        echo "FAIL: $name differs (VN_REGENERATE=1 rewrites it)"
+        fail=1
+    fi
+}
+vn() { ${VN_VALGRIND:-} "$VN" "$@"; }
+doctor() { vn doctor --from 192.168.122.1 --to 192.168.124.91 "$@" l0.json l1.json l2.json; }
+
+pings() {  # EXPECT(ok|fail) WHAT
+    if nsx "$L0" ping -c 1 -W 1 -I 192.168.122.1 192.168.124.91 >/dev/null 2>&1; then
+        got=ok
+    else
+        got=fail
+    fi
+    if [ "$got" = "$1" ]; then
+        echo "ok: ping L0 -> L2: $1 ($2)"
+    else
+        echo "FAIL: ping L0 -> L2 expected $1, got $got: $2"
+        fail=1
+    fi
+}
+
+run_hook() {  # NS STATEDIR NAME (qemu|network) OBJ OP SUBOP STDIN
+    local ns=$1 st=$2 kind=$3; shift 3
+    local stdin=${*: -1}
+    mkdir -p "$T/hooks"
+    [ -x "$T/hooks/$kind" ] || cp "$HOOK" "$T/hooks/$kind"
+    nsx "$ns" env -i VIRT_NEST_STATE_DIR="$st" VIRT_NEST_CONFIG=/nonexistent \
+        "$T/hooks/$kind" "${@:1:$#-1}" - < "$stdin" ||
+        { echo "FAIL: hook $kind $* in $ns"; fail=1; }
+}
+
+G=$SRC/tests/golden/hook
+# libvirt's hook input for L0's network default, with the seed's reservation
+sed 's/192\.168\.122\.50/192.168.122.191/' \
+    "$G/qemu-started-reservation/state/network/default.xml" > "$T/l0-default.xml"
+
+# --- 1. nothing configured: no metadata, nothing installed
+snapshots none "$T/l0-plain.xml" "$T/l1-plain.xml"
+pings fail "nothing configured"
+golden graph-none.txt "$T/none" vn graph l0.json l1.json l2.json
+golden doctor-none.txt "$T/none" doctor
+
+# --- 2. the route only: guest debian has its <nest:route>, the hook ran
+run_hook "$L0" "$T/state0" network default started begin "$T/l0-default.xml"
+run_hook "$L0" "$T/state0" qemu debian started begin \
+    "$G/qemu-started-reservation/stdin.xml"
+snapshots route "$X/seed-l0.xml" "$T/l1-plain.xml"
+pings fail "the route only"
+golden doctor-route.txt "$T/route" doctor
+# the metadata is there but the route is gone (a flushed table): reconcile
+ip -n "$L0" route del 192.168.124.0/24
+snapshots lost "$X/seed-l0.xml" "$T/l1-plain.xml"
+golden doctor-route-lost.txt "$T/lost" doctor
+run_hook "$L0" "$T/state0" qemu debian started begin \
+    "$G/qemu-started-reservation/stdin.xml"
+
+# --- 3. both fixed: network default on L1 has its peer
+run_hook "$L1" "$T/state1" network default started begin \
+    "$G/network-started-peers/stdin.xml"
+snapshots fixed "$X/seed-l0.xml" "$X/seed-l1.xml"
+pings ok "route and exceptions"
+golden graph-fixed.txt "$T/fixed" vn graph l0.json l1.json l2.json
+golden graph-fixed.mmd "$T/fixed" vn graph --mermaid l0.json l1.json l2.json
+golden graph-fixed.dot "$T/fixed" vn graph --dot l0.json l1.json l2.json
+golden graph-fixed.json "$T/fixed" vn graph --json l0.json l1.json l2.json
+golden doctor-fixed.txt "$T/fixed" doctor
+golden doctor-fixed.json "$T/fixed" doctor --json
+golden doctor-fixed-tcp-back.txt "$T/fixed" \
+    vn doctor --tcp --from 192.168.124.91 --to 192.168.122.1 l2.json l0.json l1.json
+# out of the nest: L2 to the LAN's gateway, masqueraded twice
+golden doctor-out.txt "$T/fixed" \
+    vn doctor --from 192.168.124.91 --to 172.24.21.254 l0.json l1.json l2.json
+# toward the VPN behind WSL2's eth0 (MTU 1420)
+golden doctor-vpn.txt "$T/fixed" \
+    vn doctor --from 192.168.124.91 --to 10.113.0.1 --size 1500 l0.json l1.json l2.json
+if [ -n "${VN_SNAPSHOTS:-}" ]; then
+    for n in 0 1 2; do
+        sed -e "s|$SRC/xml/examples|@EXAMPLES@|g" "$T/fixed/l$n.json" > "$VN_SNAPSHOTS/seed-nest-l$n.json"
+    done
+fi
+
+# --- 4. ip_forward off on L1
+nsx "$L1" sysctl -qw net.ipv4.ip_forward=0
+snapshots noforward "$X/seed-l0.xml" "$X/seed-l1.xml"
+pings fail "ip_forward off on L1"
+golden doctor-noforward.txt "$T/noforward" doctor
+nsx "$L1" sysctl -qw net.ipv4.ip_forward=1
+
+# --- 5. an MTU mismatch on the wire into debian: vnet0 1420, enp1s0 1500
+ip -n "$L0" link set vnet0 mtu 1420
+snapshots mtu "$X/seed-l0.xml" "$X/seed-l1.xml"
+if nsx "$L2" ping -c 1 -W 1 -M do -s 1472 192.168.122.1 >/dev/null 2>&1; then
+    echo "FAIL: a 1500-byte packet from L2 got through the 1420-byte vnet0"; fail=1
+else
+    echo "ok: a 1500-byte packet from L2 dies at vnet0, as doctor says"
+fi
+pings ok "small packets still pass the MTU mismatch"
+golden doctor-mtu.txt "$T/mtu" doctor
+golden doctor-mtu-size.txt "$T/mtu" \
+    vn doctor --size 1500 --from 192.168.124.91 --to 192.168.122.1 l0.json l1.json l2.json
+ip -n "$L0" link set vnet0 mtu 1500
+
+# --- bad or mismatched snapshots: one line each, no picture
+cp "$T/fixed/l0.json" "$T/fixed/l0-copy.json"
+sed 's/"version": 1,/"version": 7,/' "$T/fixed/l0.json" > "$T/fixed/l0-v7.json"
+jq '.host = null' "$T/fixed/l1.json" > "$T/fixed/l1-nohost.json"
+echo '{"format": "virt-nest-status", "version": 1}' > "$T/fixed/thin.json"
+golden graph-bad.txt "$T/fixed" bash -c '
+    vn() { ${VN_VALGRIND:-} "$0" "$@"; echo "exit $?"; }
+    vn graph l0.json l0-copy.json l1.json
+    vn graph l0.json l2.json
+    vn graph l0-v7.json l1.json
+    vn graph l0.json l1-nohost.json l2.json
+    vn graph l0.json thin.json
+    vn graph
+    vn graph missing.json
+    vn doctor --from 192.168.122.1 l0.json
+    vn doctor --from 10.9.9.9 --to 192.168.124.91 l0.json l1.json l2.json
+    vn doctor --from 192.168.122.1 --to fe80::1 l0.json
+    vn doctor --from 192.168.122.1 --to 192.168.124.91 --size 9 l0.json
+' "$VN"
+
+# the snapshot round trip: status JSON -> snapshot -> the same picture
+# from a copy that went through jq (another JSON writer)
+jq . "$T/fixed/l1.json" > "$T/fixed/l1-jq.json"
+a=$(cd "$T/fixed" && vn graph --json l0.json l1.json l2.json | sed 's/l1-jq/l1/')
+b=$(cd "$T/fixed" && vn graph --json l0.json l1-jq.json l2.json | sed 's/l1-jq/l1/')
+[ "$a" = "$b" ] && echo "ok: a snapshot rewritten by jq draws the same nest" ||
+    { echo "FAIL: jq round trip changed the graph"; fail=1; }
+
+exit $fail
