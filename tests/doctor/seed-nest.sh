@@ -12,8 +12,8 @@
 # VN_REGENERATE=1 rewrites the golden files; VN_SNAPSHOTS=DIR keeps the
 # snapshots of the fixed nest there (xml/examples/seed-l*.json come from it).
 set -u
-VN=$1
-HOOK=$2
+VN=$(realpath "$1")
+HOOK=$(realpath "$2")
 SRC=$3
 X=$SRC/xml/examples
 GOLD=$SRC/tests/golden/doctor
