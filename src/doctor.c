@@ -643,11 +643,15 @@ walk(Walk *k, const VnNestLayer *start, VnCidr src, VnCidr dst, guint ct)
                     if (!ok) {
                         step(k, l, "rp_filter", FALSE, "%d on %s", mode,
                              iif->name);
+                        g_autofree char *why = bl ?
+                            g_strdup_printf("leaves by %s, not %s", bl->name,
+                                            iif->name) :
+                            g_strdup("has no route");
+
                         die(k, l, "rp_filter=%d (%s) drops %s -> %s coming in "
                             "on %s: the way back to %s %s", mode,
                             mode == 1 ? "strict" : "loose", fmt_addr(&src, s),
-                            fmt_addr(&dst, t), iif->name, s,
-                            bl ? "leaves by another link, " : "has no route");
+                            fmt_addr(&dst, t), iif->name, s, why);
                         if (bl)
                             fix(k, "route %s back through %s on %s, or set "
                                 "sysctl net.ipv4.conf.%s.rp_filter=2 (loose)",

@@ -274,12 +274,36 @@ read_firewall(Ctx *c, const VnJson *list, VnHost *host)
     return TRUE;
 }
 
+/* A member that must be an array when it is there. */
+static gboolean
+array_or_absent(Ctx *c, const VnJson *j, const char *key, const char *where)
+{
+    const VnJson *m = vn_json_get(j, key);
+
+    if (!m || m->type == VN_JSON_ARRAY || m->type == VN_JSON_NULL)
+        return TRUE;
+    return bad(c, "%s: \"%s\" is not a list", where, key);
+}
+
 static gboolean
 read_host(Ctx *c, const VnJson *j, VnLayer *layer)
 {
     g_autoptr(VnHost) host = vn_host_new();
     const VnJson *links = vn_json_get(j, "links");
     const VnJson *routes = vn_json_get(j, "routes");
+
+    if (!array_or_absent(c, j, "links", "host") ||
+        !array_or_absent(c, j, "routes", "host") ||
+        !array_or_absent(c, j, "firewall", "host"))
+        return FALSE;
+    for (guint i = 0; i < vn_json_length(links); i++) {
+        const VnJson *lj = vn_json_index(links, i);
+
+        if (!lj || lj->type != VN_JSON_OBJECT ||
+            !vn_json_get_string(lj, "name") || !vn_json_get_string(lj, "mac"))
+            return bad(c, "host link %u: an object with a name and a mac is "
+                          "needed", i);
+    }
 
     host->hostname = dup_string(j, "hostname");
     host->ip_forward = sysctl_of(j, "ip_forward");
@@ -401,6 +425,10 @@ vn_snapshot_parse(const char *text, gssize len, const char *name,
             return NULL;
     }
     host = vn_json_get(root, "host");
+    if (host && host->type != VN_JSON_OBJECT && host->type != VN_JSON_NULL) {
+        bad(&c, "\"host\" is neither an object nor null");
+        return NULL;
+    }
     if (host && host->type == VN_JSON_OBJECT && !read_host(&c, host, layer))
         return NULL;
     vn_layer_sort(layer);

@@ -105,7 +105,6 @@ strip_nest() {  # drop <metadata> blocks that hold nest: elements
 strip_nest "$X/seed-l0.xml" > "$T/l0-plain.xml"
 strip_nest "$X/seed-l1.xml" > "$T/l1-plain.xml"
 grep -q '<nest:' "$T/l0-plain.xml" "$T/l1-plain.xml" && { echo "FAIL: metadata left"; exit 1; }
-echo '<node/>' > "$T/l2.xml"
 
 snap() {  # NS HOSTNAME XML OUT
     nsx "$1" unshare --uts sh -c 'hostname "$1"; shift; exec "$@"' sh "$2" \
@@ -119,7 +118,7 @@ snapshots() {  # STATE L0XML L1XML
     mkdir -p "$d"
     snap "$L0" wujing "$2" "$d/l0.json"
     snap "$L1" debian "$3" "$d/l1.json"
-    snap "$L2" debian-l2 "$T/l2.xml" "$d/l2.json"
+    snap "$L2" debian-l2 "$X/seed-l2.xml" "$d/l2.json"
 }
 
 golden() {  # NAME DIR COMMAND...

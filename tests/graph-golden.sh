@@ -1,0 +1,95 @@
+#!/bin/bash
+# `virt-nest graph` and `virt-nest doctor` on the bundled snapshots of the
+# seed's nest (xml/examples/seed-nest-l*.json, taken by
+# tests/doctor/seed-nest.sh in namespaces), with variants made by jq: no
+# root needed, so this also runs under valgrind. VN_REGENERATE=1 rewrites
+# the golden files.
+# Usage: graph-golden.sh VIRT_NEST SRCDIR
+set -u
+VN=$(realpath "$1")
+SRC=$2
+GOLD=$SRC/tests/golden/graph
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fail=0
+
+vn() { ${VN_VALGRIND:-} "$VN" "$@"; }
+
+golden() {  # NAME COMMAND...
+    local name=$1; shift
+    local out rc
+    out=$(cd "$T" && "$@" 2>&1)
+    rc=$?
+    out=$(printf '%s\n' "exit $rc" "$out" | sed -e "s|$SRC|@SRCDIR@|g" -e "s|$T|@TMP@|g")
+    if [ "${VN_REGENERATE:-0}" = 1 ]; then
+        printf '%s\n' "$out" > "$GOLD/$name"
+        echo "regenerated $name"
+    elif printf '%s\n' "$out" | diff -u "$GOLD/$name" -; then
+        echo "ok: $name"
+    else
+        echo "FAIL: $name differs (VN_REGENERATE=1 rewrites it)"
+        fail=1
+    fi
+}
+
+for n in 0 1 2; do cp "$SRC/xml/examples/seed-nest-l$n.json" "$T/l$n.json"; done
+ALL="l0.json l1.json l2.json"
+
+golden seed.txt vn graph $ALL
+golden seed.mmd vn graph --mermaid $ALL
+golden seed.dot vn graph --dot $ALL
+golden seed.json vn graph --json $ALL
+# the order of the snapshots does not matter
+a=$(cd "$T" && vn graph l2.json l0.json l1.json)
+b=$(cd "$T" && vn graph $ALL)
+[ "$a" = "$b" ] && echo "ok: any order, the same nest" || { echo "FAIL: order matters"; fail=1; }
+golden doctor-seed.txt vn doctor --from 192.168.122.1 --to 192.168.124.91 $ALL
+golden doctor-seed.json vn doctor --json --from 192.168.122.1 --to 192.168.124.91 $ALL
+golden doctor-seed-tcp.txt vn doctor --tcp --from 192.168.124.91 --to 192.168.122.1 $ALL
+
+# L0 without virt-nest's route: the seed's first problem
+jq 'del(.host.routes[] | select(.protocol == 155))' "$T/l0.json" > "$T/l0-noroute.json"
+golden doctor-noroute.txt vn doctor --from 192.168.122.1 --to 192.168.124.91 \
+    l0-noroute.json l1.json l2.json
+# L1 without virt-nest's exceptions and peers: the seed's second
+jq '(.host.firewall[].rules) |= map(select((.comment // "") | startswith("virt-nest") | not))
+    | (.networks[].nest) = null' "$T/l1.json" > "$T/l1-norules.json"
+golden doctor-norules.txt vn doctor --from 192.168.122.1 --to 192.168.124.91 \
+    l0.json l1-norules.json l2.json
+# the peer is in the metadata, the rules are not: reconcile
+jq '(.host.firewall[].rules) |= map(select((.comment // "") | startswith("virt-nest") | not))' \
+    "$T/l1.json" > "$T/l1-drifted.json"
+golden doctor-drifted.txt vn doctor --from 192.168.122.1 --to 192.168.124.91 \
+    l0.json l1-drifted.json l2.json
+# rp_filter strict on L1 with the way back through another link
+jq '.host.rp_filter = 1 | .host.routes += [{"destination": "192.168.122.1/32",
+      "gateway": "192.168.124.5", "dev": "virbr0", "protocol": 4, "scope": 0,
+      "type": 1, "metric": 0}]' \
+    "$T/l1.json" > "$T/l1-rpf.json"
+golden doctor-rpfilter.txt vn doctor --from 192.168.122.1 --to 192.168.124.91 \
+    l0.json l1-rpf.json l2.json
+# a DROP policy on L2's INPUT, not libvirt's
+jq '.host.firewall = [{"family": "inet", "table": "guest", "chain": "input",
+      "hook": "input", "type": "filter", "priority": 0, "policy": "drop",
+      "rules": []}]' "$T/l2.json" > "$T/l2-drop.json"
+golden doctor-input-drop.txt vn doctor --from 192.168.122.1 --to 192.168.124.91 \
+    l0.json l1.json l2-drop.json
+# only L0: the walk leaves the snapshots at debian
+golden doctor-l0-only.txt vn doctor --from 192.168.122.1 --to 192.168.124.91 l0.json
+
+# bad and mismatched snapshots: one line, no picture
+sed 's/"format": "virt-nest-status"/"format": "something-else"/' "$T/l0.json" > "$T/other.json"
+printf '{"format": "virt-nest-status", "version": 1, "host": {"links": 3}}' > "$T/badhost.json"
+golden bad.txt bash -c '
+    vn() { ${VN_VALGRIND:-} "$0" "$@"; echo "exit $?"; }
+    vn graph l0.json l0.json
+    vn graph l0.json l2.json
+    vn graph other.json
+    vn graph badhost.json
+    vn graph --json --dot l0.json
+    vn graph --bogus l0.json
+    vn doctor --from 192.168.122.1 --to nonsense l0.json
+    vn doctor --from 192.168.122.1 --to 192.168.124.91 -c test:///default l0.json
+' "$VN"
+
+exit $fail
