@@ -917,7 +917,7 @@ json_walk(VnJsonWriter *j, const char *key, const VnWalk *w)
 char *
 vn_doctor_json(const VnDoctor *doc, const VnDoctorQuery *q)
 {
-    VnJsonWriter *j = vn_json_writer_new();
+    g_autoptr(VnJsonWriter) j = vn_json_writer_new();
     char a[VN_CIDR_STRLEN];
 
     vn_json_begin_object(j, NULL);

@@ -566,7 +566,7 @@ json_link(VnJsonWriter *j, const char *key, const VnHost *h,
 char *
 vn_graph_json(const VnNest *nest)
 {
-    VnJsonWriter *j = vn_json_writer_new();
+    g_autoptr(VnJsonWriter) j = vn_json_writer_new();
     char b[VN_CIDR_STRLEN];
 
     vn_json_begin_object(j, NULL);
