@@ -481,6 +481,20 @@ else
             fi
         done
     done
+    # the whole nest: `virt-nest graph` on the bundled snapshots of the seed
+    snaps=()
+    for n in 0 1 2; do snaps+=("$SRC/xml/examples/seed-nest-l$n.json"); done
+    for fmt in mermaid dot; do
+        ext=$fmt; [ $fmt = mermaid ] && ext=mmd
+        if "$VN" graph --$fmt "${snaps[@]}" >"$TMP/$ext/graph-seed-nest.$ext" \
+                2>"$TMP/$ext/graph-seed-nest.err"; then
+            if [ $fmt = mermaid ]; then mmd+=(graph-seed-nest); else dots+=(graph-seed-nest); fi
+        else
+            echo "FAIL: virt-nest graph --$fmt on the seed nest exited non-zero:"
+            sed 's/^/    /' "$TMP/$ext/graph-seed-nest.err"
+            fail=1
+        fi
+    done
 fi
 printf '%s' "$CANARY_MERMAID" >"$TMP/mmd/canary-syntax.mmd"
 printf '%s' "$CANARY_DOT_ERROR" >"$TMP/dot/canary-syntax.dot"
