@@ -1,0 +1,376 @@
+/* test-fweval.c: what a firewall does to one packet at one hook. */
+#include "config.h"
+
+#include <netinet/in.h>
+#include <linux/netfilter.h>
+#include <string.h>
+
+#include "testutil.h"
+#include "fweval.h"
+
+static GPtrArray *
+fw_new(void)
+{
+    return g_ptr_array_new_with_free_func((GDestroyNotify)vn_fw_chain_free);
+}
+
+static VnFwChain *
+chain(GPtrArray *fw, int family, const char *table, const char *name,
+      const char *hook, const char *type, int prio, gboolean drop)
+{
+    VnFwChain *c = vn_fw_chain_new();
+
+    c->family = family;
+    c->table = g_strdup(table);
+    c->name = g_strdup(name);
+    c->hook = g_strdup(hook);
+    c->type = g_strdup(type);
+    c->priority = prio;
+    c->policy_drop = drop;
+    g_ptr_array_add(fw, c);
+    return c;
+}
+
+/* A rule from a few iptables-like words: -i -o -s -d -p --ct (mask) -j. */
+static VnFwRule *
+rule(VnFwChain *c, const char *spec)
+{
+    g_auto(GStrv) w = g_strsplit(spec, " ", -1);
+    VnFwRule *r = vn_fw_rule_new();
+    gboolean neg = FALSE;
+
+    r->handle = c->rules->len + 1;
+    for (guint i = 0; w[i]; i++) {
+        const char *a = w[i], *v = w[i + 1];
+
+        if (!strcmp(a, "!")) {
+            neg = TRUE;
+            continue;
+        }
+        if (!strcmp(a, "-i") || !strcmp(a, "-o")) {
+            gboolean pre = g_str_has_suffix(v, "+");
+            char *name = g_strndup(v, strlen(v) - (pre ? 1 : 0));
+
+            if (a[1] == 'i') {
+                r->iif = name;
+                r->iif_neg = neg;
+                r->iif_prefix = pre;
+            } else {
+                r->oif = name;
+                r->oif_neg = neg;
+                r->oif_prefix = pre;
+            }
+        } else if (!strcmp(a, "-s")) {
+            assert_true(vn_cidr_parse(v, VN_CIDR_SUBNET, &r->src, NULL));
+            r->src_neg = neg;
+        } else if (!strcmp(a, "-d")) {
+            assert_true(vn_cidr_parse(v, VN_CIDR_SUBNET, &r->dst, NULL));
+            r->dst_neg = neg;
+        } else if (!strcmp(a, "-p")) {
+            r->l4proto = !strcmp(v, "tcp") ? IPPROTO_TCP : IPPROTO_ICMP;
+            r->l4proto_neg = neg;
+        } else if (!strcmp(a, "--ct")) {
+            r->ct_state = !strcmp(v, "new") ? VN_CT_NEW
+                                            : VN_CT_ESTABLISHED | VN_CT_RELATED;
+        } else if (!strcmp(a, "--opaque")) {
+            r->opaque = g_strdup(v);
+        } else if (!strcmp(a, "-j") || !strcmp(a, "-g")) {
+            g_autofree char *lower = g_ascii_strdown(v, -1);
+
+            if (!vn_fw_verdict_from_string(lower, &r->verdict)) {
+                r->verdict = a[1] == 'g' ? VN_FW_GOTO : VN_FW_JUMP;
+                r->target = g_strdup(v);
+            }
+        } else {
+            fail_msg("bad word %s", a);
+        }
+        i++;
+        neg = FALSE;
+    }
+    g_ptr_array_add(c->rules, r);
+    return r;
+}
+
+static VnPacket
+pkt(const char *src, const char *dst, const char *iif, const char *oif,
+    guint ct)
+{
+    VnPacket p = { { 0 }, { 0 }, IPPROTO_ICMP, iif, oif, ct };
+
+    assert_true(vn_cidr_parse(src, VN_CIDR_ADDRESS, &p.src, NULL));
+    assert_true(vn_cidr_parse(dst, VN_CIDR_ADDRESS, &p.dst, NULL));
+    return p;
+}
+
+/* libvirt 9.0's forward chains for virbr0 on 192.168.124.0/24 */
+static GPtrArray *
+libvirt9(void)
+{
+    GPtrArray *fw = fw_new();
+    VnFwChain *fwd = chain(fw, NFPROTO_IPV4, "filter", "FORWARD", "forward",
+                           "filter", 0, FALSE);
+    VnFwChain *fwi = chain(fw, NFPROTO_IPV4, "filter", "LIBVIRT_FWI", NULL,
+                           NULL, 0, FALSE);
+    VnFwChain *fwo = chain(fw, NFPROTO_IPV4, "filter", "LIBVIRT_FWO", NULL,
+                           NULL, 0, FALSE);
+    VnFwChain *fwx = chain(fw, NFPROTO_IPV4, "filter", "LIBVIRT_FWX", NULL,
+                           NULL, 0, FALSE);
+
+    rule(fwd, "-j LIBVIRT_FWX");
+    rule(fwd, "-j LIBVIRT_FWI");
+    rule(fwd, "-j LIBVIRT_FWO");
+    rule(fwx, "-i virbr0 -o virbr0 -j ACCEPT");
+    rule(fwi, "-d 192.168.124.0/24 -o virbr0 --ct est -j ACCEPT");
+    rule(fwi, "-o virbr0 -j REJECT");
+    rule(fwo, "-s 192.168.124.0/24 -i virbr0 -j ACCEPT");
+    rule(fwo, "-i virbr0 -j REJECT");
+    return fw;
+}
+
+static void
+libvirt_rejects_new_inbound(void **state)
+{
+    g_autoptr(GPtrArray) fw = libvirt9();
+    VnPacket p = pkt("192.168.122.1", "192.168.124.91", "enp1s0", "virbr0",
+                     VN_CT_NEW);
+    VnFwResult r;
+
+    vn_fw_eval(fw, "forward", "filter", &p, &r);
+    assert_int_equal(r.verdict, VN_FW_REJECT);
+    assert_string_equal(r.chain->name, "LIBVIRT_FWI");
+    assert_string_equal(r.base->name, "FORWARD");
+    assert_int_equal(r.rule->handle, 2);
+    vn_fw_result_clear(&r);
+
+    /* the reply of a connection from inside is let in */
+    p.ct = VN_CT_ESTABLISHED;
+    vn_fw_eval(fw, "forward", "filter", &p, &r);
+    assert_int_equal(r.verdict, VN_FW_ACCEPT);
+    assert_string_equal(r.chain->name, "LIBVIRT_FWI");
+    assert_int_equal(r.rule->handle, 1);
+    vn_fw_result_clear(&r);
+
+    /* out of the network: FWO accepts; from a foreign source it rejects */
+    p = pkt("192.168.124.91", "192.168.122.1", "virbr0", "enp1s0", VN_CT_NEW);
+    vn_fw_eval(fw, "forward", "filter", &p, &r);
+    assert_int_equal(r.verdict, VN_FW_ACCEPT);
+    assert_string_equal(r.chain->name, "LIBVIRT_FWO");
+    vn_fw_result_clear(&r);
+    p = pkt("10.0.0.9", "192.168.122.1", "virbr0", "enp1s0", VN_CT_NEW);
+    vn_fw_eval(fw, "forward", "filter", &p, &r);
+    assert_int_equal(r.verdict, VN_FW_REJECT);
+    vn_fw_result_clear(&r);
+
+    /* no hook there: accepted with no rule */
+    vn_fw_eval(fw, "input", "filter", &p, &r);
+    assert_int_equal(r.verdict, VN_FW_ACCEPT);
+    assert_null(r.rule);
+    vn_fw_result_clear(&r);
+}
+
+static void
+exception_above_libvirt(void **state)
+{
+    g_autoptr(GPtrArray) fw = libvirt9();
+    VnFwChain *fwd = fw->pdata[0];
+    VnFwRule *r0 = vn_fw_rule_new();
+    VnPacket p = pkt("192.168.122.1", "192.168.124.91", "enp1s0", "virbr0",
+                     VN_CT_NEW);
+    VnFwResult r;
+
+    assert_true(vn_cidr_parse("192.168.122.0/24", VN_CIDR_SUBNET, &r0->src, NULL));
+    assert_true(vn_cidr_parse("192.168.124.0/24", VN_CIDR_SUBNET, &r0->dst, NULL));
+    r0->oif = g_strdup("virbr0");
+    r0->verdict = VN_FW_ACCEPT;
+    r0->comment = g_strdup("virt-nest default in 192.168.122.0/24>192.168.124.0/24");
+    r0->handle = 99;
+    g_ptr_array_insert(fwd->rules, 0, r0);
+    vn_fw_eval(fw, "forward", "filter", &p, &r);
+    assert_int_equal(r.verdict, VN_FW_ACCEPT);
+    assert_ptr_equal(r.rule, r0);
+    vn_fw_result_clear(&r);
+
+    /* a rule libvirt re-inserted above it wins again */
+    g_ptr_array_insert(fwd->rules, 0, vn_fw_rule_new());
+    ((VnFwRule *)fwd->rules->pdata[0])->verdict = VN_FW_JUMP;
+    ((VnFwRule *)fwd->rules->pdata[0])->target = g_strdup("LIBVIRT_FWI");
+    vn_fw_eval(fw, "forward", "filter", &p, &r);
+    assert_int_equal(r.verdict, VN_FW_REJECT);
+    vn_fw_result_clear(&r);
+}
+
+static void
+every_base_chain_has_its_say(void **state)
+{
+    g_autoptr(GPtrArray) fw = fw_new();
+    VnFwChain *a = chain(fw, NFPROTO_IPV4, "filter", "FORWARD", "forward",
+                         "filter", 0, FALSE);
+    VnFwChain *b = chain(fw, NFPROTO_INET, "firewalld", "filter_FORWARD",
+                         "forward", "filter", 10, TRUE);
+    VnFwChain *v6 = chain(fw, NFPROTO_IPV6, "filter", "FORWARD", "forward",
+                          "filter", -5, TRUE);
+    VnPacket p = pkt("192.168.122.1", "192.168.124.91", "enp1s0", "virbr0",
+                     VN_CT_NEW);
+    VnFwResult r;
+
+    rule(a, "-s 192.168.122.0/24 -j ACCEPT");
+    rule(b, "-i virbr+ -j ACCEPT");
+    (void)v6;
+    /* accepted by iptables, then dropped by the policy of the later chain */
+    vn_fw_eval(fw, "forward", "filter", &p, &r);
+    assert_int_equal(r.verdict, VN_FW_DROP);
+    assert_ptr_equal(r.base, b);
+    assert_null(r.rule);
+    vn_fw_result_clear(&r);
+    /* an interface prefix */
+    p.iif = "virbr7";
+    vn_fw_eval(fw, "forward", "filter", &p, &r);
+    assert_int_equal(r.verdict, VN_FW_ACCEPT);
+    assert_ptr_equal(r.base, a);        /* the first rule that accepted */
+    vn_fw_result_clear(&r);
+}
+
+static void
+goto_return_and_negation(void **state)
+{
+    g_autoptr(GPtrArray) fw = fw_new();
+    VnFwChain *base = chain(fw, NFPROTO_IPV4, "filter", "FORWARD", "forward",
+                            "filter", 0, TRUE);
+    VnFwChain *c1 = chain(fw, NFPROTO_IPV4, "filter", "C1", NULL, NULL, 0, FALSE);
+    VnFwChain *c2 = chain(fw, NFPROTO_IPV4, "filter", "C2", NULL, NULL, 0, FALSE);
+    VnPacket p = pkt("10.1.1.1", "10.2.2.2", "eth0", "eth1", VN_CT_NEW);
+    VnFwResult r;
+
+    rule(base, "-g C1");
+    rule(base, "-j ACCEPT");            /* never reached after a goto */
+    rule(c1, "-j C2");
+    rule(c1, "! -s 10.1.0.0/16 -j DROP");
+    rule(c2, "-p tcp -j ACCEPT");
+    rule(c2, "-j RETURN");
+    rule(c2, "-j DROP");
+    /* ICMP: C2 returns, C1 does not drop 10.1/16, goto falls to the policy */
+    vn_fw_eval(fw, "forward", "filter", &p, &r);
+    assert_int_equal(r.verdict, VN_FW_DROP);
+    assert_null(r.rule);
+    vn_fw_result_clear(&r);
+    p.proto = IPPROTO_TCP;
+    vn_fw_eval(fw, "forward", "filter", &p, &r);
+    assert_int_equal(r.verdict, VN_FW_ACCEPT);
+    assert_ptr_equal(r.chain, c2);
+    vn_fw_result_clear(&r);
+    p.proto = IPPROTO_ICMP;
+    assert_true(vn_cidr_parse("172.16.0.1", VN_CIDR_ADDRESS, &p.src, NULL));
+    vn_fw_eval(fw, "forward", "filter", &p, &r);
+    assert_int_equal(r.verdict, VN_FW_DROP);
+    assert_ptr_equal(r.chain, c1);
+    vn_fw_result_clear(&r);
+}
+
+static void
+loops_end(void **state)
+{
+    g_autoptr(GPtrArray) fw = fw_new();
+    VnFwChain *base = chain(fw, NFPROTO_IPV4, "filter", "FORWARD", "forward",
+                            "filter", 0, FALSE);
+    VnFwChain *c = chain(fw, NFPROTO_IPV4, "filter", "LOOP", NULL, NULL, 0, FALSE);
+    VnPacket p = pkt("10.1.1.1", "10.2.2.2", "eth0", "eth1", VN_CT_NEW);
+    VnFwResult r;
+
+    rule(base, "-j LOOP");
+    rule(c, "-j LOOP");
+    vn_fw_eval(fw, "forward", "filter", &p, &r);
+    assert_int_equal(r.verdict, VN_FW_ACCEPT);
+    vn_fw_result_clear(&r);
+}
+
+static void
+opaque_rules_are_reported(void **state)
+{
+    g_autoptr(GPtrArray) fw = fw_new();
+    VnFwChain *base = chain(fw, NFPROTO_IPV4, "filter", "FORWARD", "forward",
+                            "filter", 0, FALSE);
+    VnPacket p = pkt("10.1.1.1", "10.2.2.2", "eth0", "eth1", VN_CT_NEW);
+    VnFwResult r;
+
+    rule(base, "--opaque -m_recent -j DROP");
+    rule(base, "-s 10.9.0.0/16 --opaque -m_limit -j DROP");     /* cannot match */
+    vn_fw_eval(fw, "forward", "filter", &p, &r);
+    assert_int_equal(r.verdict, VN_FW_ACCEPT);
+    assert_int_equal(r.unknown->len, 1);
+    assert_string_equal(((VnFwRule *)r.unknown->pdata[0])->opaque, "-m_recent");
+    vn_fw_result_clear(&r);
+}
+
+static void
+nat_first_verdict_wins(void **state)
+{
+    g_autoptr(GPtrArray) fw = fw_new();
+    VnFwChain *post = chain(fw, NFPROTO_IPV4, "nat", "POSTROUTING",
+                            "postrouting", "nat", 100, FALSE);
+    VnFwChain *prt = chain(fw, NFPROTO_IPV4, "nat", "LIBVIRT_PRT", NULL, NULL,
+                           0, FALSE);
+    VnPacket p = pkt("192.168.124.91", "192.168.122.1", "virbr0", "enp1s0",
+                     VN_CT_NEW);
+    VnFwResult r;
+
+    rule(post, "-j LIBVIRT_PRT");
+    rule(prt, "-s 192.168.124.0/24 -d 224.0.0.0/24 -j RETURN");
+    rule(prt, "-s 192.168.124.0/24 ! -d 192.168.124.0/24 -j MASQUERADE");
+    vn_fw_eval(fw, "postrouting", "nat", &p, &r);
+    assert_int_equal(r.verdict, VN_FW_MASQUERADE);
+    assert_ptr_equal(r.chain, prt);
+    vn_fw_result_clear(&r);
+    /* virt-nest's exemption above it */
+    g_ptr_array_insert(post->rules, 0, vn_fw_rule_new());
+    {
+        VnFwRule *x = post->rules->pdata[0];
+
+        assert_true(vn_cidr_parse("192.168.124.0/24", VN_CIDR_SUBNET, &x->src, NULL));
+        assert_true(vn_cidr_parse("192.168.122.0/24", VN_CIDR_SUBNET, &x->dst, NULL));
+        x->verdict = VN_FW_ACCEPT;
+    }
+    vn_fw_eval(fw, "postrouting", "nat", &p, &r);
+    assert_int_equal(r.verdict, VN_FW_ACCEPT);
+    vn_fw_result_clear(&r);
+    /* a filter evaluation ignores NAT targets */
+    vn_fw_eval(fw, "postrouting", "filter", &p, &r);
+    assert_int_equal(r.verdict, VN_FW_ACCEPT);
+    vn_fw_result_clear(&r);
+}
+
+static void
+families(void **state)
+{
+    g_autoptr(GPtrArray) fw = fw_new();
+    VnFwChain *v4 = chain(fw, NFPROTO_IPV4, "filter", "FORWARD", "forward",
+                          "filter", 0, TRUE);
+    VnFwChain *v6 = chain(fw, NFPROTO_IPV6, "filter", "FORWARD", "forward",
+                          "filter", 0, FALSE);
+    VnPacket p = pkt("fd00:122::1", "fd00:124::91", "enp1s0", "virbr0",
+                     VN_CT_NEW);
+    VnFwResult r;
+
+    (void)v4;
+    rule(v6, "-d fd00:124::/64 -j REJECT");
+    vn_fw_eval(fw, "forward", "filter", &p, &r);
+    assert_int_equal(r.verdict, VN_FW_REJECT);
+    assert_ptr_equal(r.base, v6);
+    vn_fw_result_clear(&r);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(libvirt_rejects_new_inbound),
+        cmocka_unit_test(exception_above_libvirt),
+        cmocka_unit_test(every_base_chain_has_its_say),
+        cmocka_unit_test(goto_return_and_negation),
+        cmocka_unit_test(loops_end),
+        cmocka_unit_test(opaque_rules_are_reported),
+        cmocka_unit_test(nat_first_verdict_wins),
+        cmocka_unit_test(families),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
