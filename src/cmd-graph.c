@@ -155,8 +155,11 @@ kernel_lookup(const VnNestLayer *layer, const VnCidr *dst, const VnCidr *src,
     GString *s;
 
     (void)src;
+    (void)iif;
     (void)data;
-    if (iif || !vn_route_get(dst, &rg, &err)) {
+    /* an output lookup: for a forwarded packet it differs only under
+     * policy routing by input interface */
+    if (!vn_route_get(dst, &rg, &err)) {
         *text = g_strdup(err ? err->message : "no route");
         return FALSE;
     }
@@ -188,6 +191,7 @@ live_nest(const char *uri)
         (GDestroyNotify)vn_layer_free);
     g_autoptr(GPtrArray) sources = g_ptr_array_new();
     VnLayer *layer = vn_discover(&dopts, &err);
+    VnNest *nest;
 
     if (!layer) {
         fprintf(stderr, "virt-nest: doctor: libvirt: %s; going on with the "
@@ -206,7 +210,16 @@ live_nest(const char *uri)
     }
     g_ptr_array_add(layers, layer);
     g_ptr_array_add(sources, (gpointer)"this host");
-    return vn_nest_stitch(layers, sources, &err);
+    nest = vn_nest_stitch(layers, sources, &err);
+    if (nest) {
+        /* the live layer is where we are, whatever its level in the nest */
+        VnNestLayer *l = nest->layers->pdata[0];
+
+        g_free(l->name);
+        l->name = g_strdup(l->layer->host->hostname ?
+                           l->layer->host->hostname : "this host");
+    }
+    return nest;
 }
 
 int

@@ -546,16 +546,20 @@ wire_mtu(Walk *k, const VnNestLayer *c)
 }
 
 static void
-walk(Walk *k, const VnNestLayer *start, VnCidr src, VnCidr dst, guint ct)
+walk(Walk *k, const VnNestLayer *start, const VnLink *start_iif, VnCidr src,
+     VnCidr dst, guint ct)
 {
     const VnNestLayer *l = start;
-    const VnLink *iif = NULL;
+    const VnLink *iif = start_iif;
     const VnNestLayer *d = vn_nest_find_address(k->nest, &dst, NULL);
     char s[VN_CIDR_STRLEN], t[VN_CIDR_STRLEN], g[VN_CIDR_STRLEN];
 
     k->w->steps = g_ptr_array_new_with_free_func((GDestroyNotify)step_free);
     k->osrc = src;
     k->odst = dst;
+    if (iif)
+        step(k, l, "arrive", TRUE, "%s comes in on %s, the way back to it",
+             fmt_addr(&src, s), iif->name);
     for (guint hop = 0; hop < MAX_HOPS; hop++) {
         const VnHost *h = l->layer->host;
         const VnLink *local = NULL, *oif = NULL, *in = NULL;
@@ -742,6 +746,7 @@ vn_doctor_run(const VnNest *nest, const VnDoctorQuery *q, GError **error)
     g_autoptr(VnDoctor) doc = g_new0(VnDoctor, 1);
     g_autoptr(GArray) nats = g_array_new(FALSE, TRUE, sizeof(NatMap));
     const VnNestLayer *from;
+    const VnLink *from_iif = NULL;
     Walk k = { nest, q, &doc->there, NULL, nats, FALSE, { 0 }, { 0 } };
     VnCidr back_dst;
 
@@ -754,6 +759,27 @@ vn_doctor_run(const VnNest *nest, const VnDoctorQuery *q, GError **error)
         return NULL;
     }
     from = vn_nest_find_address(nest, &q->from, NULL);
+    if (!from && nest->layers->len == 1) {
+        /* one layer: a packet from elsewhere comes in where the way back
+         * to its source goes out */
+        const VnNestLayer *l = nest->layers->pdata[0];
+        const VnHost *h = l->layer->host;
+        g_autofree char *text = NULL;
+        VnCidr gw;
+        int oif = 0;
+
+        if (h && q->lookup)
+            q->lookup(l, &q->from, &q->to, NULL, &oif, &gw, &text,
+                      q->lookup_data);
+        else if (h) {
+            const VnHostRoute *r = route_lookup(h, &q->from);
+
+            oif = r && r->type == RTN_UNICAST ? r->oif : 0;
+        }
+        from_iif = h ? vn_host_find_link(h, oif) : NULL;
+        if (from_iif)
+            from = l;
+    }
     if (!from) {
         char b[VN_CIDR_STRLEN];
         g_autoptr(GString) names = g_string_new(NULL);
@@ -764,14 +790,15 @@ vn_doctor_run(const VnNest *nest, const VnDoctorQuery *q, GError **error)
             g_string_append_printf(names, "%s%s", i ? ", " : "", l->source);
         }
         g_set_error(error, VN_ERROR, VN_ERROR_INVALID,
-                    "--from %s is no address of any layer (%s); give an "
-                    "address of one of their links", fmt_addr(&q->from, b),
-                    names->str);
+                    "--from %s is no address of any layer (%s), nor has one "
+                    "layer alone a route back to it; give an address of one "
+                    "of their links", fmt_addr(&q->from, b), names->str);
         return NULL;
     }
     doc->from_layer = from;
+    doc->from_iif = from_iif ? from_iif->name : NULL;
     doc->to_layer = vn_nest_find_address(nest, &q->to, NULL);
-    walk(&k, from, q->from, q->to, VN_CT_NEW);
+    walk(&k, from, from_iif, q->from, q->to, VN_CT_NEW);
     if (doc->there.result != VN_WALK_REACHED)
         return g_steal_pointer(&doc);
     /* the reply, from where it arrived, to the address it came from */
@@ -780,7 +807,7 @@ vn_doctor_run(const VnNest *nest, const VnDoctorQuery *q, GError **error)
         back_dst = g_array_index(nats, NatMap, nats->len - 1).mapped;
     k.w = &doc->back;
     k.reply = TRUE;
-    walk(&k, vn_nest_find_address(nest, &q->to, NULL), q->to, back_dst,
+    walk(&k, vn_nest_find_address(nest, &q->to, NULL), NULL, q->to, back_dst,
          VN_CT_ESTABLISHED);
     doc->reachable = doc->back.result == VN_WALK_REACHED;
     return g_steal_pointer(&doc);
@@ -831,8 +858,12 @@ vn_doctor_text(const VnDoctor *doc, const VnDoctorQuery *q)
     GString *o = g_string_new(NULL);
     char a[VN_CIDR_STRLEN], b[VN_CIDR_STRLEN];
 
+    g_autofree char *fromwhere = doc->from_iif ?
+        g_strdup_printf("outside %s, in on %s", doc->from_layer->name,
+                        doc->from_iif) : g_strdup(doc->from_layer->name);
+
     g_string_append_printf(o, "%s (%s) -> %s (%s), %s", fmt_addr(&q->from, a),
-                           doc->from_layer->name, fmt_addr(&q->to, b),
+                           fromwhere, fmt_addr(&q->to, b),
                            doc->to_layer ? doc->to_layer->name : "no snapshot",
                            proto_name(q->proto));
     if (q->size)
@@ -924,7 +955,8 @@ vn_doctor_json(const VnDoctor *doc, const VnDoctorQuery *q)
     vn_json_string(j, "format", "virt-nest-doctor");
     vn_json_int(j, "version", 1);
     vn_json_string(j, "from", fmt_addr(&q->from, a));
-    vn_json_string(j, "from_layer", doc->from_layer->name);
+    vn_json_string(j, "from_layer", doc->from_iif ? NULL : doc->from_layer->name);
+    vn_json_string(j, "from_iif", doc->from_iif);
     vn_json_string(j, "to", fmt_addr(&q->to, a));
     vn_json_string(j, "to_layer", doc->to_layer ? doc->to_layer->name : NULL);
     vn_json_string(j, "protocol", proto_name(q->proto));

@@ -60,6 +60,8 @@ typedef struct {
     gboolean reachable;
     GPtrArray *warnings;    /* char *: MTU mismatches and the like */
     const VnNestLayer *from_layer;
+    const char *from_iif;   /* set when --from is outside the one layer:
+                             * the link it comes in on */
     const VnNestLayer *to_layer;    /* NULL: in no snapshot */
 } VnDoctor;
 

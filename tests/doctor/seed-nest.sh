@@ -138,6 +138,11 @@ golden() {  # NAME DIR COMMAND...
     fi
 }
 vn() { ${VN_VALGRIND:-} "$VN" "$@"; }
+live() {  # NS HOSTNAME ARGS...: virt-nest on the live layer in NS
+    local ns=$1 host=$2; shift 2
+    nsx "$ns" unshare --uts sh -c 'hostname "$1"; shift; exec "$@"' sh "$host" \
+        ${VN_VALGRIND:-} "$VN" "$@"
+}
 doctor() { vn doctor --from 192.168.122.1 --to 192.168.124.91 "$@" l0.json l1.json l2.json; }
 
 pings() {  # EXPECT(ok|fail) WHAT
@@ -182,6 +187,13 @@ run_hook "$L0" "$T/state0" qemu debian started begin \
 snapshots route "$X/seed-l0.xml" "$T/l1-plain.xml"
 pings fail "the route only"
 golden doctor-route.txt "$T/route" doctor
+# live, without snapshots: L0 by the kernel's routes, L1 for a packet from L0
+golden doctor-live-l0-route.txt "$T" \
+    live "$L0" wujing doctor -c "test://$X/seed-l0.xml" \
+    --from 192.168.122.1 --to 192.168.124.91
+golden doctor-live-l1-route.txt "$T" \
+    live "$L1" debian doctor -c "test://$T/l1-plain.xml" \
+    --from 192.168.122.1 --to 192.168.124.91
 # the metadata is there but the route is gone (a flushed table): reconcile
 ip -n "$L0" route del 192.168.124.0/24
 snapshots lost "$X/seed-l0.xml" "$T/l1-plain.xml"
@@ -200,6 +212,9 @@ golden graph-fixed.dot "$T/fixed" vn graph --dot l0.json l1.json l2.json
 golden graph-fixed.json "$T/fixed" vn graph --json l0.json l1.json l2.json
 golden doctor-fixed.txt "$T/fixed" doctor
 golden doctor-fixed.json "$T/fixed" doctor --json
+golden doctor-live-l1-fixed.txt "$T" \
+    live "$L1" debian doctor -c "test://$X/seed-l1.xml" \
+    --from 192.168.122.1 --to 192.168.124.91
 golden doctor-fixed-tcp-back.txt "$T/fixed" \
     vn doctor --tcp --from 192.168.124.91 --to 192.168.122.1 l2.json l0.json l1.json
 # out of the nest: L2 to the LAN's gateway, masqueraded twice
