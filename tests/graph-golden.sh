@@ -15,22 +15,8 @@ fail=0
 
 vn() { ${VN_VALGRIND:-} "$VN" "$@"; }
 
-golden() {  # NAME COMMAND...
-    local name=$1; shift
-    local out rc
-    out=$(cd "$T" && "$@" 2>&1)
-    rc=$?
-    out=$(printf '%s\n' "exit $rc" "$out" | sed -e "s|$SRC|@SRCDIR@|g" -e "s|$T|@TMP@|g")
-    if [ "${VN_REGENERATE:-0}" = 1 ]; then
-        printf '%s\n' "$out" > "$GOLD/$name"
-        echo "regenerated $name"
-    elif printf '%s\n' "$out" | diff -u "$GOLD/$name" -; then
-        echo "ok: $name"
-    else
-        echo "FAIL: $name differs (VN_REGENERATE=1 rewrites it)"
-        fail=1
-    fi
-}
+. "$SRC/tests/golden-lib.sh"
+GOLDEN_CWD=$T
 
 for n in 0 1 2; do cp "$SRC/xml/examples/seed-nest-l$n.json" "$T/l$n.json"; done
 ALL="l0.json l1.json l2.json"

@@ -14,22 +14,7 @@ fail=0
 
 vn() { ${VN_VALGRIND:-} "$VN" "$@"; }
 
-golden() {  # NAME COMMAND...
-    local name=$1; shift
-    local out rc
-    out=$("$@" 2>&1)
-    rc=$?
-    out=$(printf '%s\n' "exit $rc" "$out" | sed -e "s|$SRC|@SRCDIR@|g" -e "s|$T|@TMP@|g")
-    if [ "${VN_REGENERATE:-0}" = 1 ]; then
-        printf '%s\n' "$out" > "$GOLD/$name"
-        echo "regenerated $name"
-    elif printf '%s\n' "$out" | diff -u "$GOLD/$name" -; then
-        echo "ok: $name"
-    else
-        echo "FAIL: $name differs (VN_REGENERATE=1 rewrites it)"
-        fail=1
-    fi
-}
+. "$SRC/tests/golden-lib.sh"
 
 # a snapshot of L0 as `status --json` takes it there
 vn status -c "test://$X/seed-l0.xml" --json > "$T/seed-l0.json"

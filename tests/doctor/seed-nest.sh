@@ -121,22 +121,7 @@ snapshots() {  # STATE L0XML L1XML
     snap "$L2" debian-l2 "$X/seed-l2.xml" "$d/l2.json"
 }
 
-golden() {  # NAME DIR COMMAND...
-    local name=$1 dir=$2; shift 2
-    local out rc
-    out=$(cd "$dir" && "$@" 2>&1)
-    rc=$?
-    out=$(printf '%s\n' "exit $rc" "$out" | sed -e "s|$SRC|@SRCDIR@|g" -e "s|$T|@TMP@|g")
-    if [ "${VN_REGENERATE:-0}" = 1 ]; then
-        printf '%s\n' "$out" > "$GOLD/$name"
-        echo "regenerated $name"
-    elif printf '%s\n' "$out" | diff -u "$GOLD/$name" -; then
-        echo "ok: $name"
-    else
-        echo "FAIL: $name differs (VN_REGENERATE=1 rewrites it)"
-        fail=1
-    fi
-}
+. "$SRC/tests/golden-lib.sh"
 vn() { ${VN_VALGRIND:-} "$VN" "$@"; }
 live() {  # NS HOSTNAME ARGS...: virt-nest on the live layer in NS
     local ns=$1 host=$2; shift 2
@@ -177,8 +162,8 @@ sed 's/192\.168\.122\.50/192.168.122.191/' \
 # --- 1. nothing configured: no metadata, nothing installed
 snapshots none "$T/l0-plain.xml" "$T/l1-plain.xml"
 pings fail "nothing configured"
-golden graph-none.txt "$T/none" vn graph l0.json l1.json l2.json
-golden doctor-none.txt "$T/none" doctor
+GOLDEN_CWD="$T/none" golden graph-none.txt vn graph l0.json l1.json l2.json
+GOLDEN_CWD="$T/none" golden doctor-none.txt doctor
 
 # --- 2. the route only: guest debian has its <nest:route>, the hook ran
 run_hook "$L0" "$T/state0" network default started begin "$T/l0-default.xml"
@@ -186,18 +171,18 @@ run_hook "$L0" "$T/state0" qemu debian started begin \
     "$G/qemu-started-reservation/stdin.xml"
 snapshots route "$X/seed-l0.xml" "$T/l1-plain.xml"
 pings fail "the route only"
-golden doctor-route.txt "$T/route" doctor
+GOLDEN_CWD="$T/route" golden doctor-route.txt doctor
 # live, without snapshots: L0 by the kernel's routes, L1 for a packet from L0
-golden doctor-live-l0-route.txt "$T" \
+GOLDEN_CWD="$T" golden doctor-live-l0-route.txt \
     live "$L0" wujing doctor -c "test://$X/seed-l0.xml" \
     --from 192.168.122.1 --to 192.168.124.91
-golden doctor-live-l1-route.txt "$T" \
+GOLDEN_CWD="$T" golden doctor-live-l1-route.txt \
     live "$L1" debian doctor -c "test://$T/l1-plain.xml" \
     --from 192.168.122.1 --to 192.168.124.91
 # the metadata is there but the route is gone (a flushed table): reconcile
 ip -n "$L0" route del 192.168.124.0/24
 snapshots lost "$X/seed-l0.xml" "$T/l1-plain.xml"
-golden doctor-route-lost.txt "$T/lost" doctor
+GOLDEN_CWD="$T/lost" golden doctor-route-lost.txt doctor
 run_hook "$L0" "$T/state0" qemu debian started begin \
     "$G/qemu-started-reservation/stdin.xml"
 
@@ -206,22 +191,22 @@ run_hook "$L1" "$T/state1" network default started begin \
     "$G/network-started-peers/stdin.xml"
 snapshots fixed "$X/seed-l0.xml" "$X/seed-l1.xml"
 pings ok "route and exceptions"
-golden graph-fixed.txt "$T/fixed" vn graph l0.json l1.json l2.json
-golden graph-fixed.mmd "$T/fixed" vn graph --mermaid l0.json l1.json l2.json
-golden graph-fixed.dot "$T/fixed" vn graph --dot l0.json l1.json l2.json
-golden graph-fixed.json "$T/fixed" vn graph --json l0.json l1.json l2.json
-golden doctor-fixed.txt "$T/fixed" doctor
-golden doctor-fixed.json "$T/fixed" doctor --json
-golden doctor-live-l1-fixed.txt "$T" \
+GOLDEN_CWD="$T/fixed" golden graph-fixed.txt vn graph l0.json l1.json l2.json
+GOLDEN_CWD="$T/fixed" golden graph-fixed.mmd vn graph --mermaid l0.json l1.json l2.json
+GOLDEN_CWD="$T/fixed" golden graph-fixed.dot vn graph --dot l0.json l1.json l2.json
+GOLDEN_CWD="$T/fixed" golden graph-fixed.json vn graph --json l0.json l1.json l2.json
+GOLDEN_CWD="$T/fixed" golden doctor-fixed.txt doctor
+GOLDEN_CWD="$T/fixed" golden doctor-fixed.json doctor --json
+GOLDEN_CWD="$T" golden doctor-live-l1-fixed.txt \
     live "$L1" debian doctor -c "test://$X/seed-l1.xml" \
     --from 192.168.122.1 --to 192.168.124.91
-golden doctor-fixed-tcp-back.txt "$T/fixed" \
+GOLDEN_CWD="$T/fixed" golden doctor-fixed-tcp-back.txt \
     vn doctor --tcp --from 192.168.124.91 --to 192.168.122.1 l2.json l0.json l1.json
 # out of the nest: L2 to the LAN's gateway, masqueraded twice
-golden doctor-out.txt "$T/fixed" \
+GOLDEN_CWD="$T/fixed" golden doctor-out.txt \
     vn doctor --from 192.168.124.91 --to 172.24.21.254 l0.json l1.json l2.json
 # toward the VPN behind WSL2's eth0 (MTU 1420)
-golden doctor-vpn.txt "$T/fixed" \
+GOLDEN_CWD="$T/fixed" golden doctor-vpn.txt \
     vn doctor --from 192.168.124.91 --to 10.113.0.1 --size 1500 l0.json l1.json l2.json
 if [ -n "${VN_SNAPSHOTS:-}" ]; then
     for n in 0 1 2; do
@@ -233,7 +218,7 @@ fi
 nsx "$L1" sysctl -qw net.ipv4.ip_forward=0
 snapshots noforward "$X/seed-l0.xml" "$X/seed-l1.xml"
 pings fail "ip_forward off on L1"
-golden doctor-noforward.txt "$T/noforward" doctor
+GOLDEN_CWD="$T/noforward" golden doctor-noforward.txt doctor
 nsx "$L1" sysctl -qw net.ipv4.ip_forward=1
 
 # --- 5. an MTU mismatch on the wire into debian: vnet0 1420, enp1s0 1500
@@ -245,8 +230,8 @@ else
     echo "ok: a 1500-byte packet from L2 dies at vnet0, as doctor says"
 fi
 pings ok "small packets still pass the MTU mismatch"
-golden doctor-mtu.txt "$T/mtu" doctor
-golden doctor-mtu-size.txt "$T/mtu" \
+GOLDEN_CWD="$T/mtu" golden doctor-mtu.txt doctor
+GOLDEN_CWD="$T/mtu" golden doctor-mtu-size.txt \
     vn doctor --size 1500 --from 192.168.124.91 --to 192.168.122.1 l0.json l1.json l2.json
 ip -n "$L0" link set vnet0 mtu 1500
 
@@ -255,7 +240,7 @@ cp "$T/fixed/l0.json" "$T/fixed/l0-copy.json"
 sed 's/"version": 1,/"version": 7,/' "$T/fixed/l0.json" > "$T/fixed/l0-v7.json"
 jq '.host = null' "$T/fixed/l1.json" > "$T/fixed/l1-nohost.json"
 echo '{"format": "virt-nest-status", "version": 1}' > "$T/fixed/thin.json"
-golden graph-bad.txt "$T/fixed" bash -c '
+GOLDEN_CWD="$T/fixed" golden graph-bad.txt bash -c '
     vn() { ${VN_VALGRIND:-} "$0" "$@"; echo "exit $?"; }
     vn graph l0.json l0-copy.json l1.json
     vn graph l0.json l2.json
