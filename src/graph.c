@@ -248,6 +248,39 @@ pic_guests(VnPic *pic, const VnNestLayer *l)
             tid = id_of(l, "link", link->name);
             vn_pic_edge(pic, tid, gid, NULL, FALSE);
         }
+        for (guint j = 0; !layer->host && j < g->ifaces->len; j++) {
+            const VnIface *f = g->ifaces->pdata[j];
+            const VnNetwork *n = f->network ?
+                vn_layer_find_network(layer, f->network) : NULL;
+            g_autofree char *nid = n && n->bridge ?
+                id_of(l, "link", n->bridge) : NULL;
+
+            if (nid)
+                vn_pic_edge(pic, nid, gid, NULL, FALSE);
+        }
+    }
+}
+
+/* A layer without a host view: its networks, as libvirt describes them. */
+static void
+pic_networks(VnPic *pic, const VnNestLayer *l)
+{
+    char b[VN_CIDR_STRLEN];
+
+    for (guint i = 0; i < l->layer->networks->len; i++) {
+        const VnNetwork *n = l->layer->networks->pdata[i];
+        g_autofree char *id = NULL;
+        g_autoptr(GString) t = NULL;
+
+        if (!n->bridge)
+            continue;
+        id = id_of(l, "link", n->bridge);
+        t = g_string_new(n->bridge);
+        g_string_append_printf(t, " · network %s, %s", n->name, n->forward_mode);
+        for (guint j = 0; j < n->ips->len; j++)
+            g_string_append_printf(t, "\n%s", vn_cidr_format(
+                &((VnNetIp *)n->ips->pdata[j])->address, TRUE, b));
+        vn_pic_node(pic, id, VN_PIC_BRIDGE, t->str);
     }
 }
 
@@ -347,6 +380,8 @@ pic_layer(VnPic *pic, const VnNest *nest, const VnNestLayer *l)
         oid = id_of(l, "link", out->name);
         vn_pic_edge(pic, bid, oid, label->str, TRUE);
     }
+    if (!h)
+        pic_networks(pic, l);
     pic_guests(pic, l);
     g_string_append(pic->out, pic->dot ? "  }\n" : "  end\n");
     (void)nest;
@@ -507,6 +542,41 @@ vn_graph_text(const VnNest *nest)
                                        vn_cidr_format(&dr4->gateway, FALSE, b));
             g_string_append_printf(o, "%s\n", t->str);
         }
+        for (guint j = 0; !h && j < l->layer->networks->len; j++) {
+            const VnNetwork *n = l->layer->networks->pdata[j];
+
+            g_string_append_printf(o, "%s  %-8s network %s (%s)", pad,
+                                   n->bridge ? n->bridge : "-", n->name,
+                                   n->forward_mode);
+            for (guint k = 0; k < n->ips->len; k++)
+                g_string_append_printf(o, " %s", vn_cidr_format(
+                    &((VnNetIp *)n->ips->pdata[k])->address, TRUE, b));
+            g_string_append_c(o, '\n');
+        }
+        for (guint j = 0; !h && j < l->layer->guests->len; j++) {
+            const VnGuest *g = l->layer->guests->pdata[j];
+
+            for (guint k = 0; k < g->ifaces->len; k++) {
+                const VnIface *f = g->ifaces->pdata[k];
+                const VnNetwork *n = f->network ?
+                    vn_layer_find_network(l->layer, f->network) : NULL;
+                VnGuestAddr ga;
+
+                g_string_append_printf(o, "%s    guest %s %s on %s", pad,
+                                       g->name, f->mac ? f->mac : "?",
+                                       n ? n->name : f->bridge ? f->bridge : "?");
+                if (vn_guest_iface_address(g, f, n, l->layer->leases, 0,
+                                           AF_INET, &ga))
+                    g_string_append_printf(o, " %s (%s)",
+                                           vn_cidr_format(&ga.address, FALSE, b),
+                                           vn_source_to_string(ga.source));
+                g_string_append_c(o, '\n');
+            }
+        }
+        if (!h)
+            g_string_append_printf(o, "%s  (no host view: take the snapshot "
+                                   "with --host to see links, routes and "
+                                   "firewall)\n", pad);
         for (guint j = 0; h && j < h->routes->len; j++) {
             const VnHostRoute *r = h->routes->pdata[j];
             const VnLink *dev = vn_host_find_link(h, r->oif);

@@ -63,6 +63,11 @@ golden doctor-input-drop.txt vn doctor --from 192.168.122.1 --to 192.168.124.91 
 # only L0: the walk leaves the snapshots at debian
 golden doctor-l0-only.txt vn doctor --from 192.168.122.1 --to 192.168.124.91 l0.json
 
+# one snapshot without a host view: what libvirt says, and how to get more
+vn status -c "test://$SRC/xml/examples/seed-l0.xml" --json > "$T/l0-libvirt.json"
+golden libvirt-only.txt vn graph l0-libvirt.json
+golden libvirt-only.mmd vn graph --mermaid l0-libvirt.json
+
 # bad and mismatched snapshots: one line, no picture
 sed 's/"format": "virt-nest-status"/"format": "something-else"/' "$T/l0.json" > "$T/other.json"
 printf '{"format": "virt-nest-status", "version": 1, "host": {"links": 3}}' > "$T/badhost.json"
