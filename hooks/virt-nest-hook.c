@@ -262,7 +262,9 @@ main(int argc, char **argv)
                 driver, argv[1]);
         return 1;
     }
-    meta = memmem(xml, len, "urn:virt-nest:1", 15) != NULL;
+    /* any version of the namespace: one this hook cannot read is
+     * refused, not ignored */
+    meta = memmem(xml, len, "urn:virt-nest:", 14) != NULL;
     if (!strcmp(driver, "network"))
         save_network(root, argv[1], xml, len,
                      action == VN_HOOK_INSTALL &&

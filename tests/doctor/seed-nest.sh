@@ -18,82 +18,9 @@ SRC=$3
 X=$SRC/xml/examples
 GOLD=$SRC/tests/golden/doctor
 
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root (network namespaces)"; exit 77; }
-for t in ip iptables-restore nft unshare ping; do
-    command -v $t >/dev/null || { echo "SKIP: $t missing"; exit 77; }
-done
-
-ID=vnd$$
-W=${ID}w; L0=${ID}l0; L1=${ID}l1; L2=${ID}l2
-T=$(mktemp -d)
-created=()
-cleanup() {
-    for ns in "${created[@]}"; do ip netns del "$ns" 2>/dev/null; done
-    rm -rf "$T"
-}
-trap cleanup EXIT
-ip netns add "$W" 2>/dev/null || { echo "SKIP: cannot create network namespaces"; exit 77; }
-created+=("$W")
-for ns in "$L0" "$L1" "$L2"; do ip netns add "$ns"; created+=("$ns"); done
-fail=0
-
-nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
-
-# --- the hosts, as the seed's `ip a` and `ip route` show them
-for ns in "$W" "$L0" "$L1" "$L2"; do
-    nsx "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
-    ip -n "$ns" link set lo up
-done
-# WSL2 (mirrored networking): eth0 the VPN adapter (MTU 1420), eth1 the LAN
-ip link add eth0 netns "$L0" mtu 1420 address 00:15:5d:13:0c:12 type veth \
-    peer name w-eth0 netns "$W" mtu 1420
-ip link add eth1 netns "$L0" address 1c:83:41:cf:a8:7c type veth \
-    peer name w-eth1 netns "$W"
-ip -n "$W" link set w-eth0 up
-ip -n "$W" link set w-eth1 up
-ip -n "$W" addr add 172.24.21.254/24 dev w-eth1
-ip -n "$L0" addr add 10.61.2.254/32 dev eth0
-ip -n "$L0" addr add 172.24.21.109/24 dev eth1
-ip -n "$L0" link set eth0 up
-ip -n "$L0" link set eth1 up
-ip -n "$L0" route add 169.254.1.1 dev eth0 metric 1
-ip -n "$L0" route add 10.113.0.0/16 via 169.254.1.1 dev eth0 metric 1
-ip -n "$L0" route add default via 172.24.21.254 dev eth1 metric 25
-# L0's virbr0 and vnet0, the TAP of guest debian (52:54:00:fc:38:e0)
-ip -n "$L0" link add virbr0 address 52:54:00:7d:0b:60 type bridge
-ip -n "$L0" addr add 192.168.122.1/24 dev virbr0
-ip link add vnet0 netns "$L0" address fe:54:00:fc:38:e0 type veth \
-    peer name enp1s0 netns "$L1" address 52:54:00:fc:38:e0
-ip -n "$L0" link set vnet0 master virbr0 up
-ip -n "$L0" link set virbr0 up
-# L1, debian: enp1s0 from L0's DHCP, its own virbr0 and vnet0
-ip -n "$L1" addr add 192.168.122.191/24 dev enp1s0
-ip -n "$L1" link set enp1s0 up
-ip -n "$L1" route add default via 192.168.122.1 dev enp1s0 metric 100
-ip -n "$L1" link add virbr0 address 52:54:00:e8:c6:c3 type bridge
-ip -n "$L1" addr add 192.168.124.1/24 dev virbr0
-ip link add vnet0 netns "$L1" address fe:54:00:5a:1a:8e type veth \
-    peer name ens3 netns "$L2" address 52:54:00:5a:1a:8e
-ip -n "$L1" link set vnet0 master virbr0 up
-ip -n "$L1" link set virbr0 up
-# L2: ens3
-ip -n "$L2" addr add 192.168.124.91/24 dev ens3
-ip -n "$L2" link set ens3 up
-ip -n "$L2" route add default via 192.168.124.1 dev ens3 metric 100
-# forwarding as libvirt leaves it; rp_filter as the seed's Debian has it
-nsx "$L0" sysctl -qw net.ipv4.ip_forward=1
-nsx "$L1" sysctl -qw net.ipv4.ip_forward=1
-nsx "$L2" sysctl -qw net.ipv4.ip_forward=0
-for ns in "$L0" "$L1" "$L2"; do
-    for l in $(ip -n "$ns" -o link show | awk -F': ' '{print $2}' | cut -d@ -f1); do
-        nsx "$ns" sysctl -qw "net.ipv4.conf.$l.rp_filter=0"
-    done
-done
-nsx "$L1" sysctl -qw net.ipv4.conf.all.rp_filter=1
-# libvirt 9.0's rules for each NAT network (iptables-nft)
-nsx "$L0" iptables-restore < "$SRC/tests/data/rules/libvirt9-nat-122.iptables"
-sed 's/192\.168\.122\./192.168.124./g' "$SRC/tests/data/rules/libvirt9-nat-122.iptables" |
-    nsx "$L1" iptables-restore
+. "$SRC/tests/nest-lib.sh"
+nest_build
+nest_firewall libvirt9
 
 # --- the libvirt part of each layer: the test-driver examples, with and
 # without virt-nest's metadata
@@ -144,15 +71,8 @@ pings() {  # EXPECT(ok|fail) WHAT
     fi
 }
 
-run_hook() {  # NS STATEDIR NAME (qemu|network) OBJ OP SUBOP STDIN
-    local ns=$1 st=$2 kind=$3; shift 3
-    local stdin=${*: -1}
-    mkdir -p "$T/hooks"
-    [ -x "$T/hooks/$kind" ] || cp "$HOOK" "$T/hooks/$kind"
-    nsx "$ns" env -i VIRT_NEST_STATE_DIR="$st" VIRT_NEST_CONFIG=/nonexistent \
-        "$T/hooks/$kind" "${@:1:$#-1}" - < "$stdin" ||
-        { echo "FAIL: hook $kind $* in $ns"; fail=1; }
-}
+
+hook_ok() { run_hook "$@" || { echo "FAIL: hook $3 $4 $5 in $1"; fail=1; }; }
 
 G=$SRC/tests/golden/hook
 # libvirt's hook input for L0's network default, with the seed's reservation
@@ -166,8 +86,8 @@ GOLDEN_CWD="$T/none" golden graph-none.txt vn graph l0.json l1.json l2.json
 GOLDEN_CWD="$T/none" golden doctor-none.txt doctor
 
 # --- 2. the route only: guest debian has its <nest:route>, the hook ran
-run_hook "$L0" "$T/state0" network default started begin "$T/l0-default.xml"
-run_hook "$L0" "$T/state0" qemu debian started begin \
+hook_ok "$L0" "$T/state0" network default started begin "$T/l0-default.xml"
+hook_ok "$L0" "$T/state0" qemu debian started begin \
     "$G/qemu-started-reservation/stdin.xml"
 snapshots route "$X/seed-l0.xml" "$T/l1-plain.xml"
 pings fail "the route only"
@@ -183,11 +103,11 @@ GOLDEN_CWD="$T" golden doctor-live-l1-route.txt \
 ip -n "$L0" route del 192.168.124.0/24
 snapshots lost "$X/seed-l0.xml" "$T/l1-plain.xml"
 GOLDEN_CWD="$T/lost" golden doctor-route-lost.txt doctor
-run_hook "$L0" "$T/state0" qemu debian started begin \
+hook_ok "$L0" "$T/state0" qemu debian started begin \
     "$G/qemu-started-reservation/stdin.xml"
 
 # --- 3. both fixed: network default on L1 has its peer
-run_hook "$L1" "$T/state1" network default started begin \
+hook_ok "$L1" "$T/state1" network default started begin \
     "$G/network-started-peers/stdin.xml"
 snapshots fixed "$X/seed-l0.xml" "$X/seed-l1.xml"
 pings ok "route and exceptions"
