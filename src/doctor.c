@@ -759,9 +759,9 @@ vn_doctor_run(const VnNest *nest, const VnDoctorQuery *q, GError **error)
         return NULL;
     }
     from = vn_nest_find_address(nest, &q->from, NULL);
-    if (!from && nest->layers->len == 1) {
-        /* one layer: a packet from elsewhere comes in where the way back
-         * to its source goes out */
+    if (!from) {
+        /* from outside the nest: it comes into the outermost layer where
+         * the way back to its source goes out */
         const VnNestLayer *l = nest->layers->pdata[0];
         const VnHost *h = l->layer->host;
         g_autofree char *text = NULL;
@@ -790,9 +790,9 @@ vn_doctor_run(const VnNest *nest, const VnDoctorQuery *q, GError **error)
             g_string_append_printf(names, "%s%s", i ? ", " : "", l->source);
         }
         g_set_error(error, VN_ERROR, VN_ERROR_INVALID,
-                    "--from %s is no address of any layer (%s), nor has one "
-                    "layer alone a route back to it; give an address of one "
-                    "of their links", fmt_addr(&q->from, b), names->str);
+                    "--from %s is no address of any layer (%s), and the "
+                    "outermost one has no route back to it; give an address "
+                    "of one of their links", fmt_addr(&q->from, b), names->str);
         return NULL;
     }
     doc->from_layer = from;

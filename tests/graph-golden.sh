@@ -60,6 +60,8 @@ jq '.host.firewall = [{"family": "inet", "table": "guest", "chain": "input",
       "rules": []}]' "$T/l2.json" > "$T/l2-drop.json"
 golden doctor-input-drop.txt vn doctor --from 192.168.122.1 --to 192.168.124.91 \
     l0.json l1.json l2-drop.json
+# from the LAN outside the nest: in through WSL2's eth1
+golden doctor-from-lan.txt vn doctor --tcp --from 172.24.21.254 --to 192.168.124.91 $ALL
 # only L0: the walk leaves the snapshots at debian
 golden doctor-l0-only.txt vn doctor --from 192.168.122.1 --to 192.168.124.91 l0.json
 
