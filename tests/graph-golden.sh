@@ -60,6 +60,25 @@ jq '.host.firewall = [{"family": "inet", "table": "guest", "chain": "input",
       "rules": []}]' "$T/l2.json" > "$T/l2-drop.json"
 golden doctor-input-drop.txt vn doctor --from 192.168.122.1 --to 192.168.124.91 \
     l0.json l1.json l2-drop.json
+# IPv6 alike: the same nest with fd00:122::/64 and fd00:124::/64
+v6() {  # FILE JQ-PROGRAM
+    jq "$2" "$T/$1.json" > "$T/$1-v6.json"
+}
+addr='def addr(l; a): (.host.links[] | select(.name == l) | .addresses) += [a];
+      def rt(d; g; l; p): .host.routes += [{"destination": d, "gateway": g,
+          "dev": l, "protocol": p, "scope": 0, "type": 1, "metric": 1024}];'
+v6 l0 "$addr"' addr("virbr0"; "fd00:122::1/64") | .host.ip6_forward = 1
+    | rt("fd00:122::/64"; null; "virbr0"; 2)
+    | rt("fd00:124::/64"; "fd00:122::191"; "virbr0"; 155)'
+v6 l1 "$addr"' addr("enp1s0"; "fd00:122::191/64") | addr("virbr0"; "fd00:124::1/64")
+    | .host.ip6_forward = 1 | rt("fd00:122::/64"; null; "enp1s0"; 2)
+    | rt("fd00:124::/64"; null; "virbr0"; 2)'
+v6 l2 "$addr"' addr("ens3"; "fd00:124::91/64") | rt("::/0"; "fd00:124::1"; "ens3"; 3)'
+golden doctor-ipv6.txt vn doctor --from fd00:122::1 --to fd00:124::91 l0-v6.json l1-v6.json l2-v6.json
+jq '.host.ip6_forward = 0' "$T/l1-v6.json" > "$T/l1-v6-nofwd.json"
+golden doctor-ipv6-noforward.txt vn doctor --from fd00:122::1 --to fd00:124::91 \
+    l0-v6.json l1-v6-nofwd.json l2-v6.json
+
 # from the LAN outside the nest: in through WSL2's eth1
 golden doctor-from-lan.txt vn doctor --tcp --from 172.24.21.254 --to 192.168.124.91 $ALL
 # only L0: the walk leaves the snapshots at debian
