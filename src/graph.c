@@ -11,6 +11,7 @@
 #include "graph.h"
 #include "json.h"
 #include "pic.h"
+#include "plan.h"
 
 #define PROTO_VIRT_NEST 155
 
@@ -143,7 +144,7 @@ static GPtrArray *
 exceptions(const VnHost *h, const char *network)
 {
     GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
-    g_autofree char *prefix = g_strdup_printf("virt-nest %s ", network);
+    g_autofree char *prefix = vn_rule_comment_prefix(network);
 
     for (guint i = 0; h->firewall && i < h->firewall->len; i++) {
         const VnFwChain *c = h->firewall->pdata[i];
