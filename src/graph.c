@@ -201,7 +201,9 @@ layer_title(const VnNestLayer *l)
     if (h && h->hostname)
         g_string_append_printf(t, " · host %s", h->hostname);
     g_string_append_printf(t, " · %s", l->source);
-    if (h && h->ip_forward == 0)
+    /* forwarding matters where there is something to forward to */
+    if (h && h->ip_forward == 0 &&
+        (l->children->len || l->layer->networks->len))
         g_string_append(t, " · ip_forward off");
     return g_string_free(t, FALSE);
 }

@@ -139,6 +139,7 @@ nsx "$L1" sysctl -qw net.ipv4.ip_forward=0
 snapshots noforward "$X/seed-l0.xml" "$X/seed-l1.xml"
 pings fail "ip_forward off on L1"
 GOLDEN_CWD="$T/noforward" golden doctor-noforward.txt doctor
+GOLDEN_CWD="$T/noforward" golden graph-noforward.txt vn graph l0.json l1.json l2.json
 nsx "$L1" sysctl -qw net.ipv4.ip_forward=1
 
 # --- 5. an MTU mismatch on the wire into debian: vnet0 1420, enp1s0 1500
