@@ -238,7 +238,7 @@ main(int argc, char **argv)
     char state[4096];
     size_t len = 0;
     char *xml;
-    int meta, rc;
+    int meta, rc, is_net, keep;
     HookCall call;
 
     if (!driver) {
@@ -265,10 +265,14 @@ main(int argc, char **argv)
     /* any version of the namespace: one this hook cannot read is
      * refused, not ignored */
     meta = memmem(xml, len, "urn:virt-nest:", 14) != NULL;
-    if (!strcmp(driver, "network"))
-        save_network(root, argv[1], xml, len,
-                     action == VN_HOOK_INSTALL &&
-                     (meta || memmem(xml, len, "<host ", 6) != NULL));
+    /* the network XML, for the reservations the qemu hook needs: kept
+     * now for a plain network, and for a nest only once its metadata was
+     * accepted (a refused start changes nothing, the state included) */
+    is_net = !strcmp(driver, "network");
+    keep = action == VN_HOOK_INSTALL &&
+           (meta || memmem(xml, len, "<host ", 6) != NULL);
+    if (is_net && !(meta && keep))
+        save_network(root, argv[1], xml, len, keep);
     if (vn_state_path(state, sizeof(state), root,
                       !strcmp(driver, "network") ? "network" : "domain",
                       argv[1], "state") < 0)
@@ -286,6 +290,8 @@ main(int argc, char **argv)
     call.xml = xml;
     call.len = len;
     rc = run_hook(&call, action);
+    if (is_net && meta && keep && rc == 0)
+        save_network(root, argv[1], xml, len, 1);
     free(xml);
     return rc;
 }

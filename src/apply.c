@@ -187,7 +187,8 @@ want_free(Want *w)
  * Such rules are deleted and inserted again at the head, in @batch. */
 static gboolean
 demote_shadowed(VnApply *a, const char *object, VnLedger *now,
-                GHashTable *present, VnNftBatch *batch, GError **error)
+                GHashTable *present, GHashTable *moved, VnNftBatch *batch,
+                GError **error)
 {
     g_autoptr(GPtrArray) chains = g_ptr_array_new_with_free_func(g_free);
 
@@ -242,6 +243,7 @@ demote_shadowed(VnApply *a, const char *object, VnLedger *now,
                 vn_nft_batch_delete(batch, c, x->handle, x->comment);
                 change(a, object, "move rule \"%s\" back to the head of %s",
                        x->comment, where);
+                g_hash_table_add(moved, g_strdup(x->comment));
                 g_hash_table_remove(present, x->comment);
                 g_ptr_array_remove_index(now->rules, k);
             }
@@ -258,6 +260,8 @@ vn_apply_network(VnApply *a, const char *name, GPtrArray *rules,
     g_autoptr(VnLedger) now = vn_ledger_new(VN_OBJECT_NETWORK, name);
     g_autoptr(GPtrArray) wants = g_ptr_array_new_with_free_func((GDestroyNotify)want_free);
     g_autoptr(GHashTable) present = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GHashTable) moved = g_hash_table_new_full(g_str_hash, g_str_equal,
+                                                        g_free, NULL);
     g_autoptr(GHashTable) handles = g_hash_table_new_full(g_str_hash, g_str_equal,
                                                           g_free, g_free);
     g_autoptr(VnNftBatch) batch = NULL;
@@ -330,7 +334,8 @@ vn_apply_network(VnApply *a, const char *name, GPtrArray *rules,
                    G_GUINT64_FORMAT ")", lr->comment, where, lr->handle);
         }
     }
-    if (a->check_order && !demote_shadowed(a, object, now, present, batch, error))
+    if (a->check_order &&
+        !demote_shadowed(a, object, now, present, moved, batch, error))
         return FALSE;
     for (guint i = 0; i < wants->len; i++) {
         Want *w = wants->pdata[i];
@@ -340,8 +345,9 @@ vn_apply_network(VnApply *a, const char *name, GPtrArray *rules,
             continue;
         where = vn_nft_chain_describe(&w->chain);
         vn_nft_batch_insert(batch, w->rule, &w->chain);
-        change(a, object, "insert rule \"%s\" at the head of %s", w->comment,
-               where);
+        if (!g_hash_table_contains(moved, w->comment))  /* said above */
+            change(a, object, "insert rule \"%s\" at the head of %s",
+                   w->comment, where);
     }
     if (a->dry_run)
         return TRUE;

@@ -23,7 +23,6 @@
 #include "json.h"
 
 #define MAX_HOPS 32
-#define PROTO_VIRT_NEST 155
 
 typedef struct {
     const VnNestLayer *layer;
@@ -177,7 +176,7 @@ route_text(const VnHost *h, const VnHostRoute *r)
         g_string_append_printf(s, " via %s", fmt_addr(&r->gateway, b));
     if (oif)
         g_string_append_printf(s, " dev %s", oif->name);
-    if (r->protocol == PROTO_VIRT_NEST)
+    if (r->protocol == VN_RTPROT)
         g_string_append(s, " proto virt-nest");
     else if (r->protocol == RTPROT_KERNEL)
         g_string_append(s, " (connected)");

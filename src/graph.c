@@ -13,7 +13,6 @@
 #include "pic.h"
 #include "plan.h"
 
-#define PROTO_VIRT_NEST 155
 
 /* ------------------------------------------------------------------ */
 /* what each layer shows                                               */
@@ -434,7 +433,7 @@ pic_between(VnPic *pic, const VnNest *nest)
             label = g_strdup_printf("%s route %s via %s",
                                     l->name, vn_cidr_format(&r->dst, TRUE, b),
                                     vn_cidr_format(&r->gateway, FALSE, c));
-            if (r->protocol == PROTO_VIRT_NEST) {
+            if (r->protocol == VN_RTPROT) {
                 g_autofree char *x = g_strconcat(label, " (virt-nest)", NULL);
 
                 vn_pic_edge(pic, fid, toid, x, TRUE);
@@ -592,7 +591,7 @@ vn_graph_text(const VnNest *nest)
                                    vn_cidr_format(&r->dst, TRUE, b),
                                    vn_cidr_format(&r->gateway, FALSE, c),
                                    dev ? dev->name : "?",
-                                   r->protocol == PROTO_VIRT_NEST ?
+                                   r->protocol == VN_RTPROT ?
                                    " (virt-nest)" : "",
                                    ow ? " -> " : "", ow ? ow->name : "");
         }
@@ -677,7 +676,7 @@ vn_graph_json(const VnNest *nest)
             vn_json_string(j, "destination", vn_cidr_format(&r->dst, TRUE, b));
             vn_json_string(j, "via", vn_cidr_format(&r->gateway, FALSE, b));
             vn_json_string(j, "dev", dev ? dev->name : NULL);
-            vn_json_bool(j, "virt_nest", r->protocol == PROTO_VIRT_NEST);
+            vn_json_bool(j, "virt_nest", r->protocol == VN_RTPROT);
             vn_json_string(j, "to_layer", ow ? ow->name : NULL);
             vn_json_end_object(j);
         }

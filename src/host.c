@@ -204,5 +204,28 @@ vn_host_overlaps(const VnHost *host, const VnCidr *subnet, char **what)
             return TRUE;
         }
     }
+    /* any other route but the default and virt-nest's own: a guest must
+     * not take over traffic this host already sends elsewhere (a VPN's
+     * routes, libvirt's <route>, a hand-made route) */
+    for (guint i = 0; host && i < host->routes->len; i++) {
+        const VnHostRoute *r = host->routes->pdata[i];
+        const VnLink *link = vn_host_find_link(host, r->oif);
+        char g[VN_CIDR_STRLEN];
+
+        if (r->dst.family != subnet->family || r->dst.prefix == 0 ||
+            r->type != RTN_UNICAST || r->protocol == VN_RTPROT ||
+            !vn_cidr_overlaps(subnet, &r->dst))
+            continue;
+        if (what)
+            *what = g_strdup_printf("route %s%s%s dev %s (not virt-nest's; "
+                                    "if it is a hand-made route for this "
+                                    "guest, delete it)",
+                                    vn_cidr_format(&r->dst, TRUE, a),
+                                    vn_cidr_is_empty(&r->gateway) ? "" : " via ",
+                                    vn_cidr_is_empty(&r->gateway) ? "" :
+                                    vn_cidr_format(&r->gateway, FALSE, g),
+                                    link ? link->name : "?");
+        return TRUE;
+    }
     return FALSE;
 }
