@@ -274,7 +274,7 @@ main(int argc, char **argv)
     if (is_net && !(meta && keep))
         save_network(root, argv[1], xml, len, keep);
     if (vn_state_path(state, sizeof(state), root,
-                      !strcmp(driver, "network") ? "network" : "domain",
+                      is_net ? "network" : "domain",
                       argv[1], "state") < 0)
         state[0] = '\0';
     /* the common case: not a nest, and nothing of ours to take back */

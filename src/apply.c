@@ -226,7 +226,7 @@ demote_shadowed(VnApply *a, const char *object, VnLedger *now,
             const char *cm = comments->pdata[j];
             guint64 h = g_array_index(handles, guint64, j);
 
-            if (!cm || !g_str_has_prefix(cm, "virt-nest ")) {
+            if (!vn_rule_comment_is_ours(cm)) {
                 foreign_first = TRUE;
                 continue;
             }

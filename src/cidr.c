@@ -180,6 +180,13 @@ vn_cidr_last(const VnCidr *cidr)
 }
 
 gboolean
+vn_cidr_is_link_local(const VnCidr *cidr)
+{
+    return cidr->family == AF_INET6 && cidr->addr[0] == 0xfe &&
+           (cidr->addr[1] & 0xc0) == 0x80;
+}
+
+gboolean
 vn_cidr_is_subnet(const VnCidr *cidr)
 {
     VnCidr net = vn_cidr_network(cidr);

@@ -91,6 +91,9 @@ vn_cidr_is_empty(const VnCidr *cidr)
 /* TRUE if host bits under the prefix are all zero. */
 gboolean vn_cidr_is_subnet(const VnCidr *cidr);
 
+/* TRUE for an IPv6 link-local address (fe80::/10). */
+gboolean vn_cidr_is_link_local(const VnCidr *cidr);
+
 /* Address arithmetic within a family: @cidr + @n (n may be negative); the
  * prefix is kept. FALSE on overflow out of the address space. */
 gboolean vn_cidr_add(const VnCidr *cidr, gint64 n, VnCidr *out);

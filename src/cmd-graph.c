@@ -144,9 +144,8 @@ doctor_usage(FILE *f)
 }
 
 static gboolean
-kernel_lookup(const VnNestLayer *layer, const VnCidr *dst, const VnCidr *src,
-              const char *iif, int *oif, VnCidr *gateway, char **text,
-              gpointer data)
+kernel_lookup(const VnNestLayer *layer, const VnCidr *dst, int *oif,
+              VnCidr *gateway, char **text, gpointer data)
 {
     VnRouteGet rg;
     g_autoptr(GError) err = NULL;
@@ -154,8 +153,6 @@ kernel_lookup(const VnNestLayer *layer, const VnCidr *dst, const VnCidr *src,
     char b[VN_CIDR_STRLEN];
     GString *s;
 
-    (void)src;
-    (void)iif;
     (void)data;
     /* an output lookup: for a forwarded packet it differs only under
      * policy routing by input interface */

@@ -21,6 +21,7 @@
 #include "error.h"
 #include "fweval.h"
 #include "json.h"
+#include "plan.h"
 
 #define MAX_HOPS 32
 
@@ -273,7 +274,7 @@ bridge_of_network(const VnLayer *layer, const char *name)
 static gboolean
 is_virt_nest(const VnFwRule *r)
 {
-    return r && r->comment && g_str_has_prefix(r->comment, "virt-nest ");
+    return r && vn_rule_comment_is_ours(r->comment);
 }
 
 static gboolean
@@ -455,15 +456,14 @@ nat(Walk *k, const VnNestLayer *l, VnCidr *src, const VnCidr *dst,
 
 /* The layer on the other end of @oif that has @nh, and its link. */
 static const VnNestLayer *
-next_layer(const VnNest *nest, const VnNestLayer *l, const VnLink *oif,
-           const VnCidr *nh, const VnLink **in, gboolean *segment)
+next_layer(const VnNestLayer *l, const VnLink *oif, const VnCidr *nh,
+           const VnLink **in, gboolean *segment)
 {
     const VnNestLayer *p = NULL;
     const VnLink *bridge = NULL;
     g_autoptr(GPtrArray) kids = NULL;
     const VnLink *link;
 
-    (void)nest;
     *segment = FALSE;
     if (!oif)
         return NULL;
@@ -597,8 +597,8 @@ walk(Walk *k, const VnNestLayer *start, const VnLink *start_iif, VnCidr src,
             return;
         }
         if (k->q->lookup) {
-            if (k->q->lookup(l, &dst, &src, iif ? iif->name : NULL, &oifx, &gw,
-                             &rtext, k->q->lookup_data))
+            if (k->q->lookup(l, &dst, &oifx, &gw, &rtext,
+                             k->q->lookup_data))
                 oif = vn_host_find_link(h, oifx);
         } else if ((r = route_lookup(h, &dst)) && r->type == RTN_UNICAST) {
             oif = vn_host_find_link(h, r->oif);
@@ -692,7 +692,7 @@ walk(Walk *k, const VnNestLayer *start, const VnLink *start_iif, VnCidr src,
         }
         nh = vn_cidr_is_empty(&gw) ? dst : gw;
         nh.prefix = vn_cidr_max_prefix(nh.family);
-        next = next_layer(k->nest, l, oif, &nh, &in, &segment);
+        next = next_layer(l, oif, &nh, &in, &segment);
         if (!next) {
             if (d && d != l) {
                 const VnNestLayer *c = child_toward(l, d);
@@ -768,8 +768,7 @@ vn_doctor_run(const VnNest *nest, const VnDoctorQuery *q, GError **error)
         int oif = 0;
 
         if (h && q->lookup)
-            q->lookup(l, &q->from, &q->to, NULL, &oif, &gw, &text,
-                      q->lookup_data);
+            q->lookup(l, &q->from, &oif, &gw, &text, q->lookup_data);
         else if (h) {
             const VnHostRoute *r = route_lookup(h, &q->from);
 

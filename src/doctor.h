@@ -38,10 +38,10 @@ typedef struct {
     const char *mtu_where;  /* "L0 eth0" */
 } VnWalk;
 
-/* A route decision from outside the snapshot (the kernel's); returns FALSE
- * when it has none. @oif and @gateway out; @text a description. */
+/* A route decision from outside the snapshot (the kernel's output lookup);
+ * returns FALSE when it has none. @oif and @gateway out; @text a
+ * description. */
 typedef gboolean (*VnRouteLookup)(const VnNestLayer *layer, const VnCidr *dst,
-                                  const VnCidr *src, const char *iif,
                                   int *oif, VnCidr *gateway, char **text,
                                   gpointer data);
 

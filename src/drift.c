@@ -143,7 +143,7 @@ shadowed_in(VnNft *nft, const VnNftChain *chain, GHashTable *cache,
     for (guint i = 0; i < handles->len; i++) {
         const char *c = comments->pdata[i];
 
-        if (!c || !g_str_has_prefix(c, "virt-nest "))
+        if (!vn_rule_comment_is_ours(c))
             foreign = TRUE;
         else if (foreign)
             g_array_append_val(out, g_array_index(handles, guint64, i));

@@ -25,19 +25,12 @@ typedef enum {
 } Show;
 
 static gboolean
-is_link_local(const VnCidr *a)
-{
-    return a->family == AF_INET6 && a->addr[0] == 0xfe &&
-           (a->addr[1] & 0xc0) == 0x80;
-}
-
-static gboolean
 has_global_address(const VnHost *h, const VnLink *link)
 {
     for (guint i = 0; i < h->addrs->len; i++) {
         const VnHostAddr *a = h->addrs->pdata[i];
 
-        if (a->ifindex == link->ifindex && !is_link_local(&a->address))
+        if (a->ifindex == link->ifindex && !vn_cidr_is_link_local(&a->address))
             return TRUE;
     }
     return FALSE;
@@ -176,7 +169,7 @@ addresses(GString *t, const VnHost *h, const VnLink *link, const char *sep)
     for (guint i = 0; i < h->addrs->len; i++) {
         const VnHostAddr *a = h->addrs->pdata[i];
 
-        if (a->ifindex == link->ifindex && !is_link_local(&a->address))
+        if (a->ifindex == link->ifindex && !vn_cidr_is_link_local(&a->address))
             g_string_append_printf(t, "%s%s", sep,
                                    vn_cidr_format(&a->address, TRUE, b));
     }
@@ -287,7 +280,7 @@ pic_networks(VnPic *pic, const VnNestLayer *l)
 }
 
 static void
-pic_layer(VnPic *pic, const VnNest *nest, const VnNestLayer *l)
+pic_layer(VnPic *pic, const VnNestLayer *l)
 {
     const VnHost *h = l->layer->host;
     g_autofree char *title = layer_title(l);
@@ -308,7 +301,6 @@ pic_layer(VnPic *pic, const VnNest *nest, const VnNestLayer *l)
         g_autofree char *id = id_of(l, "link", link->name);
         g_autoptr(GString) t = g_string_new(link->name);
         const VnNetwork *net = NULL;
-        const VnNestLayer *c = NULL;
 
         if (s == SHOW_NOT)
             continue;
@@ -332,7 +324,6 @@ pic_layer(VnPic *pic, const VnNest *nest, const VnNestLayer *l)
             }
             break;
         case SHOW_TAP:
-            c = child_on_tap(l, link);
             g_string_append_printf(t, " (TAP)\n%s", link->mac);
             break;
         default:
@@ -357,7 +348,6 @@ pic_layer(VnPic *pic, const VnNest *nest, const VnNestLayer *l)
             if (bid)
                 vn_pic_edge(pic, bid, id, NULL, FALSE);
         }
-        (void)c;
     }
     /* NAT boundaries: a NAT network's bridge to the way out */
     for (guint i = 0; h && i < l->layer->networks->len; i++) {
@@ -386,7 +376,6 @@ pic_layer(VnPic *pic, const VnNest *nest, const VnNestLayer *l)
         pic_networks(pic, l);
     pic_guests(pic, l);
     g_string_append(pic->out, pic->dot ? "  }\n" : "  end\n");
-    (void)nest;
 }
 
 static void
@@ -406,11 +395,11 @@ pic_between(VnPic *pic, const VnNest *nest)
             tid = id_of(l->parent, "link", l->tap->name);
         else
             tid = vn_pic_id("layer", l->parent->name);
-        label = g_strdup_printf("guest %s · %s%s%s",
+        label = g_strdup_printf("guest %s · %s%s",
                                 l->guest ? l->guest->name : "?",
                                 l->uplink->mac,
                                 l->tap && l->tap->mtu != l->uplink->mtu ?
-                                " · MTU MISMATCH" : "", "");
+                                " · MTU MISMATCH" : "");
         vn_pic_edge(pic, tid, uid, label, FALSE);
     }
     /* routes that lead to another layer */
@@ -458,7 +447,7 @@ picture(const VnNest *nest, gboolean dot)
     else
         g_string_append(pic.out, "flowchart TB\n");
     for (guint i = 0; i < nest->layers->len; i++)
-        pic_layer(&pic, nest, nest->layers->pdata[i]);
+        pic_layer(&pic, nest->layers->pdata[i]);
     pic_between(&pic, nest);
     if (dot)
         g_string_append(pic.out, "}\n");
@@ -628,7 +617,7 @@ json_link(VnJsonWriter *j, const char *key, const VnHost *h,
     for (guint i = 0; h && i < h->addrs->len; i++) {
         const VnHostAddr *a = h->addrs->pdata[i];
 
-        if (a->ifindex == link->ifindex && !is_link_local(&a->address))
+        if (a->ifindex == link->ifindex && !vn_cidr_is_link_local(&a->address))
             vn_json_string(j, NULL, vn_cidr_format(&a->address, TRUE, b));
     }
     vn_json_end_array(j);

@@ -17,25 +17,6 @@
 #include "host.h"
 #include "nlutil.h"
 
-static gboolean
-cidr_from_nl(struct nl_addr *a, VnCidr *out)
-{
-    memset(out, 0, sizeof(*out));
-    if (!a)
-        return FALSE;
-    if (nl_addr_get_family(a) != AF_INET && nl_addr_get_family(a) != AF_INET6)
-        return FALSE;
-    out->family = (guint8)nl_addr_get_family(a);
-    if (nl_addr_get_len(a) > sizeof(out->addr))
-        return FALSE;
-    memcpy(out->addr, nl_addr_get_binary_addr(a), nl_addr_get_len(a));
-    out->prefix = (guint8)nl_addr_get_prefixlen(a);
-    if (nl_addr_get_len(a) == 0) {
-        /* the default route: 0.0.0.0/0 or ::/0 */
-        out->prefix = 0;
-    }
-    return TRUE;
-}
 
 static void
 read_link(struct nl_object *obj, void *data)
@@ -68,7 +49,7 @@ read_addr(struct nl_object *obj, void *data)
     VnHost *host = data;
     VnHostAddr ha = { 0 };
 
-    if (!cidr_from_nl(rtnl_addr_get_local(a), &ha.address))
+    if (!vn_cidr_from_nl(rtnl_addr_get_local(a), &ha.address))
         return;
     ha.address.prefix = (guint8)rtnl_addr_get_prefixlen(a);
     ha.ifindex = rtnl_addr_get_ifindex(a);
@@ -85,7 +66,7 @@ read_route(struct nl_object *obj, void *data)
 
     if (rtnl_route_get_table(r) != RT_TABLE_MAIN)
         return;
-    if (!cidr_from_nl(rtnl_route_get_dst(r), &hr.dst)) {
+    if (!vn_cidr_from_nl(rtnl_route_get_dst(r), &hr.dst)) {
         hr.dst.family = (guint8)rtnl_route_get_family(r);
         hr.dst.prefix = 0;
     }
@@ -97,7 +78,7 @@ read_route(struct nl_object *obj, void *data)
     if (rtnl_route_get_nnexthops(r) > 0 && (nh = rtnl_route_nexthop_n(r, 0))) {
         hr.oif = rtnl_route_nh_get_ifindex(nh);
         if (rtnl_route_nh_get_gateway(nh))
-            cidr_from_nl(rtnl_route_nh_get_gateway(nh), &hr.gateway);
+            vn_cidr_from_nl(rtnl_route_nh_get_gateway(nh), &hr.gateway);
     }
     g_ptr_array_add(host->routes, g_memdup2(&hr, sizeof(hr)));
 }

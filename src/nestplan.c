@@ -95,9 +95,8 @@ vn_in_use_collect(const VnLayer *layer, const char *tag, GPtrArray *out)
         const VnLink *l = vn_host_find_link(layer->host, a->ifindex);
         VnCidr net = vn_cidr_network(&a->address);
 
-        if (a->address.family == AF_INET6 && a->address.addr[0] == 0xfe &&
-            (a->address.addr[1] & 0xc0) == 0x80)
-            continue;       /* link-local */
+        if (vn_cidr_is_link_local(&a->address))
+            continue;
         use(out, &net, "%s host address %s on %s", tag,
             vn_cidr_format(&a->address, TRUE, b), l ? l->name : "?");
     }

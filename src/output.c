@@ -223,8 +223,7 @@ text_host(const VnStatus *st, GString *out)
             if (a->ifindex != l->ifindex)
                 continue;
             /* link-local IPv6 addresses are noise here */
-            if (a->address.family == AF_INET6 && a->address.addr[0] == 0xfe &&
-                (a->address.addr[1] & 0xc0) == 0x80)
+            if (vn_cidr_is_link_local(&a->address))
                 continue;
             g_string_append_printf(addrs, "%s%s", addrs->len ? " " : "",
                                    vn_cidr_format(&a->address, TRUE, buf));

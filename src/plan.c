@@ -121,6 +121,12 @@ short_hash(const char *text)
     return g_strndup(h, 16);
 }
 
+gboolean
+vn_rule_comment_is_ours(const char *comment)
+{
+    return comment && g_str_has_prefix(comment, "virt-nest ");
+}
+
 char *
 vn_rule_comment_prefix(const char *network)
 {

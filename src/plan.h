@@ -69,6 +69,9 @@ char *vn_rule_comment(const VnRule *rule);
 /* The prefix every comment of @network starts with. */
 char *vn_rule_comment_prefix(const char *network);
 
+/* TRUE when a rule comment is one of virt-nest's (any network). */
+gboolean vn_rule_comment_is_ours(const char *comment);
+
 /* "192.168.124.0/24 via 192.168.122.191 dev virbr0" */
 char *vn_route_describe(const VnRoute *route);
 

@@ -14,17 +14,6 @@
 #include "nlutil.h"
 #include "rtget.h"
 
-static void
-from_nl_addr(struct nl_addr *a, VnCidr *out)
-{
-    memset(out, 0, sizeof(*out));
-    if (!a || nl_addr_get_len(a) == 0)
-        return;
-    out->family = (guint8)nl_addr_get_family(a);
-    out->prefix = (guint8)(nl_addr_get_len(a) * 8);
-    memcpy(out->addr, nl_addr_get_binary_addr(a),
-           MIN(nl_addr_get_len(a), sizeof(out->addr)));
-}
 
 typedef struct {
     VnRouteGet *out;
@@ -43,11 +32,11 @@ on_route(struct nl_msg *msg, void *arg)
     ctx->out->type = rtnl_route_get_type(r);
     ctx->out->protocol = rtnl_route_get_protocol(r);
     ctx->out->table = rtnl_route_get_table(r);
-    from_nl_addr(rtnl_route_get_pref_src(r), &ctx->out->prefsrc);
+    vn_cidr_from_nl(rtnl_route_get_pref_src(r), &ctx->out->prefsrc);
     if (rtnl_route_get_nnexthops(r) > 0 &&
         (nh = rtnl_route_nexthop_n(r, 0))) {
         ctx->out->oif = rtnl_route_nh_get_ifindex(nh);
-        from_nl_addr(rtnl_route_nh_get_gateway(nh), &ctx->out->gateway);
+        vn_cidr_from_nl(rtnl_route_nh_get_gateway(nh), &ctx->out->gateway);
     }
     ctx->got = TRUE;
     return NL_OK;

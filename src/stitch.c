@@ -64,8 +64,7 @@ vn_link_address(const VnHost *host, const VnLink *link, int family,
 
         if (ha->ifindex != link->ifindex || ha->address.family != family)
             continue;
-        if (family == AF_INET6 && ha->address.addr[0] == 0xfe &&
-            (ha->address.addr[1] & 0xc0) == 0x80)
+        if (vn_cidr_is_link_local(&ha->address))
             continue;
         *out = ha->address;
         return TRUE;
@@ -101,10 +100,9 @@ vn_nest_children_on(const VnNestLayer *l, const VnLink *link)
     return out;
 }
 
-/* Does @child's link @link run in @parent? Fills in how. */
+/* Does the link @link of some layer run in @parent? Fills in how. */
 static gboolean
-hangs_off(VnNestLayer *child, const VnLink *link, VnNestLayer *parent,
-          VnNestLayer *out)
+hangs_off(const VnLink *link, VnNestLayer *parent, VnNestLayer *out)
 {
     g_autofree char *tapmac = vn_mac_tap(link->mac);
     const VnLayer *p = parent->layer;
@@ -138,7 +136,6 @@ hangs_off(VnNestLayer *child, const VnLink *link, VnNestLayer *parent,
     }
     if (found)
         out->uplink = link;
-    (void)child;
     return found;
 }
 
@@ -257,7 +254,7 @@ vn_nest_stitch(GPtrArray *layers, GPtrArray *sources, GError **error)
                 VnNestLayer *p = all->pdata[j];
                 VnNestLayer hang;
 
-                if (i == j || !hangs_off(c, link, p, &hang))
+                if (i == j || !hangs_off(link, p, &hang))
                     continue;
                 if (c->parent && c->parent != p) {
                     VnNestLayer first = *c;
