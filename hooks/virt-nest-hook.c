@@ -40,7 +40,7 @@
 
 #include "apply.h"
 #include "hookmark.h"
-#include "hookplan.h"
+#include "hookevent.h"
 #include "statepath.h"
 #include "vnconfig.h"
 

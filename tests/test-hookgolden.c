@@ -19,9 +19,9 @@
 #include <linux/netfilter.h>
 
 #include "testutil.h"
-#include "fw.h"
-#include "hookplan.h"
-#include "nft.h"
+#include "fwbackend.h"
+#include "hookevent.h"
+#include "nftables.h"
 
 static char *
 render(const char *dir)

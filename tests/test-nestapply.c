@@ -6,9 +6,9 @@
 
 #include "testutil.h"
 #include "discover.h"
-#include "nestapply.h"
-#include "output.h"
-#include "plan.h"
+#include "plandefine.h"
+#include "layerview.h"
+#include "layerplan.h"
 
 /* status --json of the layer, through one connection */
 static char *

@@ -7,8 +7,8 @@
 
 #include "testutil.h"
 #include "error.h"
-#include "nestplan.h"
-#include "parse.h"
+#include "nestalloc.h"
+#include "libvirtxml.h"
 
 #define NS "xmlns:nest='urn:virt-nest:1'"
 

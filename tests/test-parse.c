@@ -6,7 +6,7 @@
 
 #include "testutil.h"
 #include "leases.h"
-#include "parse.h"
+#include "libvirtxml.h"
 
 static void
 network_hook_started(void **state)

@@ -6,8 +6,8 @@
 
 #include "testutil.h"
 #include "error.h"
-#include "parse.h"
-#include "plan.h"
+#include "libvirtxml.h"
+#include "layerplan.h"
 
 #define NS "xmlns:nest='urn:virt-nest:1'"
 

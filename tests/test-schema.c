@@ -7,7 +7,7 @@
 #include <libxml/relaxng.h>
 
 #include "testutil.h"
-#include "parse.h"
+#include "libvirtxml.h"
 #include "xmlutil.h"
 
 static xmlRelaxNG *schema;

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "testutil.h"
-#include "output.h"
+#include "layerview.h"
 #include "snapshot.h"
 #include "vnconfig.h"
 

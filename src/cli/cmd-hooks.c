@@ -1,0 +1,307 @@
+/* cmd-hooks.c: virt-nest install-hooks and uninstall-hooks.
+ *
+ * libvirt 6.5 and later run every executable in hooks/network.d/ and
+ * hooks/qemu.d/ after the single-file hook, so virt-nest installs itself
+ * there and leaves any existing hook alone. It copies the hook binary
+ * instead of linking it: Debian's AppArmor profile for libvirtd lets hooks
+ * run from /etc/libvirt/hooks/ but denies a symlink into /usr/libexec.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <libvirt/libvirt.h>
+
+#include "apply.h"
+#include "cli.h"
+#include "error.h"
+#include "hookmark.h"
+#include "ledger.h"
+
+static const char *const drivers[] = { "network", "qemu" };
+
+static gboolean
+has_mark(const char *data, gsize len)
+{
+    g_autofree char *mark = g_strconcat(VN_HOOK_MARK_HEAD, VN_HOOK_MARK_TAIL, NULL);
+
+    return memmem(data, len, mark, strlen(mark)) != NULL;
+}
+
+static gboolean
+is_ours(const char *path, gboolean *exists, GError **error)
+{
+    g_autofree char *data = NULL;
+    g_autoptr(GError) err = NULL;
+    gsize len;
+
+    *exists = FALSE;
+    if (!g_file_get_contents(path, &data, &len, &err)) {
+        if (g_error_matches(err, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+            return FALSE;
+        g_set_error(error, VN_ERROR, VN_ERROR_FAILED, "%s", err->message);
+        return FALSE;
+    }
+    *exists = TRUE;
+    return has_mark(data, len);
+}
+
+/* Copy @src to @dst atomically: the temporary file lives in @tmpdir, where
+ * libvirt does not look for hooks, and becomes executable by rename. */
+static gboolean
+install_file(const char *src, const char *dst, const char *tmpdir,
+             GError **error)
+{
+    g_autofree char *data = NULL;
+    g_autoptr(GError) err = NULL;
+    gsize len;
+
+    if (!g_file_get_contents(src, &data, &len, &err)) {
+        g_set_error(error, VN_ERROR, VN_ERROR_FAILED, "%s", err->message);
+        return FALSE;
+    }
+    if (!has_mark(data, len)) {
+        g_set_error(error, VN_ERROR, VN_ERROR_INVALID,
+                    "%s is not virt-nest's hook; pass --hook with the path of "
+                    "virt-nest-hook", src);
+        return FALSE;
+    }
+    return vn_file_replace(dst, tmpdir, data, len, 0755, TRUE, error);
+}
+
+/* SIGHUP makes libvirtd look for hooks again (and reload its own firewall
+ * rules); systemd sends it for `systemctl reload`. */
+static void
+reload_libvirt(void)
+{
+    static const char *const units[] = {
+        "libvirtd.service", "virtqemud.service", "virtnetworkd.service",
+    };
+    gboolean any = FALSE;
+
+    if (!g_file_test("/run/systemd/system", G_FILE_TEST_IS_DIR)) {
+        printf("no systemd here: send SIGHUP to libvirtd to make it see the hooks\n");
+        return;
+    }
+    for (guint i = 0; i < G_N_ELEMENTS(units); i++) {
+        const char *active[] = { "systemctl", "is-active", "--quiet", units[i], NULL };
+        const char *reload[] = { "systemctl", "reload", units[i], NULL };
+        int status = 1;
+
+        if (!g_spawn_sync(NULL, (char **)active, NULL, G_SPAWN_SEARCH_PATH,
+                          NULL, NULL, NULL, NULL, &status, NULL) || status != 0)
+            continue;
+        any = TRUE;
+        if (g_spawn_sync(NULL, (char **)reload, NULL, G_SPAWN_SEARCH_PATH,
+                         NULL, NULL, NULL, NULL, &status, NULL) && status == 0)
+            printf("reloaded %s\n", units[i]);
+        else
+            vn_cli_error("cannot reload %s; run 'systemctl reload %s'",
+                         units[i], units[i]);
+    }
+    if (!any)
+        printf("libvirtd is not running; it will see the hooks when it starts\n");
+}
+
+int
+vn_cmd_install_hooks(int argc, char **argv)
+{
+    enum { OPT_DIR = 256, OPT_HOOK, OPT_RELOAD };
+    static const struct option opts[] = {
+        { "hooks-dir", required_argument, NULL, OPT_DIR },
+        { "hook", required_argument, NULL, OPT_HOOK },
+        { "reload", no_argument, NULL, OPT_RELOAD },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *dir = VN_LIBVIRT_HOOKS_DIR, *hook = VN_HOOK_BINARY;
+    gboolean reload = FALSE;
+    unsigned long version = 0;
+    int c;
+
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case OPT_DIR:
+            dir = optarg;
+            break;
+        case OPT_HOOK:
+            hook = optarg;
+            break;
+        case OPT_RELOAD:
+            reload = TRUE;
+            break;
+        case 'h':
+            printf("Usage: virt-nest install-hooks [--hooks-dir DIR] [--hook PATH] "
+                   "[--reload]\n\n"
+                   "Install virt-nest-hook as libvirt's network and qemu hook, in\n"
+                   "DIR/network.d/virt-nest and DIR/qemu.d/virt-nest.\n\n"
+                   "      --hooks-dir DIR  libvirt's hooks directory (default %s)\n"
+                   "      --hook PATH      the hook to install (default %s)\n"
+                   "      --reload         make libvirtd see the hooks now "
+                   "(systemctl reload)\n"
+                   "  -h, --help           show this help\n", VN_LIBVIRT_HOOKS_DIR,
+                   VN_HOOK_BINARY);
+            return VN_EXIT_OK;
+        default:
+            vn_cli_bad_option("install-hooks", "h", argv);
+            return VN_EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        vn_cli_error("install-hooks: unexpected argument '%s'", argv[optind]);
+        return VN_EXIT_USAGE;
+    }
+    if (virGetVersion(&version, NULL, NULL) == 0 && version < 6005000) {
+        vn_cli_error("libvirt %lu.%lu.%lu runs no hooks from network.d/ and "
+                     "qemu.d/ (6.5.0 and later do); install virt-nest-hook as "
+                     "%s/network and %s/qemu by hand", version / 1000000,
+                     version / 1000 % 1000, version % 1000, dir, dir);
+        return VN_EXIT_FAILURE;
+    }
+    /* check both before changing either */
+    for (guint i = 0; i < G_N_ELEMENTS(drivers); i++) {
+        g_autofree char *sub = g_strdup_printf("%s.d", drivers[i]);
+        g_autofree char *dst = g_build_filename(dir, sub, "virt-nest", NULL);
+        g_autoptr(GError) err = NULL;
+        gboolean exists;
+
+        if (!is_ours(dst, &exists, &err) && exists) {
+            vn_cli_error("%s exists and is not virt-nest's hook; move it away "
+                         "to install virt-nest's", dst);
+            return VN_EXIT_FAILURE;
+        }
+        if (err) {
+            vn_cli_error("%s", err->message);
+            return VN_EXIT_FAILURE;
+        }
+    }
+    for (guint i = 0; i < G_N_ELEMENTS(drivers); i++) {
+        g_autofree char *sub = g_strdup_printf("%s.d", drivers[i]);
+        g_autofree char *subdir = g_build_filename(dir, sub, NULL);
+        g_autofree char *dst = g_build_filename(subdir, "virt-nest", NULL);
+        g_autoptr(GError) err = NULL;
+
+        if (g_mkdir_with_parents(subdir, 0755) < 0) {
+            vn_cli_error("cannot create %s: %s", subdir, g_strerror(errno));
+            return VN_EXIT_FAILURE;
+        }
+        if (!install_file(hook, dst, dir, &err)) {
+            vn_cli_error("%s", err->message);
+            return VN_EXIT_FAILURE;
+        }
+        printf("installed %s\n", dst);
+    }
+    if (reload)
+        reload_libvirt();
+    else
+        printf("libvirtd looks for hooks when it starts or reloads: run "
+               "'systemctl reload libvirtd' (or install with --reload)\n");
+    printf("then 'virt-nest reconcile' sets up the networks and guests that "
+           "are already running\n");
+    return VN_EXIT_OK;
+}
+
+int
+vn_cmd_uninstall_hooks(int argc, char **argv)
+{
+    enum { OPT_DIR = 256, OPT_KEEP };
+    static const struct option opts[] = {
+        { "hooks-dir", required_argument, NULL, OPT_DIR },
+        { "keep-installed", no_argument, NULL, OPT_KEEP },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *dir = VN_LIBVIRT_HOOKS_DIR;
+    gboolean keep = FALSE;
+    int c, rc = VN_EXIT_OK;
+
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case OPT_DIR:
+            dir = optarg;
+            break;
+        case OPT_KEEP:
+            keep = TRUE;
+            break;
+        case 'h':
+            printf("Usage: virt-nest uninstall-hooks [--hooks-dir DIR] "
+                   "[--keep-installed]\n\n"
+                   "Remove virt-nest's hooks, and the routes and rules it "
+                   "installed.\n\n"
+                   "      --hooks-dir DIR   libvirt's hooks directory (default %s)\n"
+                   "      --keep-installed  leave the routes and rules in place\n"
+                   "  -h, --help            show this help\n", VN_LIBVIRT_HOOKS_DIR);
+            return VN_EXIT_OK;
+        default:
+            vn_cli_bad_option("uninstall-hooks", "h", argv);
+            return VN_EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        vn_cli_error("uninstall-hooks: unexpected argument '%s'", argv[optind]);
+        return VN_EXIT_USAGE;
+    }
+    for (guint i = 0; i < G_N_ELEMENTS(drivers); i++) {
+        g_autofree char *sub = g_strdup_printf("%s.d", drivers[i]);
+        g_autofree char *dst = g_build_filename(dir, sub, "virt-nest", NULL);
+        g_autoptr(GError) err = NULL;
+        gboolean exists;
+
+        if (is_ours(dst, &exists, &err)) {
+            if (unlink(dst) < 0) {
+                vn_cli_error("cannot remove %s: %s", dst, g_strerror(errno));
+                rc = VN_EXIT_FAILURE;
+            } else {
+                printf("removed %s\n", dst);
+            }
+        } else if (exists) {
+            vn_cli_error("%s is not virt-nest's hook; left in place", dst);
+            rc = VN_EXIT_FAILURE;
+        } else if (err) {
+            vn_cli_error("%s", err->message);
+            rc = VN_EXIT_FAILURE;
+        }
+    }
+    if (!keep) {
+        const char *state = vn_state_dir();
+        g_autoptr(GError) err = NULL;
+        g_autoptr(GPtrArray) ledgers = NULL;
+        g_autoptr(VnApply) apply = vn_apply_new(state);
+        int lock = vn_state_lock(state, &err);
+
+        if (lock < 0 || !(ledgers = vn_ledger_load_all(state, &err))) {
+            vn_cli_error("%s", err->message);
+            if (lock >= 0)
+                close(lock);
+            return VN_EXIT_FAILURE;
+        }
+        for (guint i = 0; i < ledgers->len; i++) {
+            const VnLedger *l = ledgers->pdata[i];
+            g_autoptr(GPtrArray) none = g_ptr_array_new();
+            gboolean ok = l->kind == VN_OBJECT_NETWORK
+                ? vn_apply_network(apply, l->name, none, &err)
+                : vn_apply_domain(apply, l->name, none, NULL, &err);
+
+            if (!ok) {
+                vn_cli_error("%s", err->message);
+                g_clear_error(&err);
+                rc = VN_EXIT_FAILURE;
+            }
+        }
+        close(lock);
+        for (guint i = 0; i < vn_apply_changes(apply)->len; i++)
+            printf("%s\n", (char *)vn_apply_changes(apply)->pdata[i]);
+    }
+    return rc;
+}

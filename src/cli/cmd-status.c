@@ -1,0 +1,192 @@
+/* cmd-status.c: virt-nest status.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "discover.h"
+#include "driftcheck.h"
+#include "nestalloc.h"
+#include "ledger.h"
+#include "error.h"
+#include "layerview.h"
+#include "layerplan.h"
+#include "vnconfig.h"
+
+void
+vn_cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    g_autofree char *msg = NULL;
+
+    va_start(ap, fmt);
+    msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "virt-nest: %s\n", msg);
+}
+
+void
+vn_cli_bad_option(const char *command, const char *optstring, char **argv)
+{
+    const char *p = optopt > 0 && optopt < 256 ? strchr(optstring, optopt)
+                                               : NULL;
+
+    if (p && p[1] == ':')
+        vn_cli_error("%s: option '-%c' needs an argument", command, optopt);
+    else if (optopt > 0 && optopt < 256)
+        vn_cli_error("%s: unknown option '-%c'; see 'virt-nest %s --help'",
+                     command, optopt, command);
+    else
+        vn_cli_error("%s: unknown option or missing argument '%s'; see "
+                     "'virt-nest %s --help'", command, argv[optind - 1],
+                     command);
+}
+
+static void
+status_usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: virt-nest status [-c URI] [--json | --mermaid | --dot]\n"
+            "                        [--leases-dir DIR] [--host | --no-host]\n\n"
+            "Show this layer: its networks and guests, the routes and "
+            "firewall\nexceptions it needs, and what virt-nest installed.\n\n"
+            "  -c, --connect URI   libvirt URI (default: LIBVIRT_DEFAULT_URI, "
+            "else\n"
+            "                      qemu:///system)\n"
+            "      --json          JSON for programs (see virt-nest(1))\n"
+            "      --mermaid       a Mermaid flowchart\n"
+            "      --dot           a Graphviz digraph\n"
+            "      --leases-dir DIR  libvirt's lease status files (default "
+            "%s;\n"
+            "                      none for the test driver)\n"
+            "      --host          read this machine's links and routes even "
+            "for\n"
+            "                      the test driver\n"
+            "      --no-host       do not read them\n"
+            "  -h, --help          show this help\n", VN_LEASES_DIR);
+}
+
+int
+vn_cmd_status(int argc, char **argv)
+{
+    enum { OPT_JSON = 256, OPT_MERMAID, OPT_DOT, OPT_LEASES, OPT_HOST,
+           OPT_NO_HOST };
+    static const struct option opts[] = {
+        { "connect", required_argument, NULL, 'c' },
+        { "json", no_argument, NULL, OPT_JSON },
+        { "mermaid", no_argument, NULL, OPT_MERMAID },
+        { "dot", no_argument, NULL, OPT_DOT },
+        { "leases-dir", required_argument, NULL, OPT_LEASES },
+        { "host", no_argument, NULL, OPT_HOST },
+        { "no-host", no_argument, NULL, OPT_NO_HOST },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    VnDiscoverOptions dopts = { NULL, NULL, VN_HOST_AUTO };
+    char *(*render)(const VnStatus *) = vn_status_text;
+    int nformats = 0;
+    g_autoptr(GError) err = NULL;
+    g_autoptr(VnLayer) layer = NULL;
+    g_autoptr(VnPlan) plan = NULL;
+    g_autofree char *text = NULL;
+    g_autofree char *note = NULL;
+    g_autoptr(VnDrift) drift = NULL;
+    VnConfig config;
+    VnStatus st = { 0 };
+    int c;
+
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            dopts.uri = optarg;
+            break;
+        case OPT_JSON:
+            render = vn_status_json;
+            nformats++;
+            break;
+        case OPT_MERMAID:
+            render = vn_status_mermaid;
+            nformats++;
+            break;
+        case OPT_DOT:
+            render = vn_status_dot;
+            nformats++;
+            break;
+        case OPT_LEASES:
+            dopts.leases_dir = optarg;
+            break;
+        case OPT_HOST:
+            dopts.host = VN_HOST_YES;
+            break;
+        case OPT_NO_HOST:
+            dopts.host = VN_HOST_NO;
+            break;
+        case 'h':
+            status_usage(stdout);
+            return VN_EXIT_OK;
+        default:
+            vn_cli_bad_option("status", "c:h", argv);
+            return VN_EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        vn_cli_error("status: unexpected argument '%s'", argv[optind]);
+        return VN_EXIT_USAGE;
+    }
+    if (nformats > 1) {
+        vn_cli_error("status: --json, --mermaid and --dot exclude each other");
+        return VN_EXIT_USAGE;
+    }
+    if (!vn_config_load(NULL, &config, &err)) {
+        vn_cli_error("%s", err->message);
+        return VN_EXIT_FAILURE;
+    }
+    if (!(layer = vn_discover(&dopts, &err))) {
+        vn_cli_error("%s", err->message);
+        return VN_EXIT_FAILURE;
+    }
+    st.now = g_get_real_time() / G_USEC_PER_SEC;
+    plan = vn_plan_layer(layer, &config, st.now);
+    {
+        g_autoptr(GPtrArray) coll = vn_nest_collisions(layer, NULL, NULL);
+
+        for (guint i = 0; i < coll->len; i++) {
+            g_autofree char *msg = vn_collision_describe(coll->pdata[i]);
+
+            vn_layer_add_problem(layer, "this layer", msg);
+        }
+    }
+    st.layer = layer;
+    st.plan = plan;
+    if (layer->host) {
+        drift = vn_drift_check(layer, plan, vn_state_dir(), &err);
+        st.drift = drift;
+        if (!drift)
+            st.drift_note = note = g_strdup(err->message);
+        g_clear_error(&err);
+    }
+    text = render(&st);
+    fputs(text, stdout);
+    fflush(stdout);
+
+    for (guint i = 0; i < layer->problems->len; i++) {
+        const VnProblem *p = layer->problems->pdata[i];
+
+        vn_cli_error("%s: %s", p->object, p->message);
+    }
+    for (guint i = 0; i < plan->problems->len; i++) {
+        const VnProblem *p = plan->problems->pdata[i];
+
+        vn_cli_error("%s: %s", p->object, p->message);
+    }
+    return layer->problems->len || plan->problems->len ? VN_EXIT_FAILURE
+                                                       : VN_EXIT_OK;
+}

@@ -1,0 +1,44 @@
+/* libvirtxml.h: libvirt XML (network, domain, hook <hookData>) to the model.
+ *
+ * One set of parsers for both paths: the CLI feeds them the XML it gets
+ * over the libvirt API, the hook the XML libvirt writes to its stdin.
+ * They are pure: a string in, a struct out.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "model.h"
+
+G_BEGIN_DECLS
+
+/**
+ * vn_network_parse:
+ * @xml: libvirt network XML (<network>), or network hook stdin (<hookData>)
+ * @len: length of @xml, or -1 if NUL-terminated
+ * @nest_error: (out) (optional): set when the nest:network metadata is
+ *   unusable; the network is still returned, with nest == FALSE
+ * @error: set when the XML is not a network at all
+ *
+ * Returns: (transfer full): the network, or NULL with @error set.
+ */
+VnNetwork *vn_network_parse(const char *xml, gssize len, GError **nest_error,
+                            GError **error);
+
+/**
+ * vn_guest_parse:
+ * @xml: libvirt domain XML (<domain>), e.g. qemu hook stdin
+ * @len: length of @xml, or -1 if NUL-terminated
+ * @nest_error: (out) (optional): as for vn_network_parse()
+ * @error: set when the XML is not a domain
+ *
+ * A domain XML with an id attribute is a running guest.
+ *
+ * Returns: (transfer full): the guest, or NULL with @error set.
+ */
+VnGuest *vn_guest_parse(const char *xml, gssize len, GError **nest_error,
+                        GError **error);
+
+G_END_DECLS

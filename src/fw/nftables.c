@@ -1,0 +1,679 @@
+/* nftables.c: forward exceptions as nftables rules (libnftnl + libmnl).
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+#include <arpa/inet.h>
+#include <libmnl/libmnl.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/udata.h>
+
+#include "error.h"
+#include "nftables.h"
+
+char *
+vn_nft_chain_describe(const VnNftChain *chain)
+{
+    return g_strdup_printf("%s %s %s",
+                           chain->family == NFPROTO_IPV6 ? "ip6" : "ip",
+                           chain->table, chain->chain);
+}
+
+/* ------------------------------------------------------------------ */
+/* building rules                                                      */
+
+static void
+add_meta(struct nftnl_rule *r, guint32 key)
+{
+    struct nftnl_expr *e = nftnl_expr_alloc("meta");
+
+    nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
+    nftnl_rule_add_expr(r, e);
+}
+
+static void
+add_cmp(struct nftnl_rule *r, const void *data, guint32 len)
+{
+    struct nftnl_expr *e = nftnl_expr_alloc("cmp");
+
+    nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
+    nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
+    nftnl_rule_add_expr(r, e);
+}
+
+/* iifname/oifname "NAME": the NUL is compared too (iptables-nft does the
+ * same; without it iptables would list the wildcard NAME+). */
+static void
+add_ifname(struct nftnl_rule *r, guint32 key, const char *name)
+{
+    add_meta(r, key);
+    add_cmp(r, name, (guint32)strlen(name) + 1);
+}
+
+/* ip saddr/daddr CIDR, encoded as iptables-nft 1.8.9 does (add_addr): a
+ * byte-aligned prefix loads just those bytes; any other prefix loads the
+ * whole address and masks it. /0 matches everything: no expression. */
+static void
+add_addr(struct nftnl_rule *r, const VnCidr *c, gboolean src)
+{
+    guint len = c->family == AF_INET6 ? 16 : 4;
+    guint offset = c->family == AF_INET6 ? (src ? 8 : 24) : (src ? 12 : 16);
+    struct nftnl_expr *e;
+
+    if (c->prefix == 0)
+        return;
+    e = nftnl_expr_alloc("payload");
+    nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_NETWORK_HEADER);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, offset);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+    if (c->prefix % 8 == 0) {
+        nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, c->prefix / 8);
+        nftnl_rule_add_expr(r, e);
+        add_cmp(r, c->addr, c->prefix / 8);
+        return;
+    }
+    nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
+    nftnl_rule_add_expr(r, e);
+    {
+        VnCidr ones = { .family = c->family, .prefix = c->prefix };
+        guint8 xor[16] = { 0 };
+
+        memset(ones.addr, 0xff, len);
+        ones = vn_cidr_network(&ones);
+        e = nftnl_expr_alloc("bitwise");
+        nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, len);
+        nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, ones.addr, len);
+        nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, xor, len);
+        nftnl_rule_add_expr(r, e);
+    }
+    add_cmp(r, c->addr, len);
+}
+
+struct nftnl_rule *
+vn_nft_rule_build(const VnRule *rule, const VnNftChain *chain)
+{
+    struct nftnl_rule *r = nftnl_rule_alloc();
+    struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
+    g_autofree char *comment = vn_rule_comment(rule);
+    struct nftnl_expr *e;
+
+    nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, (guint32)chain->family);
+    nftnl_rule_set_str(r, NFTNL_RULE_TABLE, chain->table);
+    nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain->chain);
+
+    /* IN:  oifname BR  saddr PEER    daddr SUBNET  (-o BR -s PEER -d SUBNET)
+     * OUT: iifname BR  saddr SUBNET  daddr PEER    (-i BR -s SUBNET -d PEER)
+     * NAT:             saddr SUBNET  daddr PEER    (-s SUBNET -d PEER) */
+    if (rule->kind == VN_RULE_IN)
+        add_ifname(r, NFT_META_OIFNAME, rule->bridge);
+    else if (rule->kind == VN_RULE_OUT)
+        add_ifname(r, NFT_META_IIFNAME, rule->bridge);
+    add_addr(r, &rule->src, TRUE);
+    add_addr(r, &rule->dst, FALSE);
+    nftnl_rule_add_expr(r, nftnl_expr_alloc("counter"));
+    e = nftnl_expr_alloc("immediate");
+    nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, NF_ACCEPT);
+    nftnl_rule_add_expr(r, e);
+
+    nftnl_udata_put_strz(ud, NFTNL_UDATA_RULE_COMMENT, comment);
+    nftnl_rule_set_data(r, NFTNL_RULE_USERDATA, nftnl_udata_buf_data(ud),
+                        nftnl_udata_buf_len(ud));
+    nftnl_udata_buf_free(ud);
+    return r;
+}
+
+char *
+vn_nft_rule_payload(const VnRule *rule, const VnNftChain *chain)
+{
+    g_autoptr(nftnl_rule) r = vn_nft_rule_build(rule, chain);
+    char buf[8192];
+
+    nftnl_rule_snprintf(buf, sizeof(buf), r, NFTNL_OUTPUT_DEFAULT, 0);
+    return g_strdup(buf);
+}
+
+static int
+udata_cb(const struct nftnl_udata *attr, void *data)
+{
+    const char **out = data;
+    const char *value = nftnl_udata_get(attr);
+    guint8 len = nftnl_udata_len(attr);
+
+    if (nftnl_udata_type(attr) == NFTNL_UDATA_RULE_COMMENT && len > 0 &&
+        value[len - 1] == '\0')
+        *out = value;
+    return 0;
+}
+
+const char *
+vn_nft_rule_get_comment(const struct nftnl_rule *r)
+{
+    const char *comment = NULL;
+    const void *data;
+    guint32 len = 0;
+
+    if (!nftnl_rule_is_set(r, NFTNL_RULE_USERDATA))
+        return NULL;
+    data = nftnl_rule_get_data(r, NFTNL_RULE_USERDATA, &len);
+    if (!data || !len)
+        return NULL;
+    nftnl_udata_parse(data, len, udata_cb, &comment);
+    return comment;
+}
+
+/* ------------------------------------------------------------------ */
+/* the socket                                                          */
+
+struct _VnNft {
+    struct mnl_socket *nl;
+    guint32 portid;
+    guint32 seq;
+};
+
+VnNft *
+vn_nft_open(GError **error)
+{
+    g_autoptr(VnNft) nft = g_new0(VnNft, 1);
+
+    nft->nl = mnl_socket_open(NETLINK_NETFILTER);
+    if (!nft->nl || mnl_socket_bind(nft->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+        g_set_error(error, VN_ERROR, VN_ERROR_FAILED,
+                    "cannot open a netfilter netlink socket: %s",
+                    g_strerror(errno));
+        return NULL;
+    }
+    nft->portid = mnl_socket_get_portid(nft->nl);
+    nft->seq = (guint32)time(NULL);
+    return g_steal_pointer(&nft);
+}
+
+void
+vn_nft_close(VnNft *nft)
+{
+    if (!nft)
+        return;
+    if (nft->nl)
+        mnl_socket_close(nft->nl);
+    g_free(nft);
+}
+
+typedef int (*MsgFunc)(const struct nlmsghdr *nlh, void *data);
+
+/* Read replies to the request with sequence @seq until its ACK or the end
+ * of a dump. Returns 0, or -errno of the kernel's error. */
+static int
+talk(VnNft *nft, const void *req, size_t len, guint32 seq, MsgFunc fn,
+     void *data, GError **error)
+{
+    char buf[MNL_SOCKET_BUFFER_SIZE * 4];
+
+    if (mnl_socket_sendto(nft->nl, req, len) < 0) {
+        g_set_error(error, VN_ERROR, VN_ERROR_FAILED,
+                    "cannot send to nf_tables: %s", g_strerror(errno));
+        return -1;
+    }
+    for (;;) {
+        ssize_t n = mnl_socket_recvfrom(nft->nl, buf, sizeof(buf));
+        const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+        int left = (int)n;
+
+        if (n < 0) {
+            g_set_error(error, VN_ERROR, VN_ERROR_FAILED,
+                        "cannot read from nf_tables: %s", g_strerror(errno));
+            return -1;
+        }
+        for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+            if (nlh->nlmsg_seq != seq)
+                continue;
+            if (nlh->nlmsg_type == NLMSG_DONE)
+                return 0;
+            if (nlh->nlmsg_type == NLMSG_ERROR) {
+                const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+
+                return e->error;
+            }
+            if (fn && fn(nlh, data) < 0)
+                return -EINVAL;
+        }
+    }
+}
+
+int
+vn_nft_exists(VnNft *nft, int family, const char *table, const char *chain,
+              GError **error)
+{
+    char buf[MNL_SOCKET_BUFFER_SIZE];
+    guint32 seq = ++nft->seq;
+    struct nlmsghdr *nlh;
+    int rc;
+
+    if (chain) {
+        nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETCHAIN, (guint16)family,
+                                    NLM_F_ACK, seq);
+        mnl_attr_put_strz(nlh, NFTA_CHAIN_TABLE, table);
+        mnl_attr_put_strz(nlh, NFTA_CHAIN_NAME, chain);
+    } else {
+        nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, (guint16)family,
+                                    NLM_F_ACK, seq);
+        mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, table);
+    }
+    rc = talk(nft, nlh, nlh->nlmsg_len, seq, NULL, NULL, error);
+    if (rc == 0)
+        return 1;
+    if (rc == -ENOENT)
+        return 0;
+    if (rc < -1 || (rc == -1 && error && !*error)) {
+        g_set_error(error, VN_ERROR, VN_ERROR_FAILED,
+                    "cannot look up %s %s%s%s: %s",
+                    family == NFPROTO_IPV6 ? "ip6" : "ip", table,
+                    chain ? " " : "", chain ? chain : "", g_strerror(-rc));
+    }
+    return -1;
+}
+
+typedef struct {
+    char *comment;
+    gboolean found;
+} GetData;
+
+static int
+get_cb(const struct nlmsghdr *nlh, void *data)
+{
+    GetData *d = data;
+    g_autoptr(nftnl_rule) r = nftnl_rule_alloc();
+
+    if (nftnl_rule_nlmsg_parse(nlh, r) < 0)
+        return 0;
+    d->found = TRUE;
+    d->comment = g_strdup(vn_nft_rule_get_comment(r));
+    return 0;
+}
+
+int
+vn_nft_get_comment(VnNft *nft, const VnNftChain *chain, guint64 handle,
+                   char **comment, GError **error)
+{
+    char buf[MNL_SOCKET_BUFFER_SIZE];
+    guint32 seq = ++nft->seq;
+    g_autoptr(nftnl_rule) r = nftnl_rule_alloc();
+    struct nlmsghdr *nlh;
+    GetData d = { NULL, FALSE };
+    int rc;
+
+    nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, (guint16)chain->family,
+                                NLM_F_ACK, seq);
+    nftnl_rule_set_str(r, NFTNL_RULE_TABLE, chain->table);
+    nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain->chain);
+    nftnl_rule_set_u64(r, NFTNL_RULE_HANDLE, handle);
+    nftnl_rule_nlmsg_build_payload(nlh, r);
+    rc = talk(nft, nlh, nlh->nlmsg_len, seq, get_cb, &d, error);
+    if (rc == -ENOENT) {
+        g_free(d.comment);
+        *comment = NULL;
+        return 0;
+    }
+    if (rc != 0) {
+        g_free(d.comment);
+        if (rc < -1) {
+            g_autofree char *where = vn_nft_chain_describe(chain);
+
+            g_set_error(error, VN_ERROR, VN_ERROR_FAILED,
+                        "cannot read rule %" G_GUINT64_FORMAT " of %s: %s",
+                        handle, where, g_strerror(-rc));
+        }
+        return -1;
+    }
+    *comment = d.comment;
+    return d.found ? 1 : 0;
+}
+
+typedef struct {
+    const char *prefix;
+    GArray *handles;
+    GPtrArray *comments;
+} FindData;
+
+static int
+find_cb(const struct nlmsghdr *nlh, void *data)
+{
+    FindData *d = data;
+    g_autoptr(nftnl_rule) r = nftnl_rule_alloc();
+    const char *comment;
+    guint64 handle;
+
+    if (nftnl_rule_nlmsg_parse(nlh, r) < 0)
+        return 0;
+    comment = vn_nft_rule_get_comment(r);
+    if (d->prefix && (!comment || !g_str_has_prefix(comment, d->prefix)))
+        return 0;
+    handle = nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE);
+    g_array_append_val(d->handles, handle);
+    g_ptr_array_add(d->comments, g_strdup(comment));
+    return 0;
+}
+
+gboolean
+vn_nft_find_tagged(VnNft *nft, const VnNftChain *chain, const char *prefix,
+                   GArray *handles, GPtrArray *comments, GError **error)
+{
+    char buf[MNL_SOCKET_BUFFER_SIZE];
+    guint32 seq = ++nft->seq;
+    g_autoptr(nftnl_rule) r = nftnl_rule_alloc();
+    struct nlmsghdr *nlh;
+    FindData d = { prefix, handles, comments };
+    int rc;
+
+    nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, (guint16)chain->family,
+                                NLM_F_DUMP, seq);
+    nftnl_rule_set_str(r, NFTNL_RULE_TABLE, chain->table);
+    nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain->chain);
+    nftnl_rule_nlmsg_build_payload(nlh, r);
+    rc = talk(nft, nlh, nlh->nlmsg_len, seq, find_cb, &d, error);
+    if (rc == 0 || rc == -ENOENT)
+        return TRUE;
+    if (rc < -1) {
+        g_autofree char *where = vn_nft_chain_describe(chain);
+
+        g_set_error(error, VN_ERROR, VN_ERROR_FAILED, "cannot list %s: %s",
+                    where, g_strerror(-rc));
+    }
+    return FALSE;
+}
+
+typedef struct {
+    gboolean chains;
+    VnNftDumpFunc fn;
+    void *data;
+} DumpData;
+
+static int
+dump_cb(const struct nlmsghdr *nlh, void *data)
+{
+    DumpData *d = data;
+
+    if (d->chains) {
+        struct nftnl_chain *c = nftnl_chain_alloc();
+
+        if (nftnl_chain_nlmsg_parse(nlh, c) >= 0)
+            d->fn(c, d->data);
+        nftnl_chain_free(c);
+    } else {
+        struct nftnl_rule *r = nftnl_rule_alloc();
+
+        if (nftnl_rule_nlmsg_parse(nlh, r) >= 0)
+            d->fn(r, d->data);
+        nftnl_rule_free(r);
+    }
+    return 0;
+}
+
+static gboolean
+dump(VnNft *nft, gboolean chains, VnNftDumpFunc fn, void *data,
+     GError **error)
+{
+    char buf[MNL_SOCKET_BUFFER_SIZE];
+    guint32 seq = ++nft->seq;
+    struct nlmsghdr *nlh;
+    DumpData d = { chains, fn, data };
+    int rc;
+
+    nlh = nftnl_nlmsg_build_hdr(buf, chains ? NFT_MSG_GETCHAIN : NFT_MSG_GETRULE,
+                                NFPROTO_UNSPEC, NLM_F_DUMP, seq);
+    rc = talk(nft, nlh, nlh->nlmsg_len, seq, dump_cb, &d, error);
+    if (rc == 0)
+        return TRUE;
+    if (rc < -1)
+        g_set_error(error, VN_ERROR, VN_ERROR_FAILED,
+                    "cannot list the firewall's %s: %s",
+                    chains ? "chains" : "rules", g_strerror(-rc));
+    return FALSE;
+}
+
+gboolean
+vn_nft_dump_chains(VnNft *nft, VnNftDumpFunc fn, void *data, GError **error)
+{
+    return dump(nft, TRUE, fn, data, error);
+}
+
+gboolean
+vn_nft_dump_rules(VnNft *nft, VnNftDumpFunc fn, void *data, GError **error)
+{
+    return dump(nft, FALSE, fn, data, error);
+}
+
+/* ------------------------------------------------------------------ */
+/* batches                                                             */
+
+typedef struct {
+    gboolean insert;
+    struct nftnl_rule *rule;
+    char *what;             /* for messages */
+    guint32 seq;
+} Op;
+
+struct _VnNftBatch {
+    VnNft *nft;
+    GPtrArray *ops;         /* Op */
+};
+
+static void
+op_free(Op *op)
+{
+    nftnl_rule_free(op->rule);
+    g_free(op->what);
+    g_free(op);
+}
+
+VnNftBatch *
+vn_nft_batch_new(VnNft *nft)
+{
+    VnNftBatch *b = g_new0(VnNftBatch, 1);
+
+    b->nft = nft;
+    b->ops = g_ptr_array_new_with_free_func((GDestroyNotify)op_free);
+    return b;
+}
+
+void
+vn_nft_batch_free(VnNftBatch *batch)
+{
+    if (!batch)
+        return;
+    g_ptr_array_unref(batch->ops);
+    g_free(batch);
+}
+
+guint
+vn_nft_batch_size(const VnNftBatch *batch)
+{
+    return batch->ops->len;
+}
+
+void
+vn_nft_batch_insert(VnNftBatch *batch, const VnRule *rule,
+                    const VnNftChain *chain)
+{
+    Op *op = g_new0(Op, 1);
+    g_autofree char *where = vn_nft_chain_describe(chain);
+    g_autofree char *d = vn_rule_describe(rule);
+
+    op->insert = TRUE;
+    op->rule = vn_nft_rule_build(rule, chain);
+    op->what = g_strdup_printf("%s %s", where, d);
+    g_ptr_array_add(batch->ops, op);
+}
+
+void
+vn_nft_batch_delete(VnNftBatch *batch, const VnNftChain *chain,
+                    guint64 handle, const char *what)
+{
+    Op *op = g_new0(Op, 1);
+    g_autofree char *where = vn_nft_chain_describe(chain);
+
+    op->rule = nftnl_rule_alloc();
+    nftnl_rule_set_u32(op->rule, NFTNL_RULE_FAMILY, (guint32)chain->family);
+    nftnl_rule_set_str(op->rule, NFTNL_RULE_TABLE, chain->table);
+    nftnl_rule_set_str(op->rule, NFTNL_RULE_CHAIN, chain->chain);
+    nftnl_rule_set_u64(op->rule, NFTNL_RULE_HANDLE, handle);
+    op->what = g_strdup_printf("%s handle %" G_GUINT64_FORMAT " (%s)", where,
+                               handle, what ? what : "");
+    g_ptr_array_add(batch->ops, op);
+}
+
+static void
+put_op(struct mnl_nlmsg_batch *mb, Op *op, guint32 seq)
+{
+    struct nlmsghdr *nlh;
+    guint16 family = (guint16)nftnl_rule_get_u32(op->rule, NFTNL_RULE_FAMILY);
+
+    op->seq = seq;
+    if (op->insert)
+        /* no NLM_F_APPEND: the kernel inserts at the head of the chain */
+        nlh = nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(mb),
+                                    NFT_MSG_NEWRULE, family,
+                                    NLM_F_CREATE | NLM_F_ACK | NLM_F_ECHO, seq);
+    else
+        nlh = nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(mb),
+                                    NFT_MSG_DELRULE, family, NLM_F_ACK, seq);
+    nftnl_rule_nlmsg_build_payload(nlh, op->rule);
+    mnl_nlmsg_batch_next(mb);
+}
+
+static Op *
+op_by_seq(VnNftBatch *batch, guint32 seq)
+{
+    for (guint i = 0; i < batch->ops->len; i++) {
+        Op *op = batch->ops->pdata[i];
+
+        if (op->seq == seq)
+            return op;
+    }
+    return NULL;
+}
+
+gboolean
+vn_nft_batch_commit(VnNftBatch *batch, GHashTable *handles, GError **error)
+{
+    VnNft *nft = batch->nft;
+    gsize size = (batch->ops->len + 2) * 2048 + MNL_SOCKET_BUFFER_SIZE;
+    g_autofree char *buf = g_malloc(size);
+    char rbuf[MNL_SOCKET_BUFFER_SIZE * 4];
+    struct mnl_nlmsg_batch *mb;
+    guint acks = 0, echoes = 0, inserts = 0;
+    guint32 first, last;
+    int failed = 0;
+    Op *failed_op = NULL;
+
+    if (!batch->ops->len)
+        return TRUE;
+    mb = mnl_nlmsg_batch_start(buf, size);
+    first = ++nft->seq;
+    nftnl_batch_begin(mnl_nlmsg_batch_current(mb), first);
+    mnl_nlmsg_batch_next(mb);
+    /* deletions first; inserts in reverse, each at the head, so the chain
+     * ends up with them in the order they were added */
+    for (guint i = 0; i < batch->ops->len; i++) {
+        Op *op = batch->ops->pdata[i];
+
+        if (!op->insert)
+            put_op(mb, op, ++nft->seq);
+    }
+    for (guint i = batch->ops->len; i-- > 0;) {
+        Op *op = batch->ops->pdata[i];
+
+        if (op->insert) {
+            put_op(mb, op, ++nft->seq);
+            inserts++;
+        }
+    }
+    last = ++nft->seq;
+    nftnl_batch_end(mnl_nlmsg_batch_current(mb), last);
+    mnl_nlmsg_batch_next(mb);
+
+    if (mnl_socket_sendto(nft->nl, mnl_nlmsg_batch_head(mb),
+                          mnl_nlmsg_batch_size(mb)) < 0) {
+        g_set_error(error, VN_ERROR, VN_ERROR_FAILED,
+                    "cannot send the firewall transaction: %s",
+                    g_strerror(errno));
+        mnl_nlmsg_batch_stop(mb);
+        return FALSE;
+    }
+    mnl_nlmsg_batch_stop(mb);
+
+    /* every message asked for an ACK; an error aborts the whole batch and
+     * comes back for the message that failed (and possibly for others) */
+    while (acks < batch->ops->len && !failed) {
+        ssize_t n = mnl_socket_recvfrom(nft->nl, rbuf, sizeof(rbuf));
+        const struct nlmsghdr *nlh = (const struct nlmsghdr *)rbuf;
+        int left = (int)n;
+
+        if (n < 0) {
+            g_set_error(error, VN_ERROR, VN_ERROR_FAILED,
+                        "cannot read the firewall transaction's result: %s",
+                        g_strerror(errno));
+            return FALSE;
+        }
+        for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+            if (nlh->nlmsg_type == NLMSG_ERROR) {
+                const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+
+                if (e->msg.nlmsg_seq < first || e->msg.nlmsg_seq > last)
+                    continue;
+                if (e->error) {
+                    failed = e->error;
+                    failed_op = op_by_seq(batch, e->msg.nlmsg_seq);
+                    break;
+                }
+                acks++;
+            } else if (NFNL_MSG_TYPE(nlh->nlmsg_type) == NFT_MSG_NEWRULE) {
+                g_autoptr(nftnl_rule) r = nftnl_rule_alloc();
+                const char *comment;
+
+                if (nftnl_rule_nlmsg_parse(nlh, r) < 0)
+                    continue;
+                comment = vn_nft_rule_get_comment(r);
+                echoes++;
+                if (comment && handles) {
+                    guint64 *h = g_new(guint64, 1);
+
+                    *h = nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE);
+                    g_hash_table_replace(handles, g_strdup(comment), h);
+                }
+            }
+        }
+    }
+    if (failed) {
+        const char *what = failed_op ? failed_op->what : "the transaction";
+
+        if (failed == -EPERM)
+            g_set_error(error, VN_ERROR, VN_ERROR_FAILED,
+                        "cannot change the firewall (%s): %s; run as root "
+                        "with CAP_NET_ADMIN", what, g_strerror(-failed));
+        else
+            g_set_error(error, VN_ERROR, VN_ERROR_FAILED,
+                        "the firewall refused %s: %s; nothing was changed",
+                        what, g_strerror(-failed));
+        return FALSE;
+    }
+    if (echoes < inserts) {
+        g_set_error(error, VN_ERROR, VN_ERROR_FAILED,
+                    "the kernel confirmed %u of %u new rules", echoes, inserts);
+        return FALSE;
+    }
+    return TRUE;
+}

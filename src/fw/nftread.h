@@ -1,0 +1,27 @@
+/* nftread.h: read this host's nftables ruleset into the firewall model.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <glib.h>
+#include <libnftnl/rule.h>
+
+#include "fwmodel.h"
+#include "model.h"
+
+G_BEGIN_DECLS
+
+/* Every chain of every ip, ip6 and inet table, with its rules.
+ * (element-type VnFwChain) */
+GPtrArray *vn_fw_read(GError **error);
+
+/* Add the forwarding path to @host: ip_forward, rp_filter (all and per
+ * link), and the firewall. For status and doctor; the hooks never read
+ * it. */
+gboolean vn_host_read_forwarding(VnHost *host, GError **error);
+
+/* One nftnl rule in the model; pure, for tests. */
+VnFwRule *vn_fw_rule_from_nftnl(const struct nftnl_rule *r, int family);
+
+G_END_DECLS

@@ -1,0 +1,333 @@
+/* discover.c: a layer over the libvirt API.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <string.h>
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+
+#include "error.h"
+#include "discover.h"
+#include "nftread.h"
+#include "hostread.h"
+#include "leases.h"
+#include "libvirtxml.h"
+
+typedef virConnect VnVirConnect;
+static void
+conn_close(VnVirConnect *c)
+{
+    virConnectClose(c);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VnVirConnect, conn_close)
+
+static void
+silent(void *opaque, virErrorPtr err)
+{
+    /* errors are read with virGetLastError(), never printed by libvirt */
+}
+
+/* libvirt's last error, on one line: some messages (XML parse errors)
+ * carry the offending line and a caret below it. */
+const char *
+vn_virt_error(void)
+{
+    static char buf[1024];
+    const char *m = virGetLastErrorMessage();
+
+    g_strlcpy(buf, m ? m : "unknown libvirt error", sizeof(buf));
+    buf[strcspn(buf, "\n")] = '\0';
+    return buf;
+}
+
+const char *
+vn_default_uri(const char *uri)
+{
+    const char *env;
+
+    if (uri && *uri)
+        return uri;
+    env = g_getenv("LIBVIRT_DEFAULT_URI");
+    if (env && *env)
+        return env;
+    return "qemu:///system";
+}
+
+static const char *
+state_name(int state)
+{
+    switch (state) {
+    case VIR_DOMAIN_RUNNING:
+        return "running";
+    case VIR_DOMAIN_BLOCKED:
+        return "idle";
+    case VIR_DOMAIN_PAUSED:
+        return "paused";
+    case VIR_DOMAIN_SHUTDOWN:
+        return "in shutdown";
+    case VIR_DOMAIN_SHUTOFF:
+        return "shut off";
+    case VIR_DOMAIN_CRASHED:
+        return "crashed";
+    case VIR_DOMAIN_PMSUSPENDED:
+        return "pmsuspended";
+    default:
+        return "no state";
+    }
+}
+
+static void
+read_networks(virConnectPtr conn, VnLayer *layer, gboolean api_leases,
+              const char *leases_dir)
+{
+    virNetworkPtr *nets = NULL;
+    int n = virConnectListAllNetworks(conn, &nets, 0);
+
+    if (n < 0) {
+        vn_layer_add_problem(layer, "networks", vn_virt_error());
+        return;
+    }
+    for (int i = 0; i < n; i++) {
+        const char *name = virNetworkGetName(nets[i]);
+        g_autofree char *object = g_strdup_printf("network '%s'", name);
+        g_autoptr(GError) nest_err = NULL;
+        g_autoptr(GError) err = NULL;
+        char *xml = virNetworkGetXMLDesc(nets[i], 0);
+        VnNetwork *net;
+        int autostart = 0;
+
+        if (!xml) {
+            vn_layer_add_problem(layer, object, vn_virt_error());
+            virNetworkFree(nets[i]);
+            continue;
+        }
+        net = vn_network_parse(xml, -1, &nest_err, &err);
+        free(xml);
+        if (!net) {
+            vn_problems_add_error(layer->problems, object, err);
+            virNetworkFree(nets[i]);
+            continue;
+        }
+        if (nest_err)
+            vn_problems_add_error(layer->problems, object, nest_err);
+        net->active = virNetworkIsActive(nets[i]) == 1;
+        net->persistent = virNetworkIsPersistent(nets[i]) == 1;
+        if (virNetworkGetAutostart(nets[i], &autostart) == 0)
+            net->autostart = autostart != 0;
+        g_ptr_array_add(layer->networks, net);
+
+        if (net->active && net->bridge) {
+            virNetworkDHCPLeasePtr *leases = NULL;
+            int nl = api_leases ? virNetworkGetDHCPLeases(nets[i], NULL,
+                                                          &leases, 0) : -1;
+
+            if (nl >= 0) {
+                for (int j = 0; j < nl; j++) {
+                    VnLease *l = vn_lease_new();
+
+                    if (leases[j]->ipaddr &&
+                        vn_cidr_parse(leases[j]->ipaddr, VN_CIDR_ADDRESS,
+                                      &l->ip, NULL) &&
+                        (l->mac = vn_mac_normalize(leases[j]->mac))) {
+                        l->hostname = g_strdup(leases[j]->hostname);
+                        l->client_id = g_strdup(leases[j]->clientid);
+                        l->bridge = g_strdup(leases[j]->iface);
+                        l->expiry = leases[j]->expirytime;
+                        g_ptr_array_add(layer->leases, l);
+                    } else {
+                        vn_lease_free(l);
+                    }
+                    virNetworkDHCPLeaseFree(leases[j]);
+                }
+                free(leases);
+            } else if (leases_dir &&
+                       !vn_leases_load(leases_dir, net->bridge, layer->leases,
+                                       &err)) {
+                vn_problems_add_error(layer->problems, object, err);
+            }
+        }
+        virNetworkFree(nets[i]);
+    }
+    free(nets);
+}
+
+static void
+read_domains(virConnectPtr conn, VnLayer *layer)
+{
+    virDomainPtr *doms = NULL;
+    int n = virConnectListAllDomains(conn, &doms, 0);
+
+    if (n < 0) {
+        vn_layer_add_problem(layer, "domains", vn_virt_error());
+        return;
+    }
+    for (int i = 0; i < n; i++) {
+        const char *name = virDomainGetName(doms[i]);
+        g_autofree char *object = g_strdup_printf("domain '%s'", name);
+        g_autoptr(GError) nest_err = NULL;
+        g_autoptr(GError) err = NULL;
+        char *xml = virDomainGetXMLDesc(doms[i], 0);
+        VnGuest *guest;
+        int state = 0, reason = 0;
+
+        if (!xml) {
+            vn_layer_add_problem(layer, object, vn_virt_error());
+            virDomainFree(doms[i]);
+            continue;
+        }
+        guest = vn_guest_parse(xml, -1, &nest_err, &err);
+        free(xml);
+        if (!guest) {
+            vn_problems_add_error(layer->problems, object, err);
+            virDomainFree(doms[i]);
+            continue;
+        }
+        if (nest_err)
+            vn_problems_add_error(layer->problems, object, nest_err);
+        if (virDomainGetState(doms[i], &state, &reason, 0) == 0) {
+            g_free(guest->state);
+            guest->state = g_strdup(state_name(state));
+        }
+        guest->persistent = virDomainIsPersistent(doms[i]) == 1;
+        g_ptr_array_add(layer->guests, guest);
+        virDomainFree(doms[i]);
+    }
+    free(doms);
+}
+
+void
+vn_layer_check(VnLayer *layer)
+{
+    g_autoptr(GHashTable) macs = g_hash_table_new(g_str_hash, g_str_equal);
+
+    for (guint i = 0; i < layer->guests->len; i++) {
+        const VnGuest *g = layer->guests->pdata[i];
+
+        for (guint j = 0; j < g->ifaces->len; j++) {
+            const VnIface *iface = g->ifaces->pdata[j];
+            const char *other;
+            g_autofree char *object = NULL;
+            g_autofree char *msg = NULL;
+
+            if (!iface->mac)
+                continue;
+            other = g_hash_table_lookup(macs, iface->mac);
+            if (!other) {
+                g_hash_table_insert(macs, iface->mac, g->name);
+                continue;
+            }
+            object = g_strdup_printf("domain '%s'", g->name);
+            msg = g_strdup_printf("MAC %s is also used by domain '%s'; give "
+                                  "one of them a new <mac address=...>",
+                                  iface->mac, other);
+            vn_layer_add_problem(layer, object, msg);
+        }
+        for (guint j = 0; j < g->ifaces->len; j++) {
+            const VnIface *iface = g->ifaces->pdata[j];
+            g_autofree char *object = NULL;
+            g_autofree char *msg = NULL;
+
+            if (!g->nest || g_strcmp0(iface->type, "network") != 0 ||
+                vn_layer_find_network(layer, iface->network))
+                continue;
+            object = g_strdup_printf("domain '%s'", g->name);
+            msg = g_strdup_printf("interface %s: network '%s' does not exist",
+                                  iface->mac ? iface->mac : "?",
+                                  iface->network ? iface->network : "?");
+            vn_layer_add_problem(layer, object, msg);
+        }
+    }
+    g_ptr_array_sort(layer->problems, vn_problem_compare);
+}
+
+/* The test driver has no leases: for test:///PATH/NODE.xml, virt-nest
+ * reads lease status files from PATH/NODE.leases/ when it exists. */
+static char *
+test_leases_dir(const char *uri)
+{
+    const char *path;
+    g_autofree char *base = NULL;
+    char *dir;
+
+    if (!g_str_has_prefix(uri, "test://"))
+        return NULL;
+    path = uri + strlen("test://");
+    if (path[0] != '/' || strcmp(path, "/default") == 0)
+        return NULL;
+    base = g_str_has_suffix(path, ".xml") ? g_strndup(path, strlen(path) - 4)
+                                          : g_strdup(path);
+    dir = g_strconcat(base, ".leases", NULL);
+    if (!g_file_test(dir, G_FILE_TEST_IS_DIR))
+        g_clear_pointer(&dir, g_free);
+    return dir;
+}
+
+virConnectPtr
+vn_connect(const char *uri, gboolean read_only, GError **error)
+{
+    virConnectPtr conn;
+
+    uri = vn_default_uri(uri);
+    virSetErrorFunc(NULL, silent);
+    conn = read_only ? virConnectOpenReadOnly(uri) : virConnectOpen(uri);
+    if (!conn) {
+        virErrorPtr e = virGetLastError();
+        gboolean daemon = e && (e->code == VIR_ERR_SYSTEM_ERROR ||
+                                e->code == VIR_ERR_NO_CONNECT);
+
+        g_set_error(error, VN_ERROR, VN_ERROR_FAILED,
+                    "cannot connect to '%s': %s%s", uri, vn_virt_error(),
+                    daemon ? "; is libvirtd running? (-c URI picks another "
+                             "connection)" : "");
+    }
+    return conn;
+}
+
+VnLayer *
+vn_discover(const VnDiscoverOptions *opts, GError **error)
+{
+    g_autoptr(VnVirConnect) conn = vn_connect(opts->uri, TRUE, error);
+
+    if (!conn)
+        return NULL;
+    return vn_discover_conn(conn, vn_default_uri(opts->uri), opts, error);
+}
+
+VnLayer *
+vn_discover_conn(virConnectPtr conn, const char *uri,
+                 const VnDiscoverOptions *opts, GError **error)
+{
+    g_autoptr(VnLayer) layer = NULL;
+    gboolean test_driver = g_str_has_prefix(uri, "test:");
+    const char *leases_dir = opts->leases_dir;
+    g_autofree char *test_leases = NULL;
+    gboolean read_host;
+
+    layer = vn_layer_new(uri);
+    if (!leases_dir && test_driver)
+        leases_dir = test_leases = test_leases_dir(uri);
+    else if (!leases_dir)
+        leases_dir = VN_LEASES_DIR;
+    read_networks(conn, layer, !test_driver, leases_dir);
+    read_domains(conn, layer);
+
+    read_host = opts->host == VN_HOST_YES ||
+                (opts->host == VN_HOST_AUTO && !test_driver);
+    if (read_host) {
+        g_autoptr(GError) err = NULL;
+
+        layer->host = vn_host_read(&err);
+        if (!layer->host) {
+            g_propagate_error(error, g_steal_pointer(&err));
+            return NULL;
+        }
+        /* reading the firewall needs CAP_NET_ADMIN: without it, say why */
+        if (!vn_host_read_forwarding(layer->host, &err))
+            layer->host->firewall_error = g_strdup(err->message);
+    }
+    vn_layer_sort(layer);
+    vn_layer_check(layer);
+    return g_steal_pointer(&layer);
+}

@@ -1,0 +1,71 @@
+/* apply.h: make the kernel match what one object needs, change only what
+ * virt-nest installed for it, and record the result in its ledger.
+ *
+ * The caller holds the state lock (vn_state_lock).
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "fwbackend.h"
+#include "layerplan.h"
+#include "ledger.h"
+
+G_BEGIN_DECLS
+
+typedef struct _VnApply VnApply;
+
+/* Nothing is opened until it is needed. */
+VnApply *vn_apply_new(const char *state_dir);
+
+/* Also make sure virt-nest's rules still come first in their chains, and
+ * move them back to the head when something was inserted above them (for
+ * reconcile: it lists the chains, which the hooks never do). */
+void vn_apply_set_check_order(VnApply *apply, gboolean check);
+
+/* Compute and report, but change neither the kernel nor the ledgers. */
+void vn_apply_set_dry_run(VnApply *apply, gboolean dry_run);
+
+/* What the calls so far changed (or, dry, would change): one line each,
+ * "OBJECT: insert rule ...". Borrowed. */
+GPtrArray *vn_apply_changes(VnApply *apply);
+void vn_apply_free(VnApply *apply);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VnApply, vn_apply_free)
+
+/* The host as read by the last vn_apply_host() (routes, addresses). */
+const VnHost *vn_apply_host(VnApply *apply, GError **error);
+
+/* The firewall backend, detected on first use. */
+gboolean vn_apply_backend(VnApply *apply, VnFwBackend *backend,
+                          GError **error);
+
+/**
+ * vn_apply_network:
+ * @name: the network
+ * @rules: (element-type VnRule): every rule it needs now; empty removes all
+ * @error: nothing changed when set
+ *
+ * Inserts what is missing at the chain heads and deletes, by handle, what
+ * it no longer needs: one nf_tables transaction.
+ */
+gboolean vn_apply_network(VnApply *apply, const char *name, GPtrArray *rules,
+                          GError **error);
+
+/**
+ * vn_apply_domain:
+ * @name: the domain
+ * @routes: (element-type VnRoute): every route it needs now (an empty via
+ *   is recorded as pending); empty removes all
+ * @subnets: (element-type VnCidr) (nullable): the subnets its metadata
+ *   names, to find virt-nest's routes when the ledger was lost
+ * @error: nothing changed when set
+ */
+gboolean vn_apply_domain(VnApply *apply, const char *name, GPtrArray *routes,
+                         GArray *subnets, GError **error);
+
+/* Mark the state directory as intact once a run succeeded. */
+gboolean vn_apply_finish(VnApply *apply, GError **error);
+
+G_END_DECLS

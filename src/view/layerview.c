@@ -1,0 +1,1072 @@
+/* layerview.c: `virt-nest status` as text, JSON, Mermaid and dot.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <string.h>
+#include <linux/rtnetlink.h>
+
+#include "driftcheck.h"
+#include "fwmodel.h"
+#include "json.h"
+#include "layerview.h"
+#include "picture.h"
+
+/* ------------------------------------------------------------------ */
+/* shared helpers                                                      */
+
+/* The TAP of a running interface: the host link whose MAC is the TAP MAC
+ * when the host was read, else the XML's <target dev>. */
+static const char *
+iface_tap(const VnLayer *layer, const VnGuest *guest, const VnIface *iface)
+{
+    if (guest->id < 0 && g_strcmp0(guest->state, "running") != 0)
+        return NULL;
+    if (layer->host && iface->mac) {
+        g_autofree char *tapmac = vn_mac_tap(iface->mac);
+
+        for (guint i = 0; tapmac && i < layer->host->links->len; i++) {
+            const VnLink *l = layer->host->links->pdata[i];
+
+            if (g_strcmp0(l->mac, tapmac) == 0)
+                return l->name;
+        }
+    }
+    return iface->target;
+}
+
+static const VnNetwork *
+iface_network(const VnLayer *layer, const VnIface *iface)
+{
+    const VnNetwork *net = vn_layer_find_network(layer, iface->network);
+
+    if (!net && !iface->network)
+        net = vn_layer_find_network_by_bridge(layer, iface->bridge);
+    return net;
+}
+
+static gboolean
+iface_address(const VnStatus *st, const VnGuest *guest, const VnIface *iface,
+              int family, VnGuestAddr *out)
+{
+    return vn_guest_iface_address(guest, iface, iface_network(st->layer, iface),
+                                  st->layer->leases, st->now, family, out);
+}
+
+static char *
+dhcp_range_text(const VnDhcpRange *r)
+{
+    char a[VN_CIDR_STRLEN], b[VN_CIDR_STRLEN];
+
+    vn_cidr_format(&r->start, FALSE, a);
+    vn_cidr_format(&r->end, FALSE, b);
+    if (r->start.family == AF_INET && memcmp(r->start.addr, r->end.addr, 3) == 0)
+        return g_strdup_printf("%s-%u", a, r->end.addr[3]);
+    return g_strdup_printf("%s - %s", a, b);
+}
+
+static guint
+count_hosts(const VnNetwork *net)
+{
+    guint n = 0;
+
+    for (guint i = 0; i < net->ips->len; i++)
+        n += ((VnNetIp *)net->ips->pdata[i])->hosts->len;
+    return n;
+}
+
+static const VnDriftItem *
+find_drift(const VnStatus *st, const char *object, const char *what)
+{
+    for (guint i = 0; st->drift && i < st->drift->items->len; i++) {
+        const VnDriftItem *d = st->drift->items->pdata[i];
+
+        if (g_strcmp0(d->object, object) == 0 && g_strcmp0(d->what, what) == 0)
+            return d;
+    }
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* text                                                                */
+
+typedef struct {
+    guint ncols;
+    GPtrArray *rows;        /* char** of ncols strings (NULL = "") */
+} Table;
+
+static Table *
+table_new(guint ncols, ...)
+{
+    Table *t = g_new0(Table, 1);
+    char **row = g_new0(char *, ncols + 1);
+    va_list ap;
+
+    t->ncols = ncols;
+    t->rows = g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
+    va_start(ap, ncols);
+    for (guint i = 0; i < ncols; i++)
+        row[i] = g_strdup(va_arg(ap, const char *));
+    va_end(ap);
+    /* a table without headers: table_new(n, NULL, ...) */
+    if (row[0])
+        g_ptr_array_add(t->rows, row);
+    else
+        g_strfreev(row);
+    return t;
+}
+
+/* Add a row; takes ownership of nothing, copies the strings. */
+static void
+table_add(Table *t, ...)
+{
+    char **row = g_new0(char *, t->ncols + 1);
+    va_list ap;
+
+    va_start(ap, t);
+    for (guint i = 0; i < t->ncols; i++) {
+        const char *s = va_arg(ap, const char *);
+
+        row[i] = g_strdup(s ? s : "");
+    }
+    va_end(ap);
+    g_ptr_array_add(t->rows, row);
+}
+
+/* A detail line under the last row, not part of the columns. */
+static void
+table_note(Table *t, const char *fmt, ...)
+{
+    char **row = g_new0(char *, t->ncols + 1);
+    va_list ap;
+
+    va_start(ap, fmt);
+    row[0] = g_strdup("\x01");      /* marks a note row */
+    row[1] = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    for (guint i = 2; i < t->ncols; i++)
+        row[i] = g_strdup("");
+    g_ptr_array_add(t->rows, row);
+}
+
+static void
+table_print_indent(Table *t, GString *out, guint indent)
+{
+    g_autofree guint *w = g_new0(guint, t->ncols);
+
+    for (guint r = 0; r < t->rows->len; r++) {
+        char **row = t->rows->pdata[r];
+
+        if (row[0][0] == '\x01')
+            continue;
+        for (guint c = 0; c < t->ncols; c++)
+            w[c] = MAX(w[c], (guint)g_utf8_strlen(row[c], -1));
+    }
+    for (guint r = 0; r < t->rows->len; r++) {
+        char **row = t->rows->pdata[r];
+        GString *line = g_string_new(NULL);
+
+        for (guint k = 0; k < indent; k++)
+            g_string_append_c(line, ' ');
+
+        if (row[0][0] == '\x01') {
+            g_string_append_printf(line, "  %s", row[1]);
+        } else {
+            for (guint c = 0; c < t->ncols; c++) {
+                g_string_append(line, row[c]);
+                if (c + 1 < t->ncols)
+                    for (guint k = (guint)g_utf8_strlen(row[c], -1);
+                         k < w[c] + 2; k++)
+                        g_string_append_c(line, ' ');
+            }
+        }
+        while (line->len && line->str[line->len - 1] == ' ')
+            g_string_truncate(line, line->len - 1);
+        g_string_append_printf(out, "%s\n", line->str);
+        g_string_free(line, TRUE);
+    }
+    g_ptr_array_unref(t->rows);
+    g_free(t);
+}
+
+static void
+table_print(Table *t, GString *out)
+{
+    table_print_indent(t, out, 2);
+}
+
+static void
+text_host(const VnStatus *st, GString *out)
+{
+    const VnHost *host = st->layer->host;
+    Table *t;
+
+    if (!host) {
+        g_string_append(out, "Host: not read (the test driver describes no "
+                              "real host; --host reads this machine)\n");
+        return;
+    }
+    g_string_append_printf(out, "Host %s\n", host->hostname ? host->hostname
+                                                          : "(unnamed)");
+    t = table_new(5, "LINK", "KIND", "MASTER", "MTU", "ADDRESSES");
+    for (guint i = 0; i < host->links->len; i++) {
+        const VnLink *l = host->links->pdata[i];
+        const VnLink *m = vn_host_find_link(host, l->master);
+        g_autoptr(GString) addrs = g_string_new(NULL);
+        g_autofree char *mtu = g_strdup_printf("%u", l->mtu);
+
+        for (guint j = 0; j < host->addrs->len; j++) {
+            const VnHostAddr *a = host->addrs->pdata[j];
+            char buf[VN_CIDR_STRLEN];
+
+            if (a->ifindex != l->ifindex)
+                continue;
+            /* link-local IPv6 addresses are noise here */
+            if (vn_cidr_is_link_local(&a->address))
+                continue;
+            g_string_append_printf(addrs, "%s%s", addrs->len ? " " : "",
+                                   vn_cidr_format(&a->address, TRUE, buf));
+        }
+        table_add(t, l->name, l->kind ? l->kind : "-", m ? m->name : "-", mtu,
+                  addrs->len ? addrs->str : "-");
+    }
+    table_print(t, out);
+}
+
+static void
+text_networks(const VnStatus *st, GString *out)
+{
+    const VnLayer *layer = st->layer;
+    Table *t;
+
+    g_string_append(out, "\nNetworks\n");
+    if (!layer->networks->len) {
+        g_string_append(out, "  (none)\n");
+        return;
+    }
+    t = table_new(6, "NAME", "STATE", "MODE", "BRIDGE", "ADDRESS", "DHCP");
+    for (guint i = 0; i < layer->networks->len; i++) {
+        const VnNetwork *n = layer->networks->pdata[i];
+        guint hosts = count_hosts(n);
+
+        if (!n->ips->len)
+            table_add(t, n->name, n->active ? "active" : "inactive",
+                      n->forward_mode, n->bridge ? n->bridge : "-", "-", "-");
+        for (guint j = 0; j < n->ips->len; j++) {
+            const VnNetIp *ip = n->ips->pdata[j];
+            char buf[VN_CIDR_STRLEN];
+            g_autoptr(GString) dhcp = g_string_new(NULL);
+
+            for (guint k = 0; k < ip->ranges->len; k++) {
+                g_autofree char *r =
+                    dhcp_range_text(&g_array_index(ip->ranges, VnDhcpRange, k));
+
+                g_string_append_printf(dhcp, "%s%s", k ? ", " : "", r);
+            }
+            table_add(t, j ? "" : n->name,
+                      j ? "" : (n->active ? "active" : "inactive"),
+                      j ? "" : n->forward_mode,
+                      j ? "" : (n->bridge ? n->bridge : "-"),
+                      vn_cidr_format(&ip->address, TRUE, buf),
+                      dhcp->len ? dhcp->str : "-");
+        }
+        for (guint j = 0; hosts && j < n->ips->len; j++) {
+            const VnNetIp *ip = n->ips->pdata[j];
+
+            for (guint k = 0; k < ip->hosts->len; k++) {
+                const VnDhcpHost *h = ip->hosts->pdata[k];
+                char buf[VN_CIDR_STRLEN];
+
+                table_note(t, "reservation %s -> %s%s%s", h->mac ? h->mac : "-",
+                           vn_cidr_format(&h->ip, FALSE, buf),
+                           h->name ? " " : "", h->name ? h->name : "");
+            }
+        }
+        for (guint j = 0; j < n->routes->len; j++) {
+            const VnNetRoute *r = &g_array_index(n->routes, VnNetRoute, j);
+            char a[VN_CIDR_STRLEN], b[VN_CIDR_STRLEN];
+
+            table_note(t, "libvirt route %s via %s",
+                       vn_cidr_format(&r->dest, TRUE, a),
+                       vn_cidr_format(&r->gateway, FALSE, b));
+        }
+        if (n->nest) {
+            g_autofree char *p = vn_cidr_join(n->peers);
+
+            table_note(t, "nest peers %s", *p ? p : "(none)");
+        }
+    }
+    table_print(t, out);
+}
+
+static void
+text_guests(const VnStatus *st, GString *out)
+{
+    const VnLayer *layer = st->layer;
+    Table *t;
+
+    g_string_append(out, "\nGuests\n");
+    if (!layer->guests->len) {
+        g_string_append(out, "  (none)\n");
+        return;
+    }
+    t = table_new(6, "NAME", "STATE", "MAC", "TAP", "NETWORK", "ADDRESS");
+    for (guint i = 0; i < layer->guests->len; i++) {
+        const VnGuest *g = layer->guests->pdata[i];
+
+        if (!g->ifaces->len)
+            table_add(t, g->name, g->state, "-", "-", "-", "-");
+        for (guint j = 0; j < g->ifaces->len; j++) {
+            const VnIface *iface = g->ifaces->pdata[j];
+            const char *tap = iface_tap(layer, g, iface);
+            g_autofree char *addr = NULL;
+            VnGuestAddr ga;
+
+            if (iface_address(st, g, iface, AF_INET, &ga) ||
+                iface_address(st, g, iface, AF_INET6, &ga)) {
+                char buf[VN_CIDR_STRLEN];
+
+                addr = g_strdup_printf("%s (%s)",
+                                       vn_cidr_format(&ga.address, FALSE, buf),
+                                       vn_source_to_string(ga.source));
+            }
+            table_add(t, j ? "" : g->name, j ? "" : g->state,
+                      iface->mac ? iface->mac : "-", tap ? tap : "-",
+                      iface->network ? iface->network
+                                     : (iface->bridge ? iface->bridge : "-"),
+                      addr ? addr : "-");
+        }
+        if (g->nest) {
+            const VnIface *up = vn_guest_uplink(g);
+            g_autofree char *s = vn_cidr_join(g->routes);
+
+            table_note(t, "nests %s behind uplink %s", *s ? s : "(nothing)",
+                       up && up->mac ? up->mac : "?");
+        }
+    }
+    table_print(t, out);
+}
+
+/* One row of "This layer needs"; groups by object. */
+static void
+need_row(const VnStatus *st, Table **t, GString *out, char **group,
+         const char *object, const char *what, const char *kind,
+         const char *spec)
+{
+    const VnDriftItem *di = find_drift(st, object, what);
+
+    if (g_strcmp0(*group, object) != 0) {
+        if (*t)
+            table_print_indent(*t, out, 4);
+        g_string_append_printf(out, "  %s\n", object);
+        *t = table_new(st->drift ? 3 : 2, NULL, NULL, NULL);
+        g_free(*group);
+        *group = g_strdup(object);
+    }
+    table_add(*t, kind, spec,
+              di ? vn_drift_state_to_string(di->state) : "missing");
+}
+
+static void
+text_needs(const VnStatus *st, GString *out)
+{
+    const VnPlan *plan = st->plan;
+    g_autofree char *group = NULL;
+    Table *t = NULL;
+
+    g_string_append(out, "\nThis layer needs\n");
+    if (!plan->routes->len && !plan->rules->len) {
+        g_string_append(out, "  nothing: no guest or network carries virt-nest "
+                              "metadata\n");
+        return;
+    }
+    for (guint i = 0; i < plan->rules->len; i++) {
+        const VnRule *r = plan->rules->pdata[i];
+        g_autofree char *object = vn_rule_object(r);
+        g_autofree char *what = vn_rule_what(r);
+        g_autofree char *spec = vn_rule_describe(r);
+
+        /* the verdict is in the first column */
+        if (g_str_has_suffix(spec, " -j ACCEPT"))
+            spec[strlen(spec) - strlen(" -j ACCEPT")] = '\0';
+        need_row(st, &t, out, &group, object, what,
+                 r->kind == VN_RULE_NAT ? "no NAT" : "accept", spec);
+    }
+    for (guint i = 0; i < plan->routes->len; i++) {
+        const VnRoute *r = plan->routes->pdata[i];
+        g_autofree char *object = vn_route_object(r);
+        g_autofree char *what = vn_route_what(r);
+        g_autofree char *d = vn_route_describe(r);
+        g_autofree char *spec = NULL;
+
+        if (vn_cidr_is_empty(&r->via))
+            spec = g_strdup_printf("%s (next hop not known yet)", d);
+        else
+            spec = g_strdup_printf("%s (%s)", d,
+                                   vn_source_to_string(r->via_source));
+        need_row(st, &t, out, &group, object, what, "route", spec);
+    }
+    if (t)
+        table_print_indent(t, out, 4);
+}
+
+static void
+text_drift(const VnStatus *st, GString *out)
+{
+    gboolean header = FALSE;
+
+    if (!st->drift) {
+        g_string_append_printf(out, "\nInstalled: not checked (%s)\n",
+                               st->drift_note ? st->drift_note : "test driver");
+        return;
+    }
+    for (guint i = 0; i < st->drift->items->len; i++) {
+        const VnDriftItem *d = st->drift->items->pdata[i];
+
+        if (d->state != VN_DRIFT_STALE && d->state != VN_DRIFT_FOREIGN)
+            continue;
+        if (!header)
+            g_string_append(out, "\nInstalled but not needed\n");
+        header = TRUE;
+        g_string_append_printf(out, "  %s: %s%s%s (%s)\n", d->object, d->what,
+                               d->where ? " at " : "", d->where ? d->where : "",
+                               vn_drift_state_to_string(d->state));
+    }
+    if (vn_drift_needs_reconcile(st->drift))
+        g_string_append(out, "\nDrift: what is installed differs from what "
+                              "this layer needs; run 'virt-nest reconcile'.\n");
+}
+
+char *
+vn_status_text(const VnStatus *st)
+{
+    GString *out = g_string_new(NULL);
+    const VnLayer *layer = st->layer;
+
+    g_string_append_printf(out, "Layer %s\n", layer->uri ? layer->uri : "-");
+    text_host(st, out);
+    text_networks(st, out);
+    text_guests(st, out);
+    text_needs(st, out);
+    text_drift(st, out);
+    if (layer->problems->len || st->plan->problems->len)
+        g_string_append_printf(out, "\nProblems: %u, each on its own line "
+                               "on stderr\n",
+                               layer->problems->len + st->plan->problems->len);
+    return g_string_free(out, FALSE);
+}
+
+/* ------------------------------------------------------------------ */
+/* JSON                                                                */
+
+static void
+json_cidr(VnJsonWriter *w, const char *key, const VnCidr *c, gboolean prefix)
+{
+    char buf[VN_CIDR_STRLEN];
+
+    if (vn_cidr_is_empty(c))
+        vn_json_null(w, key);
+    else
+        vn_json_string(w, key, vn_cidr_format(c, prefix, buf));
+}
+
+static const char *
+family_name(int family)
+{
+    return family == AF_INET6 ? "ipv6" : "ipv4";
+}
+
+static void
+json_sysctl(VnJsonWriter *w, const char *key, int v)
+{
+    if (v < 0)
+        vn_json_null(w, key);
+    else
+        vn_json_int(w, key, v);
+}
+
+static void
+json_iface_match(VnJsonWriter *w, const char *key, const char *name,
+                 gboolean neg, gboolean prefix)
+{
+    if (!name) {
+        vn_json_null(w, key);
+        return;
+    }
+    vn_json_begin_object(w, key);
+    vn_json_string(w, "name", name);
+    vn_json_bool(w, "not", neg);
+    vn_json_bool(w, "prefix", prefix);
+    vn_json_end_object(w);
+}
+
+static void
+json_addr_match(VnJsonWriter *w, const char *key, const VnCidr *c, gboolean neg)
+{
+    char buf[VN_CIDR_STRLEN];
+
+    if (vn_cidr_is_empty(c)) {
+        vn_json_null(w, key);
+        return;
+    }
+    vn_json_begin_object(w, key);
+    vn_json_string(w, "subnet", vn_cidr_format(c, TRUE, buf));
+    vn_json_bool(w, "not", neg);
+    vn_json_end_object(w);
+}
+
+/* The forward path's firewall, in a form `virt-nest doctor` evaluates:
+ * every chain, each rule reduced to its interfaces, addresses, protocol,
+ * conntrack states and verdict (and "opaque" for what is left out). */
+static void
+json_firewall(VnJsonWriter *w, const VnHost *host)
+{
+    if (!host->firewall) {
+        vn_json_null(w, "firewall");
+        vn_json_string(w, "firewall_error", host->firewall_error);
+        return;
+    }
+    vn_json_begin_array(w, "firewall");
+    for (guint i = 0; i < host->firewall->len; i++) {
+        const VnFwChain *c = host->firewall->pdata[i];
+
+        vn_json_begin_object(w, NULL);
+        vn_json_string(w, "family", vn_fw_family_to_string(c->family));
+        vn_json_string(w, "table", c->table);
+        vn_json_string(w, "chain", c->name);
+        vn_json_string(w, "hook", c->hook);
+        vn_json_string(w, "type", c->type);
+        vn_json_int(w, "priority", c->priority);
+        vn_json_string(w, "policy", c->hook ? (c->policy_drop ? "drop" : "accept")
+                                           : NULL);
+        vn_json_begin_array(w, "rules");
+        for (guint j = 0; j < c->rules->len; j++) {
+            const VnFwRule *r = c->rules->pdata[j];
+            g_autofree char *text = vn_fw_rule_describe(r);
+
+            vn_json_begin_object(w, NULL);
+            vn_json_int(w, "handle", (gint64)r->handle);
+            vn_json_string(w, "text", text);
+            json_iface_match(w, "iif", r->iif, r->iif_neg, r->iif_prefix);
+            json_iface_match(w, "oif", r->oif, r->oif_neg, r->oif_prefix);
+            json_addr_match(w, "source", &r->src, r->src_neg);
+            json_addr_match(w, "destination", &r->dst, r->dst_neg);
+            if (r->l4proto) {
+                vn_json_begin_object(w, "protocol");
+                vn_json_int(w, "number", r->l4proto);
+                vn_json_bool(w, "not", r->l4proto_neg);
+                vn_json_end_object(w);
+            } else {
+                vn_json_null(w, "protocol");
+            }
+            vn_json_int(w, "ct_state", r->ct_state);
+            vn_json_string(w, "verdict", vn_fw_verdict_to_string(r->verdict));
+            vn_json_string(w, "target", r->target);
+            vn_json_string(w, "comment", r->comment);
+            vn_json_string(w, "opaque", r->opaque);
+            vn_json_end_object(w);
+        }
+        vn_json_end_array(w);
+        vn_json_end_object(w);
+    }
+    vn_json_end_array(w);
+}
+
+static void
+json_host(VnJsonWriter *w, const VnHost *host)
+{
+    if (!host) {
+        vn_json_null(w, "host");
+        return;
+    }
+    vn_json_begin_object(w, "host");
+    vn_json_string(w, "hostname", host->hostname);
+    json_sysctl(w, "ip_forward", host->ip_forward);
+    json_sysctl(w, "ip6_forward", host->ip6_forward);
+    json_sysctl(w, "rp_filter", host->rp_filter_all);
+    vn_json_begin_array(w, "links");
+    for (guint i = 0; i < host->links->len; i++) {
+        const VnLink *l = host->links->pdata[i];
+        const VnLink *m = vn_host_find_link(host, l->master);
+
+        vn_json_begin_object(w, NULL);
+        vn_json_int(w, "ifindex", l->ifindex);
+        vn_json_string(w, "name", l->name);
+        vn_json_string(w, "kind", l->kind);
+        vn_json_string(w, "mac", l->mac);
+        vn_json_string(w, "master", m ? m->name : NULL);
+        vn_json_int(w, "mtu", l->mtu);
+        vn_json_bool(w, "up", l->up);
+        json_sysctl(w, "rp_filter", l->rp_filter);
+        vn_json_begin_array(w, "addresses");
+        for (guint j = 0; j < host->addrs->len; j++) {
+            const VnHostAddr *a = host->addrs->pdata[j];
+
+            if (a->ifindex == l->ifindex)
+                json_cidr(w, NULL, &a->address, TRUE);
+        }
+        vn_json_end_array(w);
+        vn_json_end_object(w);
+    }
+    vn_json_end_array(w);
+    vn_json_begin_array(w, "routes");
+    for (guint i = 0; i < host->routes->len; i++) {
+        const VnHostRoute *r = host->routes->pdata[i];
+        const VnLink *l = vn_host_find_link(host, r->oif);
+
+        vn_json_begin_object(w, NULL);
+        json_cidr(w, "destination", &r->dst, TRUE);
+        json_cidr(w, "gateway", &r->gateway, FALSE);
+        vn_json_string(w, "dev", l ? l->name : NULL);
+        vn_json_int(w, "protocol", r->protocol);
+        vn_json_int(w, "scope", r->scope);
+        vn_json_int(w, "type", r->type);
+        vn_json_int(w, "metric", r->priority);
+        vn_json_end_object(w);
+    }
+    vn_json_end_array(w);
+    json_firewall(w, host);
+    vn_json_end_object(w);
+}
+
+static void
+json_networks(VnJsonWriter *w, const VnLayer *layer)
+{
+    vn_json_begin_array(w, "networks");
+    for (guint i = 0; i < layer->networks->len; i++) {
+        const VnNetwork *n = layer->networks->pdata[i];
+
+        vn_json_begin_object(w, NULL);
+        vn_json_string(w, "name", n->name);
+        vn_json_string(w, "uuid", n->uuid);
+        vn_json_bool(w, "active", n->active);
+        vn_json_bool(w, "persistent", n->persistent);
+        vn_json_bool(w, "autostart", n->autostart);
+        vn_json_string(w, "forward", n->forward_mode);
+        vn_json_string(w, "bridge", n->bridge);
+        vn_json_begin_array(w, "ips");
+        for (guint j = 0; j < n->ips->len; j++) {
+            const VnNetIp *ip = n->ips->pdata[j];
+
+            vn_json_begin_object(w, NULL);
+            vn_json_string(w, "family", family_name(ip->address.family));
+            json_cidr(w, "address", &ip->address, TRUE);
+            json_cidr(w, "subnet", &ip->subnet, TRUE);
+            vn_json_begin_array(w, "dhcp_ranges");
+            for (guint k = 0; k < ip->ranges->len; k++) {
+                const VnDhcpRange *r = &g_array_index(ip->ranges, VnDhcpRange, k);
+
+                vn_json_begin_object(w, NULL);
+                json_cidr(w, "start", &r->start, FALSE);
+                json_cidr(w, "end", &r->end, FALSE);
+                vn_json_end_object(w);
+            }
+            vn_json_end_array(w);
+            vn_json_begin_array(w, "reservations");
+            for (guint k = 0; k < ip->hosts->len; k++) {
+                const VnDhcpHost *h = ip->hosts->pdata[k];
+
+                vn_json_begin_object(w, NULL);
+                vn_json_string(w, "mac", h->mac);
+                vn_json_string(w, "name", h->name);
+                json_cidr(w, "ip", &h->ip, FALSE);
+                vn_json_end_object(w);
+            }
+            vn_json_end_array(w);
+            vn_json_end_object(w);
+        }
+        vn_json_end_array(w);
+        vn_json_begin_array(w, "routes");
+        for (guint j = 0; j < n->routes->len; j++) {
+            const VnNetRoute *r = &g_array_index(n->routes, VnNetRoute, j);
+
+            vn_json_begin_object(w, NULL);
+            json_cidr(w, "destination", &r->dest, TRUE);
+            json_cidr(w, "gateway", &r->gateway, FALSE);
+            vn_json_end_object(w);
+        }
+        vn_json_end_array(w);
+        if (n->nest) {
+            vn_json_begin_object(w, "nest");
+            vn_json_begin_array(w, "peers");
+            for (guint j = 0; j < n->peers->len; j++)
+                json_cidr(w, NULL, &g_array_index(n->peers, VnCidr, j), TRUE);
+            vn_json_end_array(w);
+            vn_json_end_object(w);
+        } else {
+            vn_json_null(w, "nest");
+        }
+        vn_json_end_object(w);
+    }
+    vn_json_end_array(w);
+}
+
+static void
+json_guests(VnJsonWriter *w, const VnStatus *st)
+{
+    const VnLayer *layer = st->layer;
+
+    vn_json_begin_array(w, "guests");
+    for (guint i = 0; i < layer->guests->len; i++) {
+        const VnGuest *g = layer->guests->pdata[i];
+        const VnIface *up = vn_guest_uplink(g);
+
+        vn_json_begin_object(w, NULL);
+        vn_json_string(w, "name", g->name);
+        vn_json_string(w, "uuid", g->uuid);
+        vn_json_string(w, "state", g->state);
+        vn_json_bool(w, "persistent", g->persistent);
+        vn_json_begin_array(w, "interfaces");
+        for (guint j = 0; j < g->ifaces->len; j++) {
+            const VnIface *iface = g->ifaces->pdata[j];
+            const VnNetwork *net = iface_network(layer, iface);
+            g_autofree char *tapmac = vn_mac_tap(iface->mac);
+
+            vn_json_begin_object(w, NULL);
+            vn_json_string(w, "type", iface->type);
+            vn_json_string(w, "mac", iface->mac);
+            vn_json_string(w, "network", iface->network);
+            vn_json_string(w, "bridge", vn_iface_bridge(iface, net));
+            vn_json_string(w, "tap", iface_tap(layer, g, iface));
+            vn_json_string(w, "tap_mac", tapmac);
+            vn_json_bool(w, "uplink", g->nest && iface == up);
+            vn_json_begin_array(w, "addresses");
+            for (int f = 0; f < 2; f++) {
+                VnGuestAddr ga;
+
+                if (!iface_address(st, g, iface, f ? AF_INET6 : AF_INET, &ga))
+                    continue;
+                vn_json_begin_object(w, NULL);
+                json_cidr(w, "address", &ga.address, FALSE);
+                vn_json_string(w, "source", vn_source_to_string(ga.source));
+                vn_json_end_object(w);
+            }
+            vn_json_end_array(w);
+            vn_json_end_object(w);
+        }
+        vn_json_end_array(w);
+        if (g->nest) {
+            vn_json_begin_object(w, "nest");
+            vn_json_begin_array(w, "routes");
+            for (guint j = 0; j < g->routes->len; j++)
+                json_cidr(w, NULL, &g_array_index(g->routes, VnCidr, j), TRUE);
+            vn_json_end_array(w);
+            vn_json_begin_object(w, "uplink");
+            vn_json_string(w, "mac", g->uplink_mac);
+            json_cidr(w, "address", &g->uplink_address, FALSE);
+            vn_json_end_object(w);
+            vn_json_end_object(w);
+        } else {
+            vn_json_null(w, "nest");
+        }
+        vn_json_end_object(w);
+    }
+    vn_json_end_array(w);
+}
+
+static void
+json_leases(VnJsonWriter *w, const VnLayer *layer)
+{
+    vn_json_begin_array(w, "leases");
+    for (guint i = 0; i < layer->leases->len; i++) {
+        const VnLease *l = layer->leases->pdata[i];
+
+        vn_json_begin_object(w, NULL);
+        vn_json_string(w, "mac", l->mac);
+        json_cidr(w, "ip", &l->ip, FALSE);
+        vn_json_string(w, "hostname", l->hostname);
+        vn_json_string(w, "bridge", l->bridge);
+        vn_json_int(w, "expiry", l->expiry);
+        vn_json_end_object(w);
+    }
+    vn_json_end_array(w);
+}
+
+static void
+json_needs(VnJsonWriter *w, const VnStatus *st)
+{
+    const VnPlan *plan = st->plan;
+
+    vn_json_begin_object(w, "needs");
+    vn_json_begin_array(w, "routes");
+    for (guint i = 0; i < plan->routes->len; i++) {
+        const VnRoute *r = plan->routes->pdata[i];
+        g_autofree char *object = vn_route_object(r);
+        g_autofree char *what = vn_route_what(r);
+        const VnDriftItem *d = find_drift(st, object, what);
+
+        vn_json_begin_object(w, NULL);
+        json_cidr(w, "destination", &r->dst, TRUE);
+        json_cidr(w, "via", &r->via, FALSE);
+        vn_json_string(w, "via_source", vn_cidr_is_empty(&r->via) ? NULL :
+                       vn_source_to_string(r->via_source));
+        vn_json_string(w, "dev", r->dev);
+        vn_json_string(w, "guest", r->guest);
+        vn_json_string(w, "network", r->network);
+        if (st->drift)
+            vn_json_string(w, "state", vn_drift_state_to_string(
+                               d ? d->state : VN_DRIFT_MISSING));
+        vn_json_end_object(w);
+    }
+    vn_json_end_array(w);
+    vn_json_begin_array(w, "rules");
+    for (guint i = 0; i < plan->rules->len; i++) {
+        const VnRule *r = plan->rules->pdata[i];
+        g_autofree char *ipt = vn_rule_describe(r);
+        g_autofree char *comment = vn_rule_comment(r);
+        g_autofree char *object = vn_rule_object(r);
+        g_autofree char *what = vn_rule_what(r);
+        const VnDriftItem *d = find_drift(st, object, what);
+
+        vn_json_begin_object(w, NULL);
+        vn_json_string(w, "network", r->network);
+        vn_json_string(w, "kind", vn_rule_kind_to_string(r->kind));
+        vn_json_string(w, "family", family_name(r->src.family));
+        json_cidr(w, "source", &r->src, TRUE);
+        json_cidr(w, "destination", &r->dst, TRUE);
+        vn_json_string(w, "bridge", r->bridge);
+        vn_json_string(w, "iptables", ipt);
+        vn_json_string(w, "comment", comment);
+        if (st->drift)
+            vn_json_string(w, "state", vn_drift_state_to_string(
+                               d ? d->state : VN_DRIFT_MISSING));
+        vn_json_end_object(w);
+    }
+    vn_json_end_array(w);
+    vn_json_end_object(w);
+}
+
+static void
+json_problems(VnJsonWriter *w, const VnStatus *st)
+{
+    GPtrArray *lists[] = { st->layer->problems, st->plan->problems };
+
+    vn_json_begin_array(w, "problems");
+    for (guint k = 0; k < G_N_ELEMENTS(lists); k++) {
+        for (guint i = 0; i < lists[k]->len; i++) {
+            const VnProblem *p = lists[k]->pdata[i];
+
+            vn_json_begin_object(w, NULL);
+            vn_json_string(w, "object", p->object);
+            vn_json_string(w, "message", p->message);
+            vn_json_end_object(w);
+        }
+    }
+    vn_json_end_array(w);
+}
+
+static void
+json_drift(VnJsonWriter *w, const VnStatus *st)
+{
+    if (!st->drift) {
+        vn_json_null(w, "installed");
+        return;
+    }
+    vn_json_begin_object(w, "installed");
+    vn_json_string(w, "firewall", st->drift->backend);
+    vn_json_bool(w, "reconcile_needed", vn_drift_needs_reconcile(st->drift));
+    vn_json_begin_array(w, "items");
+    for (guint i = 0; i < st->drift->items->len; i++) {
+        const VnDriftItem *d = st->drift->items->pdata[i];
+
+        vn_json_begin_object(w, NULL);
+        vn_json_string(w, "object", d->object);
+        vn_json_string(w, "what", d->what);
+        vn_json_string(w, "where", d->where);
+        vn_json_string(w, "state", vn_drift_state_to_string(d->state));
+        vn_json_end_object(w);
+    }
+    vn_json_end_array(w);
+    vn_json_end_object(w);
+}
+
+char *
+vn_status_json(const VnStatus *st)
+{
+    g_autoptr(VnJsonWriter) w = vn_json_writer_new();
+
+    vn_json_begin_object(w, NULL);
+    vn_json_string(w, "format", "virt-nest-status");
+    vn_json_int(w, "version", VN_STATUS_JSON_VERSION);
+    vn_json_string(w, "uri", st->layer->uri);
+    json_host(w, st->layer->host);
+    json_networks(w, st->layer);
+    json_guests(w, st);
+    json_leases(w, st->layer);
+    json_needs(w, st);
+    json_drift(w, st);
+    json_problems(w, st);
+    vn_json_end_object(w);
+    return vn_json_writer_finish(w);
+}
+
+/* ------------------------------------------------------------------ */
+/* pictures                                                            */
+
+static void
+pic_layer(VnPic *pic, const VnStatus *st)
+{
+    const VnLayer *layer = st->layer;
+    g_autoptr(GString) title = g_string_new(NULL);
+
+    if (layer->host && layer->host->hostname)
+        g_string_append_printf(title, "host %s", layer->host->hostname);
+    else
+        g_string_append_printf(title, "%s", layer->uri ? layer->uri : "layer");
+    {
+        g_autofree char *t = vn_pic_label(pic, title->str);
+
+        if (pic->dot)
+            g_string_append_printf(pic->out, "  subgraph cluster_layer {\n"
+                                   "    label=\"%s\";\n", t);
+        else
+            g_string_append_printf(pic->out, "  subgraph layer[\"%s\"]\n"
+                                   "    direction TB\n", t);
+    }
+
+    for (guint i = 0; i < layer->networks->len; i++) {
+        const VnNetwork *n = layer->networks->pdata[i];
+        g_autofree char *id = vn_pic_id("net", n->name);
+        g_autoptr(GString) t = g_string_new(NULL);
+
+        g_string_append_printf(t, "%s · network %s\n%s%s",
+                               n->bridge ? n->bridge : "(no bridge)", n->name,
+                               n->forward_mode, n->active ? "" : ", inactive");
+        for (guint j = 0; j < n->ips->len; j++) {
+            const VnNetIp *ip = n->ips->pdata[j];
+            char buf[VN_CIDR_STRLEN];
+
+            g_string_append_printf(t, "\n%s",
+                                   vn_cidr_format(&ip->address, TRUE, buf));
+        }
+        if (n->nest) {
+            for (guint j = 0; j < n->peers->len; j++) {
+                char buf[VN_CIDR_STRLEN];
+
+                g_string_append_printf(t, "\npeer %s",
+                                       vn_cidr_format(&g_array_index(n->peers,
+                                                                     VnCidr, j),
+                                                      TRUE, buf));
+            }
+        }
+        vn_pic_node(pic, id, VN_PIC_BRIDGE, t->str);
+    }
+
+    for (guint i = 0; i < layer->guests->len; i++) {
+        const VnGuest *g = layer->guests->pdata[i];
+        g_autofree char *gid = vn_pic_id("guest", g->name);
+        g_autoptr(GString) t = g_string_new(NULL);
+
+        g_string_append_printf(t, "guest %s\n%s", g->name, g->state);
+        for (guint j = 0; j < g->ifaces->len; j++) {
+            const VnIface *iface = g->ifaces->pdata[j];
+            VnGuestAddr ga;
+            char buf[VN_CIDR_STRLEN];
+
+            g_string_append_printf(t, "\n%s", iface->mac ? iface->mac : "?");
+            if (iface_address(st, g, iface, AF_INET, &ga) ||
+                iface_address(st, g, iface, AF_INET6, &ga))
+                g_string_append_printf(t, "\n%s (%s)",
+                                       vn_cidr_format(&ga.address, FALSE, buf),
+                                       vn_source_to_string(ga.source));
+        }
+        vn_pic_node(pic, gid, VN_PIC_GUEST, t->str);
+
+        for (guint j = 0; j < g->ifaces->len; j++) {
+            const VnIface *iface = g->ifaces->pdata[j];
+            const VnNetwork *net = iface_network(layer, iface);
+            const char *tap = iface_tap(layer, g, iface);
+            g_autofree char *nid = net ? vn_pic_id("net", net->name) : NULL;
+            g_autofree char *key = g_strdup_printf("%s_%u", g->name, j);
+            g_autofree char *tid = vn_pic_id("tap", key);
+            g_autofree char *tapmac = vn_mac_tap(iface->mac);
+
+            if (!nid)
+                continue;
+            if (tap) {
+                g_autofree char *tt = g_strdup_printf("%s (TAP)\n%s", tap,
+                                                      tapmac ? tapmac : "");
+
+                vn_pic_node(pic, tid, VN_PIC_TAP, tt);
+                vn_pic_edge(pic, nid, tid, NULL, FALSE);
+                vn_pic_edge(pic, tid, gid, NULL, FALSE);
+            } else {
+                vn_pic_edge(pic, nid, gid, "shut off", TRUE);
+            }
+        }
+    }
+
+    /* the nested subnets, with the routes this layer needs to reach them */
+    for (guint i = 0; i < st->plan->routes->len; i++) {
+        const VnRoute *r = st->plan->routes->pdata[i];
+        char d[VN_CIDR_STRLEN], v[VN_CIDR_STRLEN];
+        g_autofree char *sid = NULL;
+        g_autofree char *gid = vn_pic_id("guest", r->guest);
+        g_autofree char *text = NULL;
+        g_autofree char *edge = NULL;
+        g_autofree char *object = vn_route_object(r);
+        g_autofree char *what = vn_route_what(r);
+        const VnDriftItem *di = find_drift(st, object, what);
+
+        vn_cidr_format(&r->dst, TRUE, d);
+        sid = vn_pic_id("nested", d);
+        text = g_strdup_printf("nested %s", d);
+        vn_pic_node(pic, sid, VN_PIC_SUBNET, text);
+        edge = g_strdup_printf("route via %s dev %s%s%s",
+                               vn_cidr_is_empty(&r->via) ? "?" :
+                               vn_cidr_format(&r->via, FALSE, v), r->dev,
+                               di ? ", " : "",
+                               di ? vn_drift_state_to_string(di->state) : "");
+        vn_pic_edge(pic, gid, sid, edge, TRUE);
+    }
+    /* the peers each network lets in, with the NAT choice */
+    for (guint i = 0; i < layer->networks->len; i++) {
+        const VnNetwork *n = layer->networks->pdata[i];
+        g_autofree char *nid = vn_pic_id("net", n->name);
+
+        for (guint j = 0; n->nest && j < n->peers->len; j++) {
+            char p[VN_CIDR_STRLEN];
+            g_autofree char *pid = NULL;
+            g_autofree char *text = NULL;
+            gboolean nat = TRUE;
+
+            vn_cidr_format(&g_array_index(n->peers, VnCidr, j), TRUE, p);
+            pid = vn_pic_id("peer", p);
+            text = g_strdup_printf("outer %s", p);
+            for (guint k = 0; k < st->plan->rules->len; k++) {
+                const VnRule *r = st->plan->rules->pdata[k];
+
+                if (r->kind == VN_RULE_NAT && g_strcmp0(r->network, n->name) == 0)
+                    nat = FALSE;
+            }
+            vn_pic_node(pic, pid, VN_PIC_SUBNET, text);
+            vn_pic_edge(pic, pid, nid, nat ? "accepted in (replies NATed)"
+                                        : "accepted in, no NAT back", TRUE);
+        }
+    }
+    g_string_append(pic->out, pic->dot ? "  }\n" : "  end\n");
+}
+
+char *
+vn_status_mermaid(const VnStatus *st)
+{
+    VnPic pic = { g_string_new("flowchart TB\n"), FALSE };
+
+    pic_layer(&pic, st);
+    return g_string_free(pic.out, FALSE);
+}
+
+char *
+vn_status_dot(const VnStatus *st)
+{
+    VnPic pic = { g_string_new("digraph virt_nest {\n"
+                             "  rankdir=TB;\n"
+                             "  node [fontname=\"Helvetica\", fontsize=10];\n"
+                             "  edge [fontname=\"Helvetica\", fontsize=9, "
+                             "arrowhead=none];\n"), TRUE };
+
+    pic_layer(&pic, st);
+    g_string_append(pic.out, "}\n");
+    return g_string_free(pic.out, FALSE);
+}
