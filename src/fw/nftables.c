@@ -160,6 +160,31 @@ udata_cb(const struct nftnl_udata *attr, void *data)
     return 0;
 }
 
+/* iptables-restore writes -m comment as an xtables match (struct
+ * xt_comment_info, 256 bytes); a libnftnl writer as rule userdata. Both
+ * list as -m comment in iptables -S: read both. */
+static const char *
+xt_comment(const struct nftnl_rule *r)
+{
+    struct nftnl_expr_iter *it = nftnl_expr_iter_create(r);
+    const char *comment = NULL;
+    struct nftnl_expr *e;
+
+    while (it && !comment && (e = nftnl_expr_iter_next(it))) {
+        const char *info;
+        guint32 len = 0;
+
+        if (g_strcmp0(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "match") != 0 ||
+            g_strcmp0(nftnl_expr_get_str(e, NFTNL_EXPR_MT_NAME), "comment") != 0)
+            continue;
+        info = nftnl_expr_get(e, NFTNL_EXPR_MT_INFO, &len);
+        if (info && len > 0 && memchr(info, '\0', len))
+            comment = info;
+    }
+    nftnl_expr_iter_destroy(it);
+    return comment;
+}
+
 const char *
 vn_nft_rule_get_comment(const struct nftnl_rule *r)
 {
@@ -168,12 +193,11 @@ vn_nft_rule_get_comment(const struct nftnl_rule *r)
     guint32 len = 0;
 
     if (!nftnl_rule_is_set(r, NFTNL_RULE_USERDATA))
-        return NULL;
+        return xt_comment(r);
     data = nftnl_rule_get_data(r, NFTNL_RULE_USERDATA, &len);
-    if (!data || !len)
-        return NULL;
-    nftnl_udata_parse(data, len, udata_cb, &comment);
-    return comment;
+    if (data && len)
+        nftnl_udata_parse(data, len, udata_cb, &comment);
+    return comment ? comment : xt_comment(r);
 }
 
 /* ------------------------------------------------------------------ */
@@ -463,6 +487,7 @@ typedef struct {
     gboolean insert;
     struct nftnl_rule *rule;
     char *what;             /* for messages */
+    guint64 *handle;        /* insert: where the kernel's handle goes */
     guint32 seq;
 } Op;
 
@@ -506,13 +531,14 @@ vn_nft_batch_size(const VnNftBatch *batch)
 
 void
 vn_nft_batch_insert(VnNftBatch *batch, const VnRule *rule,
-                    const VnNftChain *chain)
+                    const VnNftChain *chain, guint64 *handle)
 {
     Op *op = g_new0(Op, 1);
     g_autofree char *where = vn_nft_chain_describe(chain);
     g_autofree char *d = vn_rule_describe(rule);
 
     op->insert = TRUE;
+    op->handle = handle;
     op->rule = vn_nft_rule_build(rule, chain);
     op->what = g_strdup_printf("%s %s", where, d);
     g_ptr_array_add(batch->ops, op);
@@ -567,7 +593,7 @@ op_by_seq(VnNftBatch *batch, guint32 seq)
 }
 
 gboolean
-vn_nft_batch_commit(VnNftBatch *batch, GHashTable *handles, GError **error)
+vn_nft_batch_commit(VnNftBatch *batch, GError **error)
 {
     VnNft *nft = batch->nft;
     gsize size = (batch->ops->len + 2) * 2048 + MNL_SOCKET_BUFFER_SIZE;
@@ -642,18 +668,13 @@ vn_nft_batch_commit(VnNftBatch *batch, GHashTable *handles, GError **error)
                 acks++;
             } else if (NFNL_MSG_TYPE(nlh->nlmsg_type) == NFT_MSG_NEWRULE) {
                 g_autoptr(nftnl_rule) r = nftnl_rule_alloc();
-                const char *comment;
+                Op *op = op_by_seq(batch, nlh->nlmsg_seq);
 
-                if (nftnl_rule_nlmsg_parse(nlh, r) < 0)
+                if (nftnl_rule_nlmsg_parse(nlh, r) < 0 || !op || !op->insert)
                     continue;
-                comment = vn_nft_rule_get_comment(r);
                 echoes++;
-                if (comment && handles) {
-                    guint64 *h = g_new(guint64, 1);
-
-                    *h = nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE);
-                    g_hash_table_replace(handles, g_strdup(comment), h);
-                }
+                if (op->handle)
+                    *op->handle = nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE);
             }
         }
     }
@@ -677,3 +698,252 @@ vn_nft_batch_commit(VnNftBatch *batch, GHashTable *handles, GError **error)
     }
     return TRUE;
 }
+
+/* ------------------------------------------------------------------ */
+/* the backends: iptables-nft's tables and libvirt's own               */
+
+#include "fwbackend.h"
+
+/* The chain of a rule's kind in @backend's tables. */
+static void
+nft_chain_of(VnFwBackend backend, VnRuleKind kind, int family,
+             VnNftChain *out)
+{
+    vn_fw_chain(backend, kind, family == NFPROTO_IPV6 ? AF_INET6 : AF_INET,
+                out);
+}
+
+static int
+iptables_detect(VnFw *fw, int family, GError **error)
+{
+    VnNft *nft = vn_fw_nft(fw, error);
+
+    return nft ? vn_nft_exists(nft, family, "filter", "FORWARD", error) : -1;
+}
+
+static int
+nftables_detect(VnFw *fw, int family, GError **error)
+{
+    VnNft *nft = vn_fw_nft(fw, error);
+
+    return nft ? vn_nft_exists(nft, family, "libvirt_network", "forward", error)
+               : -1;
+}
+
+static gboolean
+nft_place(VnFwBackend backend, VnFw *fw, const VnRule *rule, VnFwEntry **out,
+          GError **error)
+{
+    VnNft *nft = vn_fw_nft(fw, error);
+    g_autofree char *comment = NULL;
+    VnNftChain c;
+    int rc;
+
+    *out = NULL;
+    if (!nft)
+        return FALSE;
+    vn_fw_chain(backend, rule->kind, rule->src.family, &c);
+    if ((rc = vn_nft_exists(nft, c.family, c.table, c.chain, error)) < 0)
+        return FALSE;
+    if (!rc)
+        return TRUE;        /* e.g. no ip6 nat table: no MASQUERADE */
+    comment = vn_rule_comment(rule);
+    *out = vn_fw_entry_new(backend, c.family, c.table, c.chain, comment);
+    return TRUE;
+}
+
+static gboolean
+iptables_place(VnFw *fw, const VnRule *rule, VnFwEntry **out, GError **error)
+{
+    return nft_place(VN_FW_IPTABLES, fw, rule, out, error);
+}
+
+static gboolean
+nftables_place(VnFw *fw, const VnRule *rule, VnFwEntry **out, GError **error)
+{
+    return nft_place(VN_FW_NFTABLES, fw, rule, out, error);
+}
+
+static int
+nft_exists(VnFw *fw, const VnFwEntry *e, GError **error)
+{
+    VnNft *nft = vn_fw_nft(fw, error);
+    VnNftChain c = { e->family, e->table, e->chain };
+    g_autofree char *comment = NULL;
+    int rc;
+
+    if (!nft)
+        return -1;
+    if ((rc = vn_nft_exists(nft, c.family, c.table, c.chain, error)) <= 0)
+        return rc;
+    if ((rc = vn_nft_get_comment(nft, &c, e->handle, &comment, error)) <= 0)
+        return rc;
+    return g_strcmp0(comment, e->comment) == 0;
+}
+
+/* The rules of one chain, handles and comments in chain order, cached per
+ * run: status and reconcile ask about many entries of one chain. */
+typedef struct {
+    GArray *handles;
+    GPtrArray *comments;
+} ChainRules;
+
+static void
+chain_rules_free(ChainRules *cr)
+{
+    g_array_unref(cr->handles);
+    g_ptr_array_unref(cr->comments);
+    g_free(cr);
+}
+
+static const ChainRules *
+chain_rules(VnFw *fw, VnFwBackend backend, const VnNftChain *c,
+            GError **error)
+{
+    GHashTable *cache = vn_fw_get_data(fw, backend);
+    g_autofree char *key = vn_nft_chain_describe(c);
+    ChainRules *cr;
+    VnNft *nft;
+    int rc;
+
+    if (!cache) {
+        cache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                      (GDestroyNotify)chain_rules_free);
+        vn_fw_set_data(fw, backend, cache, (GDestroyNotify)g_hash_table_unref);
+    }
+    if ((cr = g_hash_table_lookup(cache, key)))
+        return cr;
+    if (!(nft = vn_fw_nft(fw, error)))
+        return NULL;
+    cr = g_new0(ChainRules, 1);
+    cr->handles = g_array_new(FALSE, FALSE, sizeof(guint64));
+    cr->comments = g_ptr_array_new_with_free_func(g_free);
+    if ((rc = vn_nft_exists(nft, c->family, c->table, c->chain, error)) < 0 ||
+        (rc && !vn_nft_find_tagged(nft, c, NULL, cr->handles, cr->comments,
+                                   error))) {
+        chain_rules_free(cr);
+        return NULL;
+    }
+    g_hash_table_insert(cache, g_steal_pointer(&key), cr);
+    return cr;
+}
+
+static void
+nft_forget(VnFw *fw, VnFwBackend backend)
+{
+    vn_fw_set_data(fw, backend, NULL, NULL);
+}
+
+static gboolean
+nft_list(VnFwBackend backend, VnFw *fw, int family, const char *prefix,
+         GPtrArray *out, GError **error)
+{
+    static const VnRuleKind kinds[] = { VN_RULE_IN, VN_RULE_NAT };
+
+    for (guint k = 0; k < G_N_ELEMENTS(kinds); k++) {
+        const ChainRules *cr;
+        VnNftChain c;
+
+        nft_chain_of(backend, kinds[k], family, &c);
+        if (!(cr = chain_rules(fw, backend, &c, error)))
+            return FALSE;
+        for (guint i = 0; i < cr->handles->len; i++) {
+            const char *cm = cr->comments->pdata[i];
+            VnFwEntry *e;
+
+            if (!cm || (prefix ? !g_str_has_prefix(cm, prefix)
+                               : !vn_rule_comment_is_ours(cm)))
+                continue;
+            e = vn_fw_entry_new(backend, c.family, c.table, c.chain, cm);
+            e->handle = g_array_index(cr->handles, guint64, i);
+            g_ptr_array_add(out, e);
+        }
+    }
+    return TRUE;
+}
+
+static gboolean
+iptables_list(VnFw *fw, int family, const char *prefix, GPtrArray *out,
+              GError **error)
+{
+    return nft_list(VN_FW_IPTABLES, fw, family, prefix, out, error);
+}
+
+static gboolean
+nftables_list(VnFw *fw, int family, const char *prefix, GPtrArray *out,
+              GError **error)
+{
+    return nft_list(VN_FW_NFTABLES, fw, family, prefix, out, error);
+}
+
+static int
+nft_preceded(VnFw *fw, const VnFwEntry *e, GError **error)
+{
+    VnNftChain c = { e->family, e->table, e->chain };
+    const ChainRules *cr = chain_rules(fw, e->backend, &c, error);
+
+    if (!cr)
+        return -1;
+    for (guint i = 0; i < cr->handles->len; i++) {
+        if (g_array_index(cr->handles, guint64, i) == e->handle)
+            return 0;
+        if (!vn_rule_comment_is_ours(cr->comments->pdata[i]))
+            return 1;
+    }
+    return 0;
+}
+
+/* Both nf_tables backends, in one batch: the kernel commits it whole or
+ * not at all. */
+static gboolean
+nft_commit(VnFw *fw, GPtrArray *changes, GError **error)
+{
+    VnNft *nft = vn_fw_nft(fw, error);
+    g_autoptr(VnNftBatch) batch = NULL;
+
+    if (!nft)
+        return FALSE;
+    batch = vn_nft_batch_new(nft);
+    for (guint i = 0; i < changes->len; i++) {
+        const VnFwChange *ch = changes->pdata[i];
+        VnFwEntry *e = ch->entry;
+        VnNftChain c = { e->family, e->table, e->chain };
+
+        if (ch->insert && !ch->rule) {
+            g_set_error(error, VN_ERROR, VN_ERROR_FAILED,
+                        "rule \"%s\": nf_tables rules are built from the plan",
+                        e->comment);
+            return FALSE;
+        }
+        if (ch->insert)
+            vn_nft_batch_insert(batch, ch->rule, &c, &e->handle);
+        else
+            vn_nft_batch_delete(batch, &c, e->handle, e->comment);
+    }
+    if (!vn_nft_batch_commit(batch, error))
+        return FALSE;
+    /* the chains changed */
+    nft_forget(fw, VN_FW_IPTABLES);
+    nft_forget(fw, VN_FW_NFTABLES);
+    return TRUE;
+}
+
+const VnFwBackendClass vn_fw_iptables_class = {
+    .backend = VN_FW_IPTABLES,
+    .detect = iptables_detect,
+    .place = iptables_place,
+    .exists = nft_exists,
+    .list = iptables_list,
+    .preceded = nft_preceded,
+    .commit = nft_commit,
+};
+
+const VnFwBackendClass vn_fw_nftables_class = {
+    .backend = VN_FW_NFTABLES,
+    .detect = nftables_detect,
+    .place = nftables_place,
+    .exists = nft_exists,
+    .list = nftables_list,
+    .preceded = nft_preceded,
+    .commit = nft_commit,
+};

@@ -47,7 +47,9 @@ struct nftnl_rule *vn_nft_rule_build(const VnRule *rule, const VnNftChain *chain
  * tests/py *.payload files), for golden tests. transfer full. */
 char *vn_nft_rule_payload(const VnRule *rule, const VnNftChain *chain);
 
-/* The comment stored in a rule's userdata, or NULL. Borrowed from @r. */
+/* virt-nest's comment of a rule, as rule userdata (what a libnftnl
+ * writer stores) or as an xtables comment match (what iptables-restore
+ * writes), or NULL. Borrowed from @r. */
 const char *vn_nft_rule_get_comment(const struct nftnl_rule *r);
 
 /* A netlink socket to nf_tables. */
@@ -105,22 +107,23 @@ VnNftBatch *vn_nft_batch_new(VnNft *nft);
 void vn_nft_batch_free(VnNftBatch *batch);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VnNftBatch, vn_nft_batch_free)
 
-/* Insert @rule at the head of @chain. Rules inserted in one batch end up
+/* Insert @rule at the head of @chain; the commit writes the kernel's
+ * handle for it to @handle (nullable). Rules inserted in one batch end up
  * in the order they were added. */
 void vn_nft_batch_insert(VnNftBatch *batch, const VnRule *rule,
-                         const VnNftChain *chain);
+                         const VnNftChain *chain, guint64 *handle);
 void vn_nft_batch_delete(VnNftBatch *batch, const VnNftChain *chain,
                          guint64 handle, const char *what);
 guint vn_nft_batch_size(const VnNftBatch *batch);
 
 /**
  * vn_nft_batch_commit:
- * @handles: (out): GHashTable comment -> guint64* handle of each inserted
- *   rule, from the kernel's echo
+ *
+ * Sends the batch and reads every ACK; each insert's handle comes from
+ * the kernel's echo.
  *
  * Returns: FALSE with @error naming the failing rule; nothing changed then.
  */
-gboolean vn_nft_batch_commit(VnNftBatch *batch, GHashTable *handles,
-                             GError **error);
+gboolean vn_nft_batch_commit(VnNftBatch *batch, GError **error);
 
 G_END_DECLS

@@ -55,7 +55,8 @@ vn_kernel_route_describe(const VnKernelRoute *route)
 }
 
 VnRouteState
-vn_route_lookup(const VnHost *host, const VnKernelRoute *want, GError **error)
+vn_route_state(const VnHost *host, const VnKernelRoute *want,
+               const VnHostRoute **found)
 {
     int oif = (int)if_nametoindex(want->dev);
 
@@ -67,6 +68,8 @@ vn_route_lookup(const VnHost *host, const VnKernelRoute *want, GError **error)
             r->table != RT_TABLE_MAIN || r->priority != 0)
             continue;
         same = r->oif == oif && vn_cidr_equal(&r->gateway, &want->via);
+        if (found)
+            *found = r;
         if (r->protocol == VN_RTPROT)
             return same ? VN_ROUTE_OURS : VN_ROUTE_OURS_OTHER;
         return same ? VN_ROUTE_FOREIGN_SAME : VN_ROUTE_FOREIGN_OTHER;
@@ -75,7 +78,7 @@ vn_route_lookup(const VnHost *host, const VnKernelRoute *want, GError **error)
 }
 
 static struct rtnl_route *
-build(const VnKernelRoute *route, int oif)
+build(const VnKernelRoute *route, int oif, guint8 protocol)
 {
     struct rtnl_route *r = rtnl_route_alloc();
     struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
@@ -87,7 +90,7 @@ build(const VnKernelRoute *route, int oif)
     rtnl_route_set_family(r, route->dst.family);
     rtnl_route_set_dst(r, dst);
     rtnl_route_set_table(r, RT_TABLE_MAIN);
-    rtnl_route_set_protocol(r, VN_RTPROT);
+    rtnl_route_set_protocol(r, protocol);
     rtnl_route_set_scope(r, RT_SCOPE_UNIVERSE);
     rtnl_route_set_type(r, RTN_UNICAST);
     rtnl_route_nh_set_ifindex(nh, oif);
@@ -100,8 +103,8 @@ build(const VnKernelRoute *route, int oif)
 }
 
 gboolean
-vn_route_add(VnRouter *router, const VnKernelRoute *route, gboolean replace,
-             GError **error)
+vn_route_add(VnRouter *router, const VnKernelRoute *route, guint8 protocol,
+             gboolean replace, GError **error)
 {
     int oif = (int)if_nametoindex(route->dev);
     g_autoptr(rtnl_route) r = NULL;
@@ -114,7 +117,7 @@ vn_route_add(VnRouter *router, const VnKernelRoute *route, gboolean replace,
                     "cannot add route %s: no device %s", d, route->dev);
         return FALSE;
     }
-    r = build(route, oif);
+    r = build(route, oif, protocol);
     err = rtnl_route_add(router->sk, r, replace ? NLM_F_REPLACE : NLM_F_EXCL);
     if (err < 0) {
         g_autofree char *d = vn_kernel_route_describe(route);
@@ -127,7 +130,8 @@ vn_route_add(VnRouter *router, const VnKernelRoute *route, gboolean replace,
 }
 
 gboolean
-vn_route_delete(VnRouter *router, const VnKernelRoute *route, GError **error)
+vn_route_delete(VnRouter *router, const VnKernelRoute *route, guint8 protocol,
+                GError **error)
 {
     int oif = (int)if_nametoindex(route->dev);
     g_autoptr(rtnl_route) r = NULL;
@@ -136,7 +140,7 @@ vn_route_delete(VnRouter *router, const VnKernelRoute *route, GError **error)
     /* the device went away, and the kernel took its routes with it */
     if (!oif)
         return TRUE;
-    r = build(route, oif);
+    r = build(route, oif, protocol);
     err = rtnl_route_delete(router->sk, r, 0);
     if (err < 0 && err != -NLE_OBJ_NOTFOUND) {
         g_autofree char *d = vn_kernel_route_describe(route);

@@ -37,19 +37,22 @@ typedef enum {
     VN_ROUTE_FOREIGN_OTHER, /* somebody else's, elsewhere */
 } VnRouteState;
 
-/* How @dst stands in the kernel against @want. @host is a fresh read of
- * this host (its routes); borrowed. */
-VnRouteState vn_route_lookup(const VnHost *host, const VnKernelRoute *want,
-                             GError **error);
+/* How @want's destination stands in this host's main table. @host is a
+ * fresh read of this host (its routes); borrowed. @found (nullable): the
+ * route found, borrowed from @host. */
+VnRouteState vn_route_state(const VnHost *host, const VnKernelRoute *want,
+                            const VnHostRoute **found);
 
-/* Add (or, when @replace, replace) a route tagged as virt-nest's. */
+/* Add (or, when @replace, replace whatever route to the destination
+ * there is) @route with routing protocol @protocol (VN_RTPROT for
+ * virt-nest's own). */
 gboolean vn_route_add(VnRouter *router, const VnKernelRoute *route,
-                      gboolean replace, GError **error);
+                      guint8 protocol, gboolean replace, GError **error);
 
-/* Delete exactly this route and only if it carries virt-nest's tag; a
- * route that is already gone is no error. */
+/* Delete exactly this route, and only if it carries @protocol; a route
+ * that is already gone is no error. */
 gboolean vn_route_delete(VnRouter *router, const VnKernelRoute *route,
-                         GError **error);
+                         guint8 protocol, GError **error);
 
 /* "192.168.124.0/24 via 192.168.122.191 dev virbr0" */
 char *vn_kernel_route_describe(const VnKernelRoute *route);

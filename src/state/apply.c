@@ -1,4 +1,6 @@
-/* apply.c: make the kernel match what one object needs.
+/* apply.c: make the kernel match what one object needs: decide every
+ * operation first (state/ops.h), then execute the list all or nothing,
+ * then record what is installed.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -12,32 +14,19 @@
 #include "apply.h"
 #include "error.h"
 #include "hostread.h"
+#include "ops.h"
 #include "router.h"
 
 struct _VnApply {
     char *dir;
-    VnNft *nft;
-    gboolean backend_known;
-    VnFwBackend backend;
-    GHashTable *chains;     /* "family table chain" -> GINT_TO_POINTER(exists+1) */
+    VnFw *fw;
     VnRouter *router;
     VnHost *host;
     gboolean dry_run;
     gboolean check_order;
-    GPtrArray *changes;     /* char* */
+    GPtrArray *changes;     /* char*: "OBJECT: what" */
+    GPtrArray *ops;         /* VnOp: what the calls decided */
 };
-
-static void G_GNUC_PRINTF(3, 4)
-change(VnApply *a, const char *object, const char *fmt, ...)
-{
-    va_list ap;
-    g_autofree char *msg = NULL;
-
-    va_start(ap, fmt);
-    msg = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    g_ptr_array_add(a->changes, g_strdup_printf("%s: %s", object, msg));
-}
 
 void
 vn_apply_set_check_order(VnApply *apply, gboolean check)
@@ -57,14 +46,21 @@ vn_apply_changes(VnApply *apply)
     return apply->changes;
 }
 
+GPtrArray *
+vn_apply_ops(VnApply *apply)
+{
+    return apply->ops;
+}
+
 VnApply *
 vn_apply_new(const char *state_dir)
 {
     VnApply *a = g_new0(VnApply, 1);
 
     a->dir = g_strdup(state_dir);
-    a->chains = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    a->fw = vn_fw_new();
     a->changes = g_ptr_array_new_with_free_func(g_free);
+    a->ops = vn_ops_new();
     return a;
 }
 
@@ -74,33 +70,24 @@ vn_apply_free(VnApply *apply)
     if (!apply)
         return;
     g_free(apply->dir);
-    vn_nft_close(apply->nft);
-    g_hash_table_unref(apply->chains);
+    vn_fw_free(apply->fw);
     vn_router_close(apply->router);
     vn_host_free(apply->host);
     g_ptr_array_unref(apply->changes);
+    g_ptr_array_unref(apply->ops);
     g_free(apply);
 }
 
-static VnNft *
-nft(VnApply *a, GError **error)
+static void G_GNUC_PRINTF(3, 4)
+change(VnApply *a, const char *object, const char *fmt, ...)
 {
-    if (!a->nft)
-        a->nft = vn_nft_open(error);
-    return a->nft;
-}
+    va_list ap;
+    g_autofree char *msg = NULL;
 
-gboolean
-vn_apply_backend(VnApply *apply, VnFwBackend *backend, GError **error)
-{
-    if (!apply->backend_known) {
-        if (!nft(apply, error) ||
-            !vn_fw_detect(apply->nft, &apply->backend, error))
-            return FALSE;
-        apply->backend_known = TRUE;
-    }
-    *backend = apply->backend;
-    return TRUE;
+    va_start(ap, fmt);
+    msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    g_ptr_array_add(a->changes, g_strdup_printf("%s: %s", object, msg));
 }
 
 const VnHost *
@@ -111,269 +98,231 @@ vn_apply_host(VnApply *apply, GError **error)
     return apply->host;
 }
 
-/* 1 if the chain exists, 0 if not, -1 on error; cached per run. */
-static int
-chain_exists(VnApply *a, const VnNftChain *c, GError **error)
+VnFw *
+vn_apply_fw(VnApply *apply)
 {
-    g_autofree char *key = vn_nft_chain_describe(c);
-    gpointer v;
-    int rc;
-
-    if (g_hash_table_lookup_extended(a->chains, key, NULL, &v))
-        return GPOINTER_TO_INT(v) - 1;
-    if (!nft(a, error))
-        return -1;
-    if ((rc = vn_nft_exists(a->nft, c->family, c->table, c->chain, error)) < 0)
-        return -1;
-    g_hash_table_insert(a->chains, g_steal_pointer(&key), GINT_TO_POINTER(rc + 1));
-    return rc;
+    return apply->fw;
 }
 
 /* ------------------------------------------------------------------ */
 /* networks: rules                                                     */
 
-/* When the ledger is lost, find the network's rules by their tag in every
- * chain virt-nest may have used. This is the only place that lists whole
- * chains. */
-static gboolean
-recover_rules(VnApply *a, const char *name, VnLedger *ledger, GError **error)
-{
-    static const VnRuleKind kinds[] = { VN_RULE_IN, VN_RULE_NAT };
-    static const int families[] = { AF_INET, AF_INET6 };
-    static const VnFwBackend backends[] = { VN_FW_IPTABLES, VN_FW_NFTABLES };
-    g_autofree char *prefix = vn_rule_comment_prefix(name);
-
-    for (guint b = 0; b < G_N_ELEMENTS(backends); b++) {
-        for (guint f = 0; f < G_N_ELEMENTS(families); f++) {
-            for (guint k = 0; k < G_N_ELEMENTS(kinds); k++) {
-                g_autoptr(GArray) handles = g_array_new(FALSE, FALSE, sizeof(guint64));
-                g_autoptr(GPtrArray) comments = g_ptr_array_new_with_free_func(g_free);
-                VnNftChain c;
-                int rc;
-
-                vn_fw_chain(backends[b], kinds[k], families[f], &c);
-                if ((rc = chain_exists(a, &c, error)) < 0)
-                    return FALSE;
-                if (!rc)
-                    continue;
-                if (!vn_nft_find_tagged(a->nft, &c, prefix, handles, comments,
-                                        error))
-                    return FALSE;
-                for (guint i = 0; i < handles->len; i++)
-                    vn_ledger_add_rule(ledger, comments->pdata[i], c.family,
-                                       c.table, c.chain,
-                                       g_array_index(handles, guint64, i));
-            }
-        }
-    }
-    return TRUE;
-}
-
 typedef struct {
     const VnRule *rule;
-    VnNftChain chain;
-    char *comment;
+    VnFwEntry *entry;       /* where it goes */
+    const VnFwEntry *have;  /* the entry in the firewall, if any */
+    gboolean moved;         /* deleted, to go back to the head */
 } Want;
 
 static void
 want_free(Want *w)
 {
-    g_free(w->comment);
+    vn_fw_entry_free(w->entry);
     g_free(w);
 }
 
-/* A rule of ours that something else precedes in its chain may be shadowed
- * by it (libvirt re-inserts its jumps at the head when they are missing).
- * Such rules are deleted and inserted again at the head, in @batch. */
-static gboolean
-demote_shadowed(VnApply *a, const char *object, VnLedger *now,
-                GHashTable *present, GHashTable *moved, VnNftBatch *batch,
-                GError **error)
+static int
+nf_family(const VnRule *r)
 {
-    g_autoptr(GPtrArray) chains = g_ptr_array_new_with_free_func(g_free);
+    return r->src.family == AF_INET6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
+}
 
-    /* the chains our present rules are in, each once */
-    for (guint i = 0; i < now->rules->len; i++) {
-        const VnLedgerRule *lr = now->rules->pdata[i];
-        VnNftChain c = { lr->family, lr->table, lr->chain };
-        g_autofree char *where = vn_nft_chain_describe(&c);
-        VnNftChain *copy;
-        gboolean dup = FALSE;
+/* Every rule in every backend of its family's forward path. */
+static gboolean
+place_rules(VnApply *a, GPtrArray *rules, GPtrArray *wants, GError **error)
+{
+    for (guint i = 0; i < rules->len; i++) {
+        const VnRule *r = rules->pdata[i];
+        g_autoptr(GArray) backends = g_array_new(FALSE, FALSE,
+                                                 sizeof(VnFwBackend));
 
-        for (guint j = 0; j < chains->len; j++) {
-            g_autofree char *w2 = vn_nft_chain_describe(chains->pdata[j]);
-
-            dup = dup || strcmp(w2, where) == 0;
-        }
-        if (dup)
-            continue;
-        copy = g_new0(VnNftChain, 1);
-        *copy = c;
-        copy->table = g_intern_string(lr->table);
-        copy->chain = g_intern_string(lr->chain);
-        g_ptr_array_add(chains, copy);
-    }
-    for (guint i = 0; i < chains->len; i++) {
-        const VnNftChain *c = chains->pdata[i];
-        g_autofree char *where = vn_nft_chain_describe(c);
-        g_autoptr(GArray) handles = g_array_new(FALSE, FALSE, sizeof(guint64));
-        g_autoptr(GPtrArray) comments = g_ptr_array_new_with_free_func(g_free);
-        gboolean foreign_first = FALSE;
-
-        if (!vn_nft_find_tagged(a->nft, c, NULL, handles, comments, error))
+        if (!vn_fw_backends(a->fw, nf_family(r), backends, error))
             return FALSE;
-        for (guint j = 0; j < handles->len; j++) {
-            const char *cm = comments->pdata[j];
-            guint64 h = g_array_index(handles, guint64, j);
+        for (guint b = 0; b < backends->len; b++) {
+            const VnFwBackendClass *klass =
+                vn_fw_backend_class(g_array_index(backends, VnFwBackend, b));
+            VnFwEntry *e = NULL;
+            Want *w;
 
-            if (!vn_rule_comment_is_ours(cm)) {
-                foreign_first = TRUE;
+            if (!klass->place(a->fw, r, &e, error))
+                return FALSE;
+            if (!e)
                 continue;
+            w = g_new0(Want, 1);
+            w->rule = r;
+            w->entry = e;
+            g_ptr_array_add(wants, w);
+        }
+    }
+    return TRUE;
+}
+
+static gboolean
+same_entry(const VnFwEntry *a, const VnFwEntry *b)
+{
+    return vn_fw_entry_same_place(a, b) && a->handle == b->handle &&
+           g_strcmp0(a->spec, b->spec) == 0;
+}
+
+static void
+add_present(GPtrArray *present, VnFwEntry *e)
+{
+    for (guint i = 0; i < present->len; i++) {
+        if (same_entry(present->pdata[i], e)) {
+            vn_fw_entry_free(e);
+            return;
+        }
+    }
+    g_ptr_array_add(present, e);
+}
+
+/* What is in the firewall: the ledger's entries that are still there,
+ * and, when the ledger cannot be trusted alone, every entry carrying the
+ * network's tag in every backend here: when there is no ledger and the
+ * state was lost (or this is the first start since a boot, which may have
+ * restored a saved ruleset), when one of its entries is gone (a flush, a
+ * restore, a firewalld reload), and when removing (every copy goes).
+ * @found gets the entries the ledger did not know (borrowed). */
+static gboolean
+find_present(VnApply *a, const char *name, const VnLedger *old,
+             gboolean removing, GPtrArray *present, GPtrArray *found,
+             GError **error)
+{
+    static const int families[] = { NFPROTO_IPV4, NFPROTO_IPV6 };
+    g_autofree char *prefix = vn_rule_comment_prefix(name);
+    gboolean search = removing || (!old && !vn_state_intact(a->dir));
+
+    for (guint i = 0; old && i < old->rules->len; i++) {
+        const VnFwEntry *e = old->rules->pdata[i];
+        const VnFwBackendClass *klass = vn_fw_backend_class(e->backend);
+        int rc = 0;
+
+        if (klass && (rc = klass->exists(a->fw, e, error)) < 0)
+            return FALSE;
+        if (rc)
+            add_present(present, vn_fw_entry_copy(e));
+        else
+            search = TRUE;
+    }
+    for (guint f = 0; search && f < G_N_ELEMENTS(families); f++) {
+        g_autoptr(GArray) backends = g_array_new(FALSE, FALSE,
+                                                 sizeof(VnFwBackend));
+
+        if (!vn_fw_backends(a->fw, families[f], backends, error))
+            return FALSE;
+        for (guint b = 0; b < backends->len; b++) {
+            const VnFwBackendClass *klass =
+                vn_fw_backend_class(g_array_index(backends, VnFwBackend, b));
+            g_autoptr(GPtrArray) listed = g_ptr_array_new();
+
+            if (!klass->list(a->fw, families[f], prefix, listed, error)) {
+                g_ptr_array_set_free_func(listed,
+                                          (GDestroyNotify)vn_fw_entry_free);
+                return FALSE;
             }
-            if (!foreign_first)
-                continue;
-            /* ours, below somebody else's rule: delete it, and the insert
-             * loop puts it back at the head */
-            for (guint k = now->rules->len; k-- > 0;) {
-                const VnLedgerRule *x = now->rules->pdata[k];
+            for (guint i = 0; i < listed->len; i++) {
+                guint before = present->len;
 
-                if (x->handle != h || x->family != c->family ||
-                    strcmp(x->table, c->table) || strcmp(x->chain, c->chain))
-                    continue;
-                vn_nft_batch_delete(batch, c, x->handle, x->comment);
-                change(a, object, "move rule \"%s\" back to the head of %s",
-                       x->comment, where);
-                g_hash_table_add(moved, g_strdup(x->comment));
-                g_hash_table_remove(present, x->comment);
-                g_ptr_array_remove_index(now->rules, k);
+                add_present(present, listed->pdata[i]);
+                if (present->len > before)
+                    g_ptr_array_add(found, present->pdata[present->len - 1]);
             }
         }
     }
     return TRUE;
 }
 
-gboolean
-vn_apply_network(VnApply *a, const char *name, GPtrArray *rules,
-                 GError **error)
+static Want *
+want_for(GPtrArray *wants, const VnFwEntry *e)
 {
-    g_autoptr(VnLedger) old = NULL;
-    g_autoptr(VnLedger) now = vn_ledger_new(VN_OBJECT_NETWORK, name);
-    g_autoptr(GPtrArray) wants = g_ptr_array_new_with_free_func((GDestroyNotify)want_free);
-    g_autoptr(GHashTable) present = g_hash_table_new(g_str_hash, g_str_equal);
-    g_autoptr(GHashTable) moved = g_hash_table_new_full(g_str_hash, g_str_equal,
-                                                        g_free, NULL);
-    g_autoptr(GHashTable) handles = g_hash_table_new_full(g_str_hash, g_str_equal,
-                                                          g_free, g_free);
-    g_autoptr(VnNftBatch) batch = NULL;
-    g_autofree char *object = g_strdup_printf("network '%s'", name);
-    VnFwBackend backend = VN_FW_NONE;
-
-    if (!vn_ledger_load(a->dir, VN_OBJECT_NETWORK, name, &old, error))
-        return FALSE;
-    if (!old && !vn_state_intact(a->dir)) {
-        old = vn_ledger_new(VN_OBJECT_NETWORK, name);
-        if (!recover_rules(a, name, old, error))
-            return FALSE;
-    }
-    if (!old && !rules->len)
-        return TRUE;        /* nothing installed, nothing needed */
-
-    if (rules->len && !vn_apply_backend(a, &backend, error))
-        return FALSE;
-    for (guint i = 0; i < rules->len; i++) {
-        const VnRule *r = rules->pdata[i];
-        Want *w = g_new0(Want, 1);
-        int rc;
-
-        w->rule = r;
-        w->comment = vn_rule_comment(r);
-        g_ptr_array_add(wants, w);
-        if (!vn_fw_chain(backend, r->kind, r->src.family, &w->chain))
-            continue;       /* no firewall: nothing to beat */
-        if ((rc = chain_exists(a, &w->chain, error)) < 0)
-            return FALSE;
-        if (!rc)
-            w->chain.table = NULL;  /* e.g. no ip6 nat table: no MASQUERADE */
-    }
-
-    if (!nft(a, error))
-        return FALSE;
-    batch = vn_nft_batch_new(a->nft);
-    /* what is installed: verify each recorded handle still holds our rule */
-    for (guint i = 0; old && i < old->rules->len; i++) {
-        const VnLedgerRule *lr = old->rules->pdata[i];
-        VnNftChain c = { lr->family, lr->table, lr->chain };
-        g_autofree char *comment = NULL;
-        gboolean wanted = FALSE;
-        int rc;
-
-        if ((rc = chain_exists(a, &c, error)) < 0)
-            return FALSE;
-        if (rc && (rc = vn_nft_get_comment(a->nft, &c, lr->handle, &comment,
-                                           error)) < 0)
-            return FALSE;
-        if (!rc || g_strcmp0(comment, lr->comment) != 0)
-            continue;       /* gone (flushed, or the table was recreated) */
-        for (guint j = 0; j < wants->len; j++) {
-            Want *w = wants->pdata[j];
-
-            if (w->chain.table && g_strcmp0(w->comment, lr->comment) == 0 &&
-                w->chain.family == c.family && !strcmp(w->chain.table, c.table) &&
-                !strcmp(w->chain.chain, c.chain))
-                wanted = TRUE;
-        }
-        if (wanted) {
-            g_hash_table_insert(present, lr->comment, (gpointer)lr);
-            vn_ledger_add_rule(now, lr->comment, lr->family, lr->table,
-                               lr->chain, lr->handle);
-        } else {
-            g_autofree char *where = vn_nft_chain_describe(&c);
-
-            vn_nft_batch_delete(batch, &c, lr->handle, lr->comment);
-            change(a, object, "delete rule \"%s\" from %s (handle %"
-                   G_GUINT64_FORMAT ")", lr->comment, where, lr->handle);
-        }
-    }
-    if (a->check_order &&
-        !demote_shadowed(a, object, now, present, moved, batch, error))
-        return FALSE;
     for (guint i = 0; i < wants->len; i++) {
         Want *w = wants->pdata[i];
-        g_autofree char *where = NULL;
 
-        if (!w->chain.table || g_hash_table_contains(present, w->comment))
-            continue;
-        where = vn_nft_chain_describe(&w->chain);
-        vn_nft_batch_insert(batch, w->rule, &w->chain);
-        if (!g_hash_table_contains(moved, w->comment))  /* said above */
-            change(a, object, "insert rule \"%s\" at the head of %s",
-                   w->comment, where);
+        if (!w->have && vn_fw_entry_same_place(w->entry, e))
+            return w;
     }
-    if (a->dry_run)
-        return TRUE;
-    if (!vn_nft_batch_commit(batch, handles, error))
-        return FALSE;
-    for (guint i = 0; i < wants->len; i++) {
-        Want *w = wants->pdata[i];
-        guint64 *h;
-
-        if (!w->chain.table || g_hash_table_contains(present, w->comment))
-            continue;
-        if (!(h = g_hash_table_lookup(handles, w->comment))) {
-            g_set_error(error, VN_ERROR, VN_ERROR_FAILED,
-                        "the kernel did not confirm rule '%s'", w->comment);
-            return FALSE;
-        }
-        vn_ledger_add_rule(now, w->comment, w->chain.family, w->chain.table,
-                           w->chain.chain, *h);
-    }
-    if (now->rules->len)
-        now->backend = g_strdup(vn_fw_backend_to_string(backend));
-    return vn_ledger_save(a->dir, now, error);
+    return NULL;
 }
 
-/* ------------------------------------------------------------------ */
-/* domains: routes                                                     */
+/* the note of both operations that move a rule back to the head */
+#define MOVE_NOTE "to move it back to the head"
+
+static gboolean
+contains(GPtrArray *a, gconstpointer p)
+{
+    guint idx;
+
+    return g_ptr_array_find(a, p, &idx);
+}
+
+/* The operations that turn @present into @wants. */
+static gboolean
+decide_rules(VnApply *a, const char *object, GPtrArray *wants,
+             GPtrArray *present, GPtrArray *found, GError **error)
+{
+    for (guint i = 0; i < present->len; i++) {
+        const VnFwEntry *e = present->pdata[i];
+        Want *w = want_for(wants, e);
+        const VnFwBackendClass *klass = vn_fw_backend_class(e->backend);
+        int rc;
+
+        if (!w) {
+            vn_ops_add_rule(a->ops, VN_OP_RULE_DELETE, object, NULL, e,
+                            contains(found, e) ? "found by its comment"
+                                               : NULL);
+            continue;
+        }
+        if (a->check_order) {
+            if ((rc = klass->preceded(a->fw, e, error)) < 0)
+                return FALSE;
+            if (rc) {
+                /* below somebody else's rule (libvirt re-inserts its jumps
+                 * at the head): delete it and insert it at the head again */
+                vn_ops_add_rule(a->ops, VN_OP_RULE_DELETE, object, NULL, e,
+                                MOVE_NOTE);
+                w->moved = TRUE;
+                continue;
+            }
+        }
+        w->have = e;
+        if (contains(found, e)) {
+            g_autofree char *where = vn_fw_entry_where(e);
+
+            change(a, object, "adopt rule \"%s\" in %s: it carries "
+                   "virt-nest's comment (restored from a saved ruleset?)",
+                   e->comment, where);
+        }
+    }
+    for (guint i = 0; i < wants->len; i++) {
+        Want *w = wants->pdata[i];
+
+        if (!w->have)
+            vn_ops_add_rule(a->ops, VN_OP_RULE_INSERT, object, w->rule,
+                            w->entry, w->moved ? MOVE_NOTE : NULL);
+    }
+    return TRUE;
+}
+
+/* The changes, one line each; a move (a deletion and an insert) is one. */
+static void
+describe_ops(VnApply *a, guint from)
+{
+    for (guint i = from; i < a->ops->len; i++) {
+        const VnOp *op = a->ops->pdata[i];
+        g_autofree char *d = NULL;
+
+        if (g_strcmp0(op->note, MOVE_NOTE) == 0) {
+            g_autofree char *where = vn_fw_entry_where(op->entry);
+
+            if (op->kind == VN_OP_RULE_INSERT)
+                change(a, op->object, "move rule \"%s\" back to the head of %s",
+                       op->entry->comment, where);
+            continue;
+        }
+        d = vn_op_describe(op);
+        g_ptr_array_add(a->changes, g_strdup_printf("%s: %s", op->object, d));
+    }
+}
 
 static gboolean
 router(VnApply *a, GError **error)
@@ -382,6 +331,77 @@ router(VnApply *a, GError **error)
         a->router = vn_router_open(error);
     return a->router != NULL;
 }
+
+/* Execute the operations from @from on, all or nothing. */
+static gboolean
+execute(VnApply *a, guint from, GError **error)
+{
+    g_autoptr(GPtrArray) ops = g_ptr_array_new();
+    gboolean routes = FALSE;
+
+    for (guint i = from; i < a->ops->len; i++) {
+        const VnOp *op = a->ops->pdata[i];
+
+        routes = routes || op->kind <= VN_OP_ROUTE_DEL;
+        g_ptr_array_add(ops, a->ops->pdata[i]);
+    }
+    if (!ops->len)
+        return TRUE;
+    if (routes && !router(a, error))
+        return FALSE;
+    return vn_ops_execute(ops, a->fw, a->router, error);
+}
+
+gboolean
+vn_apply_network(VnApply *a, const char *name, GPtrArray *rules,
+                 GError **error)
+{
+    g_autoptr(VnLedger) old = NULL;
+    g_autoptr(VnLedger) now = vn_ledger_new(VN_OBJECT_NETWORK, name);
+    g_autoptr(GPtrArray) wants =
+        g_ptr_array_new_with_free_func((GDestroyNotify)want_free);
+    g_autoptr(GPtrArray) present =
+        g_ptr_array_new_with_free_func((GDestroyNotify)vn_fw_entry_free);
+    g_autoptr(GPtrArray) found = g_ptr_array_new();
+    g_autofree char *object = g_strdup_printf("network '%s'", name);
+    guint from = a->ops->len;
+
+    if (!vn_ledger_load(a->dir, VN_OBJECT_NETWORK, name, &old, error))
+        return FALSE;
+    if (!old && !rules->len && vn_state_intact(a->dir))
+        return TRUE;        /* nothing installed, nothing needed */
+    if (!place_rules(a, rules, wants, error) ||
+        !find_present(a, name, old, old && !rules->len, present, found,
+                      error) ||
+        !decide_rules(a, object, wants, present, found, error))
+        return FALSE;
+    describe_ops(a, from);
+    if (a->dry_run)
+        return TRUE;
+    if (!execute(a, from, error))
+        return FALSE;
+    for (guint i = 0; i < wants->len; i++) {
+        const Want *w = wants->pdata[i];
+
+        vn_ledger_add_rule(now, w->have ? w->have : w->entry);
+    }
+    /* the inserted entries got their handles in the ops */
+    for (guint i = from; i < a->ops->len; i++) {
+        const VnOp *op = a->ops->pdata[i];
+
+        for (guint j = 0; op->kind == VN_OP_RULE_INSERT && j < now->rules->len;
+             j++) {
+            VnFwEntry *e = now->rules->pdata[j];
+
+            if (vn_fw_entry_same_place(e, op->entry) && !e->handle)
+                e->handle = op->entry->handle;
+        }
+    }
+    return vn_ledger_save(a->dir, now, error);
+}
+
+/* ------------------------------------------------------------------ */
+/* domains: routes                                                     */
 
 static VnKernelRoute
 kroute(const VnCidr *dst, const VnCidr *via, const char *dev)
@@ -403,15 +423,117 @@ recover_routes(const VnHost *host, GArray *subnets, VnLedger *ledger)
         for (guint j = 0; j < host->routes->len; j++) {
             const VnHostRoute *r = host->routes->pdata[j];
             const VnLink *l;
-            char name[64];
 
             if (r->protocol != VN_RTPROT || !vn_cidr_equal(&r->dst, s))
                 continue;
             l = vn_host_find_link(host, r->oif);
-            g_snprintf(name, sizeof(name), "%s", l ? l->name : "?");
-            vn_ledger_add_route(ledger, &r->dst, &r->gateway, name, FALSE);
+            vn_ledger_add_route(ledger, &r->dst, &r->gateway,
+                                l ? l->name : "?", FALSE);
         }
     }
+}
+
+static const VnLedgerRoute *
+ledger_route(const VnLedger *l, const VnCidr *dst)
+{
+    for (guint i = 0; l && i < l->routes->len; i++) {
+        const VnLedgerRoute *lr = l->routes->pdata[i];
+
+        if (vn_cidr_equal(&lr->dst, dst))
+            return lr;
+    }
+    return NULL;
+}
+
+static VnKernelRoute
+host_kroute(const VnHost *host, const VnHostRoute *r, char *dev, gsize size)
+{
+    const VnLink *l = vn_host_find_link(host, r->oif);
+
+    g_strlcpy(dev, l ? l->name : "?", size);
+    return kroute(&r->dst, &r->gateway, dev);
+}
+
+/* The route operations for what is needed now; refuses a route to the same
+ * subnet elsewhere that is not virt-nest's. */
+static gboolean
+decide_routes(VnApply *a, const char *object, const char *name,
+              GPtrArray *routes, const VnLedger *old, const VnHost *host,
+              VnLedger *now, GError **error)
+{
+    /* no longer needed: exactly ours, by destination, next hop, device
+     * and protocol; an adopted route gets its own protocol back */
+    for (guint i = 0; old && i < old->routes->len; i++) {
+        const VnLedgerRoute *lr = old->routes->pdata[i];
+        VnKernelRoute k = kroute(&lr->dst, &lr->via, lr->dev);
+        gboolean still = FALSE;
+
+        if (lr->pending)
+            continue;
+        for (guint j = 0; j < routes->len; j++) {
+            const VnRoute *r = routes->pdata[j];
+
+            still = still || (vn_cidr_equal(&r->dst, &lr->dst) &&
+                              !vn_cidr_is_empty(&r->via));
+        }
+        if (still || vn_route_state(host, &k, NULL) != VN_ROUTE_OURS)
+            continue;
+        if (lr->adopted)
+            vn_ops_add_route(a->ops, VN_OP_ROUTE_RETURN, object, &k, NULL,
+                             lr->adopted);
+        else
+            vn_ops_add_route(a->ops, VN_OP_ROUTE_DEL, object, &k, NULL, 0);
+    }
+    for (guint i = 0; i < routes->len; i++) {
+        const VnRoute *r = routes->pdata[i];
+        VnKernelRoute k = kroute(&r->dst, &r->via, r->dev);
+        const VnLedgerRoute *was = ledger_route(old, &r->dst);
+        const VnHostRoute *found = NULL;
+        VnLedgerRoute *lr;
+        char dev[64];
+        VnKernelRoute cur;
+
+        if (vn_cidr_is_empty(&r->via)) {
+            char dst[VN_CIDR_STRLEN];
+
+            change(a, object, "route %s pending: its next hop is not known yet",
+                   vn_cidr_format(&r->dst, TRUE, dst));
+            vn_ledger_add_route(now, &r->dst, NULL, r->dev, TRUE);
+            continue;
+        }
+        lr = vn_ledger_add_route(now, &r->dst, &r->via, r->dev, FALSE);
+        switch (vn_route_state(host, &k, &found)) {
+        case VN_ROUTE_ABSENT:
+            vn_ops_add_route(a->ops, VN_OP_ROUTE_ADD, object, &k, NULL, 0);
+            break;
+        case VN_ROUTE_OURS:
+            lr->adopted = was ? was->adopted : 0;
+            break;
+        case VN_ROUTE_OURS_OTHER:
+            cur = host_kroute(host, found, dev, sizeof(dev));
+            vn_ops_add_route(a->ops, VN_OP_ROUTE_REPLACE, object, &k, &cur, 0);
+            break;
+        case VN_ROUTE_FOREIGN_SAME:
+            /* the user's own hand fix, exactly what is needed: take it
+             * over, and give it back when the guest stops */
+            lr->adopted = found->protocol;
+            vn_ops_add_route(a->ops, VN_OP_ROUTE_ADOPT, object, &k, NULL,
+                             found->protocol);
+            break;
+        case VN_ROUTE_FOREIGN_OTHER: {
+            g_autofree char *d = vn_route_describe(r);
+            char dst[VN_CIDR_STRLEN];
+
+            g_set_error(error, VN_ERROR, VN_ERROR_CONFLICT,
+                        "domain '%s': route %s: another route to %s exists "
+                        "that virt-nest did not add; remove it (ip route del "
+                        "%s) or delegate another subnet", name, d,
+                        vn_cidr_format(&r->dst, TRUE, dst), dst);
+            return FALSE;
+        }
+        }
+    }
+    return TRUE;
 }
 
 gboolean
@@ -420,9 +542,8 @@ vn_apply_domain(VnApply *a, const char *name, GPtrArray *routes,
 {
     g_autoptr(VnLedger) old = NULL;
     g_autoptr(VnLedger) now = vn_ledger_new(VN_OBJECT_DOMAIN, name);
-    g_autoptr(GArray) states = g_array_new(FALSE, TRUE, sizeof(VnRouteState));
-    g_autoptr(GPtrArray) added = g_ptr_array_new();
     g_autofree char *object = g_strdup_printf("domain '%s'", name);
+    guint from = a->ops->len;
     const VnHost *host;
 
     if (!vn_ledger_load(a->dir, VN_OBJECT_DOMAIN, name, &old, error))
@@ -435,96 +556,15 @@ vn_apply_domain(VnApply *a, const char *name, GPtrArray *routes,
         old = vn_ledger_new(VN_OBJECT_DOMAIN, name);
         recover_routes(host, subnets, old);
     }
-
-    /* decide everything before changing anything */
-    for (guint i = 0; i < routes->len; i++) {
-        const VnRoute *r = routes->pdata[i];
-        VnKernelRoute k = kroute(&r->dst, &r->via, r->dev);
-        VnRouteState st = VN_ROUTE_ABSENT;
-
-        if (!vn_cidr_is_empty(&r->via))
-            st = vn_route_lookup(host, &k, error);
-        if (st == VN_ROUTE_FOREIGN_OTHER) {
-            g_autofree char *d = vn_route_describe(r);
-            char dst[VN_CIDR_STRLEN];
-
-            g_set_error(error, VN_ERROR, VN_ERROR_CONFLICT,
-                        "domain '%s': route %s: another route to %s exists "
-                        "that virt-nest did not add; remove it (ip route del "
-                        "%s) or delegate another subnet", name, d,
-                        vn_cidr_format(&r->dst, TRUE, dst), dst);
-            return FALSE;
-        }
-        g_array_append_val(states, st);
-    }
-    if (!a->dry_run && !router(a, error))
+    if (!decide_routes(a, object, name, routes, old, host, now, error))
         return FALSE;
-
-    /* routes no longer needed: exactly ours, by destination, next hop,
-     * device and protocol */
-    for (guint i = 0; old && i < old->routes->len; i++) {
-        const VnLedgerRoute *lr = old->routes->pdata[i];
-        VnKernelRoute k = kroute(&lr->dst, &lr->via, lr->dev);
-        gboolean still = FALSE;
-
-        if (lr->pending)
-            continue;
-        for (guint j = 0; j < routes->len; j++) {
-            const VnRoute *r = routes->pdata[j];
-
-            if (vn_cidr_equal(&r->dst, &lr->dst) && !vn_cidr_is_empty(&r->via))
-                still = TRUE;
-        }
-        if (still)
-            continue;
-        {
-            g_autofree char *d = vn_kernel_route_describe(&k);
-
-            change(a, object, "delete route %s", d);
-        }
-        if (!a->dry_run && !vn_route_delete(a->router, &k, error))
-            return FALSE;
-    }
-
-    for (guint i = 0; i < routes->len; i++) {
-        const VnRoute *r = routes->pdata[i];
-        VnKernelRoute k = kroute(&r->dst, &r->via, r->dev);
-        VnRouteState st = g_array_index(states, VnRouteState, i);
-
-        if (vn_cidr_is_empty(&r->via)) {
-            char dst[VN_CIDR_STRLEN];
-
-            change(a, object, "route %s pending: its next hop is not known yet",
-                   vn_cidr_format(&r->dst, TRUE, dst));
-            vn_ledger_add_route(now, &r->dst, NULL, r->dev, TRUE);
-            continue;
-        }
-        if (st == VN_ROUTE_ABSENT || st == VN_ROUTE_OURS_OTHER) {
-            g_autofree char *d = vn_kernel_route_describe(&k);
-
-            change(a, object, "%s route %s proto %d",
-                   st == VN_ROUTE_ABSENT ? "add" : "replace", d, VN_RTPROT);
-            if (a->dry_run)
-                continue;
-            if (!vn_route_add(a->router, &k, st == VN_ROUTE_OURS_OTHER, error)) {
-                /* all or nothing: take back what this run added */
-                for (guint j = 0; j < added->len; j++) {
-                    const VnRoute *b = added->pdata[j];
-                    VnKernelRoute kb = kroute(&b->dst, &b->via, b->dev);
-
-                    vn_route_delete(a->router, &kb, NULL);
-                }
-                return FALSE;
-            }
-            if (st == VN_ROUTE_ABSENT)
-                g_ptr_array_add(added, (gpointer)r);
-        }
-        if (st != VN_ROUTE_FOREIGN_SAME)
-            vn_ledger_add_route(now, &r->dst, &r->via, r->dev, FALSE);
-    }
+    describe_ops(a, from);
     if (a->dry_run)
         return TRUE;
-    g_clear_pointer(&a->host, vn_host_free);    /* it changed */
+    if (!execute(a, from, error))
+        return FALSE;
+    if (a->ops->len > from)
+        g_clear_pointer(&a->host, vn_host_free);    /* it changed */
     return vn_ledger_save(a->dir, now, error);
 }
 

@@ -31,15 +31,18 @@ void vn_apply_set_dry_run(VnApply *apply, gboolean dry_run);
 /* What the calls so far changed (or, dry, would change): one line each,
  * "OBJECT: insert rule ...". Borrowed. */
 GPtrArray *vn_apply_changes(VnApply *apply);
+
+/* The operations the calls so far decided (element-type VnOp, ops.h), in
+ * order, executed unless dry. Borrowed. */
+GPtrArray *vn_apply_ops(VnApply *apply);
 void vn_apply_free(VnApply *apply);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VnApply, vn_apply_free)
 
 /* The host as read by the last vn_apply_host() (routes, addresses). */
 const VnHost *vn_apply_host(VnApply *apply, GError **error);
 
-/* The firewall backend, detected on first use. */
-gboolean vn_apply_backend(VnApply *apply, VnFwBackend *backend,
-                          GError **error);
+/* The firewall context the backends share. Borrowed. */
+VnFw *vn_apply_fw(VnApply *apply);
 
 /**
  * vn_apply_network:
@@ -47,8 +50,11 @@ gboolean vn_apply_backend(VnApply *apply, VnFwBackend *backend,
  * @rules: (element-type VnRule): every rule it needs now; empty removes all
  * @error: nothing changed when set
  *
- * Inserts what is missing at the chain heads and deletes, by handle, what
- * it no longer needs: one nf_tables transaction.
+ * Places every rule in every backend of its family's forward path,
+ * inserts what is missing at the chain heads and deletes what is no
+ * longer needed (every copy, when @rules is empty), all or nothing.
+ * Rules that carry the network's comment but are not in its ledger (a
+ * ruleset restored at boot) are adopted, not added again.
  */
 gboolean vn_apply_network(VnApply *apply, const char *name, GPtrArray *rules,
                           GError **error);
@@ -57,7 +63,10 @@ gboolean vn_apply_network(VnApply *apply, const char *name, GPtrArray *rules,
  * vn_apply_domain:
  * @name: the domain
  * @routes: (element-type VnRoute): every route it needs now (an empty via
- *   is recorded as pending); empty removes all
+ *   is recorded as pending); empty removes all. A hand-made route that is
+ *   exactly one of them (destination, next hop, device) is adopted: it
+ *   becomes virt-nest's, and gets its own protocol back when no longer
+ *   needed.
  * @subnets: (element-type VnCidr) (nullable): the subnets its metadata
  *   names, to find virt-nest's routes when the ledger was lost
  * @error: nothing changed when set

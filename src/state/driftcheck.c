@@ -11,7 +11,6 @@
 #include "driftcheck.h"
 #include "error.h"
 #include "fwbackend.h"
-#include "nftables.h"
 #include "router.h"
 #include "ledger.h"
 
@@ -42,18 +41,6 @@ vn_rule_what(const VnRule *rule)
 
     return g_strdup_printf("%s %s", rule->kind == VN_RULE_NAT ? "nat" : "forward",
                            d);
-}
-
-static const VnLedger *
-find_ledger(GPtrArray *ledgers, VnObjectKind kind, const char *name)
-{
-    for (guint i = 0; i < ledgers->len; i++) {
-        const VnLedger *l = ledgers->pdata[i];
-
-        if (l->kind == kind && g_strcmp0(l->name, name) == 0)
-            return l;
-    }
-    return NULL;
 }
 
 static gboolean
@@ -122,133 +109,209 @@ check_routes(const VnLayer *layer, const VnPlan *plan, GPtrArray *ledgers,
     }
 }
 
-/* The handles of the rules that other rules precede in @chain. */
-static GArray *
-shadowed_in(VnNft *nft, const VnNftChain *chain, GHashTable *cache,
+static const VnFwEntry *
+find_entry(GPtrArray *entries, const VnFwEntry *want)
+{
+    for (guint i = 0; entries && i < entries->len; i++) {
+        const VnFwEntry *e = entries->pdata[i];
+
+        if (vn_fw_entry_same_place(e, want))
+            return e;
+    }
+    return NULL;
+}
+
+static char *
+entry_where(const VnFwEntry *e, const char *note)
+{
+    g_autofree char *w = vn_fw_entry_where(e);
+
+    if (e->handle)
+        return g_strdup_printf("%s handle %" G_GUINT64_FORMAT "%s", w,
+                               e->handle, note ? note : "");
+    return g_strdup_printf("%s%s", w, note ? note : "");
+}
+
+/* Every entry of virt-nest's in every backend here (restored copies and
+ * orphans included): status shows what the ledger does not know. */
+static gboolean
+list_ours(VnFw *fw, GPtrArray *out, GError **error)
+{
+    static const int families[] = { NFPROTO_IPV4, NFPROTO_IPV6 };
+
+    for (guint f = 0; f < G_N_ELEMENTS(families); f++) {
+        g_autoptr(GArray) backends = g_array_new(FALSE, FALSE,
+                                                 sizeof(VnFwBackend));
+
+        if (!vn_fw_backends(fw, families[f], backends, error))
+            return FALSE;
+        for (guint b = 0; b < backends->len; b++) {
+            const VnFwBackendClass *klass =
+                vn_fw_backend_class(g_array_index(backends, VnFwBackend, b));
+
+            if (!klass->list(fw, families[f], NULL, out, error))
+                return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+/* The ledger entries still in the firewall. */
+static gboolean
+present_entries(VnFw *fw, GPtrArray *ledgers, GPtrArray *out, GError **error)
+{
+    for (guint i = 0; i < ledgers->len; i++) {
+        const VnLedger *l = ledgers->pdata[i];
+
+        for (guint j = 0; l->kind == VN_OBJECT_NETWORK && j < l->rules->len;
+             j++) {
+            const VnFwEntry *e = l->rules->pdata[j];
+            const VnFwBackendClass *klass = vn_fw_backend_class(e->backend);
+            int rc;
+
+            if (!klass)
+                continue;
+            if ((rc = klass->exists(fw, e, error)) < 0)
+                return FALSE;
+            if (rc)
+                g_ptr_array_add(out, (gpointer)e);
+        }
+    }
+    return TRUE;
+}
+
+static char *
+backends_text(VnFw *fw, GError **error)
+{
+    g_autoptr(GArray) backends = g_array_new(FALSE, FALSE, sizeof(VnFwBackend));
+    g_autoptr(GString) s = g_string_new(NULL);
+
+    if (!vn_fw_backends(fw, NFPROTO_IPV4, backends, error))
+        return NULL;
+    for (guint i = 0; i < backends->len; i++)
+        g_string_append_printf(s, "%s%s", i ? "," : "",
+                               vn_fw_backend_to_string(g_array_index(backends,
+                                                                     VnFwBackend,
+                                                                     i)));
+    return g_string_free(g_steal_pointer(&s), s->len == 0) ?: g_strdup("none");
+}
+
+/* One plan rule in one backend. */
+static gboolean
+check_entry(VnFw *fw, const VnRule *r, const VnFwEntry *want,
+            GPtrArray *present, GPtrArray *listed, VnDrift *drift,
             GError **error)
 {
-    g_autofree char *key = vn_nft_chain_describe(chain);
-    g_autoptr(GArray) handles = NULL;
-    g_autoptr(GPtrArray) comments = NULL;
-    GArray *out;
-    gboolean foreign = FALSE;
+    g_autofree char *object = vn_rule_object(r);
+    g_autofree char *what = vn_rule_what(r);
+    g_autofree char *where = NULL;
+    const VnFwEntry *e;
+    VnDriftState st = VN_DRIFT_MISSING;
+    int rc;
 
-    if ((out = g_hash_table_lookup(cache, key)))
-        return out;
-    handles = g_array_new(FALSE, FALSE, sizeof(guint64));
-    comments = g_ptr_array_new_with_free_func(g_free);
-    if (!vn_nft_find_tagged(nft, chain, NULL, handles, comments, error))
-        return NULL;
-    out = g_array_new(FALSE, FALSE, sizeof(guint64));
-    for (guint i = 0; i < handles->len; i++) {
-        const char *c = comments->pdata[i];
+    if ((e = find_entry(present, want))) {
+        const VnFwBackendClass *klass = vn_fw_backend_class(e->backend);
 
-        if (!vn_rule_comment_is_ours(c))
-            foreign = TRUE;
-        else if (foreign)
-            g_array_append_val(out, g_array_index(handles, guint64, i));
+        if ((rc = klass->preceded(fw, e, error)) < 0)
+            return FALSE;
+        st = rc ? VN_DRIFT_SHADOWED : VN_DRIFT_OK;
+        where = entry_where(e, NULL);
+    } else if ((e = find_entry(listed, want))) {
+        st = VN_DRIFT_OK;
+        where = entry_where(e, " (not in virt-nest's ledger: restored from "
+                            "a saved ruleset? reconcile adopts it)");
     }
-    g_hash_table_insert(cache, g_steal_pointer(&key), out);
-    return out;
+    vn_drift_add(drift, st, object, what, where);
+    return TRUE;
+}
+
+static gboolean
+wanted_somewhere(GPtrArray *wants, const VnFwEntry *e)
+{
+    return find_entry(wants, e) != NULL;
 }
 
 static gboolean
 check_rules(const VnPlan *plan, GPtrArray *ledgers, VnDrift *drift,
             GError **error)
 {
-    g_autoptr(GHashTable) shadow_cache =
-        g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-                              (GDestroyNotify)g_array_unref);
-    g_autoptr(VnNft) nft = NULL;
-    VnFwBackend backend;
+    g_autoptr(VnFw) fw = vn_fw_new();
+    g_autoptr(GPtrArray) wants =
+        g_ptr_array_new_with_free_func((GDestroyNotify)vn_fw_entry_free);
+    g_autoptr(GPtrArray) present = g_ptr_array_new();
+    g_autoptr(GPtrArray) listed =
+        g_ptr_array_new_with_free_func((GDestroyNotify)vn_fw_entry_free);
 
-    if (!plan->rules->len && !ledgers->len)
-        return TRUE;
-    if (!(nft = vn_nft_open(error)) || !vn_fw_detect(nft, &backend, error))
+    if (!(drift->backend = backends_text(fw, error)))
         return FALSE;
-    drift->backend = g_strdup(vn_fw_backend_to_string(backend));
-
+    if (!present_entries(fw, ledgers, present, error) ||
+        !list_ours(fw, listed, error))
+        return FALSE;
     for (guint i = 0; i < plan->rules->len; i++) {
         const VnRule *r = plan->rules->pdata[i];
-        g_autofree char *object = vn_rule_object(r);
-        g_autofree char *what = vn_rule_what(r);
-        g_autofree char *comment = vn_rule_comment(r);
-        const VnLedger *l = find_ledger(ledgers, VN_OBJECT_NETWORK, r->network);
-        VnDriftState st = VN_DRIFT_MISSING;
-        g_autofree char *where = NULL;
-        VnNftChain want;
+        g_autoptr(GArray) backends = g_array_new(FALSE, FALSE,
+                                                 sizeof(VnFwBackend));
+        int family = r->src.family == AF_INET6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
+        guint placed = 0;
 
-        if (!vn_fw_chain(backend, r->kind, r->src.family, &want)) {
-            vn_drift_add(drift, VN_DRIFT_OK, object, what, "no firewall");
-            continue;
+        if (!vn_fw_backends(fw, family, backends, error))
+            return FALSE;
+        for (guint b = 0; b < backends->len; b++) {
+            const VnFwBackendClass *klass =
+                vn_fw_backend_class(g_array_index(backends, VnFwBackend, b));
+            VnFwEntry *want = NULL;
+
+            if (!klass->place(fw, r, &want, error))
+                return FALSE;
+            if (!want)
+                continue;
+            placed++;
+            g_ptr_array_add(wants, want);
+            if (!check_entry(fw, r, want, present, listed, drift, error))
+                return FALSE;
         }
-        if (vn_nft_exists(nft, want.family, want.table, want.chain, error) == 0) {
+        if (!placed) {
+            g_autofree char *object = vn_rule_object(r);
+            g_autofree char *what = vn_rule_what(r);
+
             vn_drift_add(drift, VN_DRIFT_OK, object, what,
-                         "no such chain: nothing to beat");
-            continue;
+                         backends->len ? "no such chain: nothing to beat"
+                                       : "no firewall");
         }
-        for (guint j = 0; l && j < l->rules->len; j++) {
-            const VnLedgerRule *lr = l->rules->pdata[j];
-            VnNftChain c = { lr->family, lr->table, lr->chain };
-            g_autofree char *got = NULL;
-            int rc;
-
-            if (g_strcmp0(lr->comment, comment) != 0)
-                continue;
-            rc = vn_nft_get_comment(nft, &c, lr->handle, &got, error);
-            if (rc < 0)
-                return FALSE;
-            if (rc && g_strcmp0(got, comment) == 0) {
-                g_autofree char *cd = vn_nft_chain_describe(&c);
-                GArray *sh = shadowed_in(nft, &c, shadow_cache, error);
-
-                if (!sh)
-                    return FALSE;
-                st = VN_DRIFT_OK;
-                for (guint k = 0; k < sh->len; k++)
-                    if (g_array_index(sh, guint64, k) == lr->handle)
-                        st = VN_DRIFT_SHADOWED;
-                where = g_strdup_printf("%s handle %" G_GUINT64_FORMAT, cd,
-                                        lr->handle);
-            }
-        }
-        vn_drift_add(drift, st, object, what, where);
     }
-    for (guint i = 0; i < ledgers->len; i++) {
-        const VnLedger *l = ledgers->pdata[i];
+    /* installed by virt-nest (by the ledger, or by its comment alone: an
+     * orphan of an earlier bug, or of a lost state), no longer needed */
+    for (guint i = 0; i < present->len; i++) {
+        const VnFwEntry *e = present->pdata[i];
+        g_autofree char *where = NULL;
+        g_autofree char *object = NULL;
 
-        if (l->kind != VN_OBJECT_NETWORK)
+        if (wanted_somewhere(wants, e))
             continue;
-        for (guint j = 0; j < l->rules->len; j++) {
-            const VnLedgerRule *lr = l->rules->pdata[j];
-            VnNftChain c = { lr->family, lr->table, lr->chain };
-            g_autofree char *got = NULL;
-            g_autofree char *object = g_strdup_printf("network '%s'", l->name);
-            g_autofree char *cd = NULL;
-            g_autofree char *where = NULL;
-            gboolean needed = FALSE;
-            int rc;
+        for (guint j = 0; j < ledgers->len && !object; j++) {
+            const VnLedger *l = ledgers->pdata[j];
 
-            for (guint k = 0; k < plan->rules->len; k++) {
-                g_autofree char *c2 = vn_rule_comment(plan->rules->pdata[k]);
-
-                if (g_strcmp0(c2, lr->comment) == 0)
-                    needed = TRUE;
-            }
-            if (needed)
-                continue;
-            if ((rc = vn_nft_exists(nft, c.family, c.table, c.chain, error)) < 0)
-                return FALSE;
-            if (rc && (rc = vn_nft_get_comment(nft, &c, lr->handle, &got,
-                                               error)) < 0)
-                return FALSE;
-            if (!rc || g_strcmp0(got, lr->comment) != 0)
-                continue;
-            cd = vn_nft_chain_describe(&c);
-            where = g_strdup_printf("%s handle %" G_GUINT64_FORMAT, cd,
-                                    lr->handle);
-            vn_drift_add(drift, VN_DRIFT_STALE, object, lr->comment, where);
+            for (guint k = 0; k < l->rules->len && !object; k++)
+                if (l->rules->pdata[k] == e)
+                    object = g_strdup_printf("network '%s'", l->name);
         }
+        where = entry_where(e, NULL);
+        vn_drift_add(drift, VN_DRIFT_STALE, object, e->comment, where);
+    }
+    for (guint i = 0; i < listed->len; i++) {
+        const VnFwEntry *e = listed->pdata[i];
+        g_autofree char *where = NULL;
+        gboolean known = wanted_somewhere(wants, e);
+
+        for (guint j = 0; j < present->len && !known; j++) {
+            const VnFwEntry *p = present->pdata[j];
+
+            known = vn_fw_entry_same_place(p, e) && p->handle == e->handle;
+        }
+        if (known)
+            continue;
+        where = entry_where(e, " (in no ledger of virt-nest's)");
+        vn_drift_add(drift, VN_DRIFT_STALE, "firewall", e->comment, where);
     }
     return TRUE;
 }

@@ -15,21 +15,14 @@
 #include "ledger.h"
 #include "statepath.h"
 
-#define LEDGER_VERSION 1
+/* 2: one group per rule, [rule N], with its backend; 1: [rule COMMENT],
+ * the backend in [ledger] firewall (still read) */
+#define LEDGER_VERSION 2
 
 const char *
 vn_object_kind_to_string(VnObjectKind kind)
 {
     return kind == VN_OBJECT_NETWORK ? "network" : "domain";
-}
-
-static void
-rule_free(VnLedgerRule *r)
-{
-    g_free(r->comment);
-    g_free(r->table);
-    g_free(r->chain);
-    g_free(r);
 }
 
 static void
@@ -46,7 +39,7 @@ vn_ledger_new(VnObjectKind kind, const char *name)
 
     l->kind = kind;
     l->name = g_strdup(name);
-    l->rules = g_ptr_array_new_with_free_func((GDestroyNotify)rule_free);
+    l->rules = g_ptr_array_new_with_free_func((GDestroyNotify)vn_fw_entry_free);
     l->routes = g_ptr_array_new_with_free_func((GDestroyNotify)route_free);
     return l;
 }
@@ -57,27 +50,18 @@ vn_ledger_free(VnLedger *ledger)
     if (!ledger)
         return;
     g_free(ledger->name);
-    g_free(ledger->backend);
     g_ptr_array_unref(ledger->rules);
     g_ptr_array_unref(ledger->routes);
     g_free(ledger);
 }
 
 void
-vn_ledger_add_rule(VnLedger *ledger, const char *comment, int family,
-                   const char *table, const char *chain, guint64 handle)
+vn_ledger_add_rule(VnLedger *ledger, const VnFwEntry *entry)
 {
-    VnLedgerRule *r = g_new0(VnLedgerRule, 1);
-
-    r->comment = g_strdup(comment);
-    r->family = family;
-    r->table = g_strdup(table);
-    r->chain = g_strdup(chain);
-    r->handle = handle;
-    g_ptr_array_add(ledger->rules, r);
+    g_ptr_array_add(ledger->rules, vn_fw_entry_copy(entry));
 }
 
-void
+VnLedgerRoute *
 vn_ledger_add_route(VnLedger *ledger, const VnCidr *dst, const VnCidr *via,
                     const char *dev, gboolean pending)
 {
@@ -89,6 +73,7 @@ vn_ledger_add_route(VnLedger *ledger, const VnCidr *dst, const VnCidr *via,
     r->dev = g_strdup(dev);
     r->pending = pending;
     g_ptr_array_add(ledger->routes, r);
+    return r;
 }
 
 const char *
@@ -207,6 +192,68 @@ family_name(int family)
     return family == NFPROTO_IPV6 ? "ip6" : "ip";
 }
 
+static gboolean
+incomplete(const char *path, const char *group, GError **error)
+{
+    g_set_error(error, VN_ERROR, VN_ERROR_FAILED, "%s: [%s] is incomplete",
+                path, group);
+    return FALSE;
+}
+
+static gboolean
+load_rule(GKeyFile *kf, const char *g, int version, const char *v1_backend,
+          VnLedger *l, const char *path, GError **error)
+{
+    g_autofree char *family = g_key_file_get_string(kf, g, "family", NULL);
+    g_autofree char *table = g_key_file_get_string(kf, g, "table", NULL);
+    g_autofree char *chain = g_key_file_get_string(kf, g, "chain", NULL);
+    g_autofree char *backend = g_key_file_get_string(kf, g, "backend", NULL);
+    g_autofree char *comment = NULL;
+    g_autoptr(VnFwEntry) e = NULL;
+    VnFwBackend b;
+
+    if (version < 2) {
+        /* [rule COMMENT], the backend once for all */
+        comment = g_strdup(g + strlen("rule "));
+        g_free(backend);
+        backend = g_strdup(v1_backend ? v1_backend : "iptables");
+    } else {
+        comment = g_key_file_get_string(kf, g, "comment", NULL);
+    }
+    if (!family || !table || !comment || !vn_fw_backend_from_string(backend, &b))
+        return incomplete(path, g, error);
+    e = vn_fw_entry_new(b, g_strcmp0(family, "ip6") == 0 ? NFPROTO_IPV6
+                                                         : NFPROTO_IPV4,
+                        table, chain, comment);
+    e->handle = g_key_file_get_uint64(kf, g, "handle", NULL);
+    e->spec = g_key_file_get_string(kf, g, "spec", NULL);
+    /* nf_tables rules are found by handle, the others by their spec */
+    if ((b == VN_FW_IPTABLES || b == VN_FW_NFTABLES) && (!chain || !e->handle))
+        return incomplete(path, g, error);
+    if ((b == VN_FW_LEGACY || b == VN_FW_FIREWALLD) && !e->spec)
+        return incomplete(path, g, error);
+    g_ptr_array_add(l->rules, g_steal_pointer(&e));
+    return TRUE;
+}
+
+static gboolean
+load_route(GKeyFile *kf, const char *g, VnLedger *l, const char *path,
+           GError **error)
+{
+    g_autofree char *via = g_key_file_get_string(kf, g, "via", NULL);
+    g_autofree char *dev = g_key_file_get_string(kf, g, "dev", NULL);
+    gboolean pending = g_key_file_get_boolean(kf, g, "pending", NULL);
+    gint adopted = g_key_file_get_integer(kf, g, "adopted", NULL);
+    VnCidr dst, gw = { 0 };
+
+    if (!vn_cidr_parse(g + strlen("route "), VN_CIDR_SUBNET, &dst, NULL) ||
+        !dev || adopted < 0 || adopted > 255 ||
+        (!pending && (!via || !vn_cidr_parse(via, VN_CIDR_ADDRESS, &gw, NULL))))
+        return incomplete(path, g, error);
+    vn_ledger_add_route(l, &dst, &gw, dev, pending)->adopted = (guint8)adopted;
+    return TRUE;
+}
+
 gboolean
 vn_ledger_load(const char *dir, VnObjectKind kind, const char *name,
                VnLedger **out, GError **error)
@@ -216,6 +263,8 @@ vn_ledger_load(const char *dir, VnObjectKind kind, const char *name,
     g_autoptr(GError) err = NULL;
     g_autoptr(VnLedger) l = NULL;
     g_auto(GStrv) groups = NULL;
+    g_autofree char *v1_backend = NULL;
+    int version;
 
     *out = NULL;
     if (!path)
@@ -228,40 +277,18 @@ vn_ledger_load(const char *dir, VnObjectKind kind, const char *name,
         return FALSE;
     }
     l = vn_ledger_new(kind, name);
-    l->backend = g_key_file_get_string(kf, "ledger", "firewall", NULL);
+    version = g_key_file_get_integer(kf, "ledger", "version", NULL);
+    v1_backend = g_key_file_get_string(kf, "ledger", "firewall", NULL);
     groups = g_key_file_get_groups(kf, NULL);
     for (guint i = 0; groups[i]; i++) {
         const char *g = groups[i];
 
         if (g_str_has_prefix(g, "rule ")) {
-            g_autofree char *family = g_key_file_get_string(kf, g, "family", NULL);
-            g_autofree char *table = g_key_file_get_string(kf, g, "table", NULL);
-            g_autofree char *chain = g_key_file_get_string(kf, g, "chain", NULL);
-            guint64 handle = g_key_file_get_uint64(kf, g, "handle", NULL);
-
-            if (!family || !table || !chain || !handle) {
-                g_set_error(error, VN_ERROR, VN_ERROR_FAILED,
-                            "%s: [%s] is incomplete", path, g);
+            if (!load_rule(kf, g, version, v1_backend, l, path, error))
                 return FALSE;
-            }
-            vn_ledger_add_rule(l, g + strlen("rule "),
-                               g_strcmp0(family, "ip6") == 0 ? NFPROTO_IPV6
-                                                            : NFPROTO_IPV4,
-                               table, chain, handle);
         } else if (g_str_has_prefix(g, "route ")) {
-            g_autofree char *via = g_key_file_get_string(kf, g, "via", NULL);
-            g_autofree char *dev = g_key_file_get_string(kf, g, "dev", NULL);
-            gboolean pending = g_key_file_get_boolean(kf, g, "pending", NULL);
-            VnCidr dst, gw = { 0 };
-
-            if (!vn_cidr_parse(g + strlen("route "), VN_CIDR_SUBNET, &dst, NULL) ||
-                !dev || (!pending && (!via ||
-                         !vn_cidr_parse(via, VN_CIDR_ADDRESS, &gw, NULL)))) {
-                g_set_error(error, VN_ERROR, VN_ERROR_FAILED,
-                            "%s: [%s] is incomplete", path, g);
+            if (!load_route(kf, g, l, path, error))
                 return FALSE;
-            }
-            vn_ledger_add_route(l, &dst, &gw, dev, pending);
         }
     }
     *out = g_steal_pointer(&l);
@@ -299,16 +326,21 @@ vn_ledger_save(const char *dir, const VnLedger *ledger, GError **error)
     g_key_file_set_string(kf, "ledger", "object",
                           vn_object_kind_to_string(ledger->kind));
     g_key_file_set_string(kf, "ledger", "name", ledger->name);
-    if (ledger->backend)
-        g_key_file_set_string(kf, "ledger", "firewall", ledger->backend);
     for (guint i = 0; i < ledger->rules->len; i++) {
-        const VnLedgerRule *r = ledger->rules->pdata[i];
-        g_autofree char *g = g_strdup_printf("rule %s", r->comment);
+        const VnFwEntry *r = ledger->rules->pdata[i];
+        g_autofree char *g = g_strdup_printf("rule %u", i + 1);
 
+        g_key_file_set_string(kf, g, "comment", r->comment);
+        g_key_file_set_string(kf, g, "backend",
+                              vn_fw_backend_to_string(r->backend));
         g_key_file_set_string(kf, g, "family", family_name(r->family));
         g_key_file_set_string(kf, g, "table", r->table);
-        g_key_file_set_string(kf, g, "chain", r->chain);
-        g_key_file_set_uint64(kf, g, "handle", r->handle);
+        if (r->chain)
+            g_key_file_set_string(kf, g, "chain", r->chain);
+        if (r->handle)
+            g_key_file_set_uint64(kf, g, "handle", r->handle);
+        if (r->spec)
+            g_key_file_set_string(kf, g, "spec", r->spec);
     }
     for (guint i = 0; i < ledger->routes->len; i++) {
         const VnLedgerRoute *r = ledger->routes->pdata[i];
@@ -321,6 +353,8 @@ vn_ledger_save(const char *dir, const VnLedger *ledger, GError **error)
         else
             g_key_file_set_string(kf, g, "via", vn_cidr_format(&r->via, FALSE, v));
         g_key_file_set_string(kf, g, "dev", r->dev);
+        if (r->adopted)
+            g_key_file_set_integer(kf, g, "adopted", r->adopted);
     }
     data = g_key_file_to_data(kf, &len, NULL);
     return vn_file_replace(path, NULL, data, len, 0644, FALSE, error);

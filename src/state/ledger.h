@@ -7,6 +7,7 @@
 
 #include <glib.h>
 
+#include "fwbackend.h"
 #include "model.h"
 
 G_BEGIN_DECLS
@@ -18,38 +19,33 @@ typedef enum {
 
 const char *vn_object_kind_to_string(VnObjectKind kind);
 
-/* A rule virt-nest inserted. */
-typedef struct {
-    char *comment;          /* identifies the rule (vn_rule_comment) */
-    int family;             /* NFPROTO_IPV4 / NFPROTO_IPV6 */
-    char *table;
-    char *chain;
-    guint64 handle;
-} VnLedgerRule;
-
-/* A route virt-nest added, or one it needs and cannot add yet. */
+/* A route virt-nest added (or adopted), or one it needs and cannot add
+ * yet. */
 typedef struct {
     VnCidr dst;
     VnCidr via;             /* empty when pending */
     char *dev;
     gboolean pending;       /* next hop not known: nothing installed */
+    guint8 adopted;         /* 0, or the routing protocol of the identical
+                             * hand-made route virt-nest took over, which
+                             * it gets back when no longer needed */
 } VnLedgerRoute;
 
 typedef struct {
     VnObjectKind kind;
     char *name;
-    char *backend;          /* firewall backend the rules went to */
-    GPtrArray *rules;       /* VnLedgerRule */
+    GPtrArray *rules;       /* VnFwEntry: each exception in each backend */
     GPtrArray *routes;      /* VnLedgerRoute */
 } VnLedger;
 
 VnLedger *vn_ledger_new(VnObjectKind kind, const char *name);
 void vn_ledger_free(VnLedger *ledger);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VnLedger, vn_ledger_free)
-void vn_ledger_add_rule(VnLedger *ledger, const char *comment, int family,
-                        const char *table, const char *chain, guint64 handle);
-void vn_ledger_add_route(VnLedger *ledger, const VnCidr *dst,
-                         const VnCidr *via, const char *dev, gboolean pending);
+/* Adds a copy of @entry. */
+void vn_ledger_add_rule(VnLedger *ledger, const VnFwEntry *entry);
+VnLedgerRoute *vn_ledger_add_route(VnLedger *ledger, const VnCidr *dst,
+                                   const VnCidr *via, const char *dev,
+                                   gboolean pending);
 
 /* Replace @path atomically with @data: a temporary file (in @tmpdir, else
  * in @path's directory), made @mode and, when @sync, flushed to disk, then
