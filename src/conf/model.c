@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <linux/rtnetlink.h>
 
 #include "error.h"
 #include "model.h"
@@ -514,4 +515,75 @@ vn_mac_tap(const char *guest_mac)
     if (g_str_has_prefix(mac, "fe:"))
         return g_strconcat("fa", mac + 2, NULL);
     return g_strconcat("fe", mac + 2, NULL);
+}
+
+gboolean
+vn_host_overlaps(const VnHost *host, const VnCidr *subnet,
+                 const VnHostRoute *need, char **what)
+{
+    char a[VN_CIDR_STRLEN];
+
+    for (guint i = 0; host && i < host->addrs->len; i++) {
+        const VnHostAddr *ha = host->addrs->pdata[i];
+        VnCidr addr = ha->address;
+        const VnLink *link = vn_host_find_link(host, ha->ifindex);
+
+        if (addr.family != subnet->family)
+            continue;
+        /* the address itself, and the subnet it sits on */
+        addr.prefix = (guint8)vn_cidr_max_prefix(addr.family);
+        if (vn_cidr_contains(subnet, &addr) ||
+            vn_cidr_overlaps(subnet, &ha->address)) {
+            if (what)
+                *what = g_strdup_printf("address %s on %s",
+                                        vn_cidr_format(&ha->address, TRUE, a),
+                                        link ? link->name : "?");
+            return TRUE;
+        }
+    }
+    for (guint i = 0; host && i < host->routes->len; i++) {
+        const VnHostRoute *r = host->routes->pdata[i];
+        const VnLink *link = vn_host_find_link(host, r->oif);
+
+        if (r->dst.family != subnet->family || r->scope != RT_SCOPE_LINK ||
+            r->type != RTN_UNICAST)
+            continue;
+        if (vn_cidr_overlaps(subnet, &r->dst)) {
+            if (what)
+                *what = g_strdup_printf("connected network %s on %s",
+                                        vn_cidr_format(&r->dst, TRUE, a),
+                                        link ? link->name : "?");
+            return TRUE;
+        }
+    }
+    /* any other route but the default and virt-nest's own: a guest must
+     * not take over traffic this host already sends elsewhere (a VPN's
+     * routes, libvirt's <route>, a hand-made route) */
+    for (guint i = 0; host && i < host->routes->len; i++) {
+        const VnHostRoute *r = host->routes->pdata[i];
+        const VnLink *link = vn_host_find_link(host, r->oif);
+        char g[VN_CIDR_STRLEN];
+
+        if (r->dst.family != subnet->family || r->dst.prefix == 0 ||
+            r->type != RTN_UNICAST || r->protocol == VN_RTPROT ||
+            !vn_cidr_overlaps(subnet, &r->dst))
+            continue;
+        /* exactly the route needed, made by hand: virt-nest adopts it */
+        if (need && vn_cidr_equal(&r->dst, &need->dst) &&
+            vn_cidr_equal(&r->gateway, &need->gateway) &&
+            r->oif == need->oif && r->table == RT_TABLE_MAIN &&
+            r->priority == 0)
+            continue;
+        if (what)
+            *what = g_strdup_printf("route %s%s%s dev %s (not virt-nest's; "
+                                    "if it is a hand-made route for this "
+                                    "guest, delete it)",
+                                    vn_cidr_format(&r->dst, TRUE, a),
+                                    vn_cidr_is_empty(&r->gateway) ? "" : " via ",
+                                    vn_cidr_is_empty(&r->gateway) ? "" :
+                                    vn_cidr_format(&r->gateway, FALSE, g),
+                                    link ? link->name : "?");
+        return TRUE;
+    }
+    return FALSE;
 }

@@ -254,4 +254,17 @@ char *vn_mac_tap(const char *guest_mac);
 /* Normalise a MAC to lowercase aa:bb:cc:dd:ee:ff; NULL if invalid. */
 char *vn_mac_normalize(const char *mac);
 
+/**
+ * vn_host_overlaps:
+ * @subnet: a subnet a guest would take over
+ * @need: (nullable): the route that would go to it (dst, gateway, oif):
+ *   a hand-made route identical to it is no clash (virt-nest adopts it)
+ * @what: (out) (optional): the first clash found, described; transfer full
+ *
+ * TRUE if @subnet overlaps an address of @host, a directly connected
+ * network, or a route of somebody else's (not the default route).
+ */
+gboolean vn_host_overlaps(const VnHost *host, const VnCidr *subnet,
+                          const VnHostRoute *need, char **what);
+
 G_END_DECLS

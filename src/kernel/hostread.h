@@ -21,9 +21,4 @@ G_BEGIN_DECLS
  */
 VnHost *vn_host_read(GError **error);
 
-/* TRUE if @subnet overlaps an address or a directly connected route of
- * @host; *what then describes the first one found (transfer full). */
-gboolean vn_host_overlaps(const VnHost *host, const VnCidr *subnet,
-                          char **what);
-
 G_END_DECLS

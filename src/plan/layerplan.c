@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "error.h"
-#include "hostread.h"
 #include "layerplan.h"
 
 const char *
@@ -299,13 +298,6 @@ vn_plan_guest(VnPlan *plan, const VnGuest *guest, GPtrArray *networks,
                                                            buf));
             }
         }
-        if (clash || vn_host_overlaps(host, dst, &clash)) {
-            g_set_error(error, VN_ERROR, VN_ERROR_REFUSED,
-                        "domain '%s': %s: overlaps this host's %s; a nested "
-                        "subnet must be new to this layer (virt-nest plan "
-                        "picks one)", guest->name, what, clash);
-            return FALSE;
-        }
         r = g_new0(VnRoute, 1);
         r->guest = g_strdup(guest->name);
         r->network = g_strdup(net ? net->name : NULL);
@@ -323,6 +315,23 @@ vn_plan_guest(VnPlan *plan, const VnGuest *guest, GPtrArray *networks,
             r->via_source = VN_SOURCE_LINKLOCAL;
         }
         g_ptr_array_add(routes, r);
+        if (!clash && !vn_cidr_is_empty(&r->via)) {
+            /* the seed's own hand fix, exactly this route, is no clash */
+            const VnLink *l = vn_host_find_link_by_name(host, dev);
+            VnHostRoute need = { .dst = *dst, .gateway = r->via,
+                                 .oif = l ? l->ifindex : -1 };
+
+            vn_host_overlaps(host, dst, &need, &clash);
+        } else if (!clash) {
+            vn_host_overlaps(host, dst, NULL, &clash);
+        }
+        if (clash) {
+            g_set_error(error, VN_ERROR, VN_ERROR_REFUSED,
+                        "domain '%s': %s: overlaps this host's %s; a nested "
+                        "subnet must be new to this layer (virt-nest plan "
+                        "picks one)", guest->name, what, clash);
+            return FALSE;
+        }
     }
     for (guint i = 0; i < routes->len; i++)
         g_ptr_array_add(plan->routes, vn_route_copy(routes->pdata[i]));

@@ -22,6 +22,8 @@ vn_drift_state_to_string(VnDriftState state)
         return "foreign";
     case VN_DRIFT_SHADOWED:
         return "shadowed";
+    case VN_DRIFT_BLOCKED:
+        return "blocked";
     }
     return "?";
 }

@@ -15,7 +15,11 @@ typedef enum {
     VN_DRIFT_STALE,         /* installed by virt-nest, no longer needed */
     VN_DRIFT_PENDING,       /* needed, next hop not known yet */
     VN_DRIFT_FOREIGN,       /* present, but not installed by virt-nest */
-    VN_DRIFT_SHADOWED,      /* installed, but other rules come first */
+    VN_DRIFT_SHADOWED,      /* installed, but a rule above it in its
+                             * table catches the traffic and drops it */
+    VN_DRIFT_BLOCKED,       /* installed, but another base chain (another
+                             * table, legacy xtables) still drops the
+                             * traffic: reconcile cannot fix that */
 } VnDriftState;
 
 const char *vn_drift_state_to_string(VnDriftState state);

@@ -11,6 +11,7 @@
 #include "driftcheck.h"
 #include "error.h"
 #include "fwbackend.h"
+#include "fwpath.h"
 #include "router.h"
 #include "ledger.h"
 
@@ -196,32 +197,88 @@ backends_text(VnFw *fw, GError **error)
     return g_string_free(g_steal_pointer(&s), s->len == 0) ?: g_strdup("none");
 }
 
-/* One plan rule in one backend. */
+/* What one plan rule has: each backend's entry present (by the ledger,
+ * or found by its comment), or missing; then what the whole firewall does
+ * to its traffic. One item per rule. */
 static gboolean
-check_entry(VnFw *fw, const VnRule *r, const VnFwEntry *want,
-            GPtrArray *present, GPtrArray *listed, VnDrift *drift,
-            GError **error)
+check_rule(const VnHost *host, VnFw *fw, const VnRule *r, guint backends,
+           GPtrArray *placed, GPtrArray *present, GPtrArray *listed,
+           VnDrift *drift, GError **error)
 {
     g_autofree char *object = vn_rule_object(r);
     g_autofree char *what = vn_rule_what(r);
-    g_autofree char *where = NULL;
-    const VnFwEntry *e;
-    VnDriftState st = VN_DRIFT_MISSING;
-    int rc;
+    g_autoptr(GString) have = g_string_new(NULL);
+    g_autoptr(GString) lack = g_string_new(NULL);
+    gboolean preceded = FALSE;
+    VnDriftState st;
+    VnFwPath path;
+    char *where;
 
-    if ((e = find_entry(present, want))) {
-        const VnFwBackendClass *klass = vn_fw_backend_class(e->backend);
+    for (guint i = 0; i < placed->len; i++) {
+        const VnFwEntry *want = placed->pdata[i];
+        const VnFwEntry *e;
+        g_autofree char *w = NULL;
+        int rc;
 
-        if ((rc = klass->preceded(fw, e, error)) < 0)
-            return FALSE;
-        st = rc ? VN_DRIFT_SHADOWED : VN_DRIFT_OK;
-        where = entry_where(e, NULL);
-    } else if ((e = find_entry(listed, want))) {
+        if ((e = find_entry(present, want))) {
+            const VnFwBackendClass *klass = vn_fw_backend_class(e->backend);
+
+            if ((rc = klass->preceded(fw, e, error)) < 0)
+                return FALSE;
+            preceded = preceded || rc;
+            w = entry_where(e, NULL);
+        } else if ((e = find_entry(listed, want))) {
+            w = entry_where(e, " (not in virt-nest's ledger: restored from a "
+                            "saved ruleset? reconcile adopts it)");
+        } else {
+            g_autofree char *m = vn_fw_entry_where(want);
+
+            g_string_append_printf(lack, "%s%s", lack->len ? ", " : "", m);
+            continue;
+        }
+        g_string_append_printf(have, "%s%s", have->len ? "; " : "", w);
+    }
+    vn_fw_path_check(host, r, &path);
+    if (lack->len) {
+        st = VN_DRIFT_MISSING;
+        if (path.state == VN_FW_PATH_PASSES && path.decided)
+            where = g_strdup_printf("not in %s (the traffic passes anyway, "
+                                    "by %s)", lack->str, path.decided);
+        else
+            where = g_strdup_printf("not in %s", lack->str);
+    } else if (path.state == VN_FW_PATH_STOPPED) {
+        st = path.in_our_chain ? VN_DRIFT_SHADOWED : VN_DRIFT_BLOCKED;
+        where = g_strdup_printf("%s: %s %s it%s%s", have->len ? have->str
+                                                             : "no firewall",
+                                path.decided ? path.decided : "the firewall",
+                                r->kind == VN_RULE_NAT ? "still rewrites"
+                                                       : "still stops",
+                                path.in_our_chain ? " above virt-nest's rule"
+                                                  : "",
+                                path.in_our_chain ? "" : " (a table virt-nest "
+                                "does not manage: let this traffic through "
+                                "there)");
+    } else if (path.state == VN_FW_PATH_UNKNOWN && preceded) {
+        /* the firewall could not be read whole: what the chain order says */
+        st = VN_DRIFT_SHADOWED;
+        where = g_strdup_printf("%s: other rules come first", have->str);
+    } else {
         st = VN_DRIFT_OK;
-        where = entry_where(e, " (not in virt-nest's ledger: restored from "
-                            "a saved ruleset? reconcile adopts it)");
+        where = g_strdup(have->len ? have->str
+                         : backends ? "no such chain: nothing to beat"
+                                    : "no firewall");
+        if (path.unknown) {
+            char *w = g_strdup_printf("%s (%u rule%s could not be evaluated)",
+                                      where, path.unknown,
+                                      path.unknown == 1 ? "" : "s");
+
+            g_free(where);
+            where = w;
+        }
     }
     vn_drift_add(drift, st, object, what, where);
+    g_free(where);
+    vn_fw_path_clear(&path);
     return TRUE;
 }
 
@@ -232,8 +289,8 @@ wanted_somewhere(GPtrArray *wants, const VnFwEntry *e)
 }
 
 static gboolean
-check_rules(const VnPlan *plan, GPtrArray *ledgers, VnDrift *drift,
-            GError **error)
+check_rules(const VnHost *host, const VnPlan *plan, GPtrArray *ledgers,
+            VnDrift *drift, GError **error)
 {
     g_autoptr(VnFw) fw = vn_fw_new();
     g_autoptr(GPtrArray) wants =
@@ -251,8 +308,8 @@ check_rules(const VnPlan *plan, GPtrArray *ledgers, VnDrift *drift,
         const VnRule *r = plan->rules->pdata[i];
         g_autoptr(GArray) backends = g_array_new(FALSE, FALSE,
                                                  sizeof(VnFwBackend));
+        g_autoptr(GPtrArray) placed = g_ptr_array_new();
         int family = r->src.family == AF_INET6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
-        guint placed = 0;
 
         if (!vn_fw_backends(fw, family, backends, error))
             return FALSE;
@@ -265,19 +322,12 @@ check_rules(const VnPlan *plan, GPtrArray *ledgers, VnDrift *drift,
                 return FALSE;
             if (!want)
                 continue;
-            placed++;
             g_ptr_array_add(wants, want);
-            if (!check_entry(fw, r, want, present, listed, drift, error))
-                return FALSE;
+            g_ptr_array_add(placed, want);
         }
-        if (!placed) {
-            g_autofree char *object = vn_rule_object(r);
-            g_autofree char *what = vn_rule_what(r);
-
-            vn_drift_add(drift, VN_DRIFT_OK, object, what,
-                         backends->len ? "no such chain: nothing to beat"
-                                       : "no firewall");
-        }
+        if (!check_rule(host, fw, r, backends->len, placed, present, listed,
+                        drift, error))
+            return FALSE;
     }
     /* installed by virt-nest (by the ledger, or by its comment alone: an
      * orphan of an earlier bug, or of a lost state), no longer needed */
@@ -331,7 +381,7 @@ vn_drift_check(const VnLayer *layer, const VnPlan *plan,
         return NULL;
     }
     check_routes(layer, plan, ledgers, drift);
-    if (!check_rules(plan, ledgers, drift, error))
+    if (!check_rules(layer->host, plan, ledgers, drift, error))
         return NULL;
     vn_drift_sort(drift);
     return g_steal_pointer(&drift);
