@@ -6,8 +6,10 @@
  * calls into GLib, libnl and libnftnl only when virt-nest metadata or
  * virt-nest state is present:
  *
+ *   network start:           refuse bad metadata before the bridge exists
  *   network started/updated: install the forward exceptions for its peers
  *   network stopped:         remove them
+ *   qemu prepare:            refuse bad metadata before the TAP exists
  *   qemu started/reconnect:  install the routes to the guest's subnets
  *   qemu stopped/release:    remove them
  *
@@ -184,13 +186,18 @@ run(const HookCall *call, VnHookAction action, const VnConfig *config)
     vn_hook_env_init(&env, config);
     /* the overlap checks need this host's addresses and connected
      * networks; the route changes need its routes anyway */
-    if (action == VN_HOOK_INSTALL && strcmp(call->driver, "qemu") == 0 &&
+    if (action != VN_HOOK_REMOVE && strcmp(call->driver, "qemu") == 0 &&
         !(env.host = vn_apply_host(apply, &err)))
         return fail(call, err);
     if (!vn_hook_plan(call->driver, call->name, action, call->xml, call->len,
                       &env, &hp, &err)) {
         vn_hook_plan_clear(&hp);
         return fail(call, err);
+    }
+    if (action == VN_HOOK_CHECK) {
+        /* accepted; the later events trust this check */
+        vn_hook_plan_clear(&hp);
+        return 0;
     }
     ok = hp.network ? vn_apply_network(apply, hp.name, hp.plan->rules, &err)
                     : vn_apply_domain(apply, hp.name, hp.plan->routes,
@@ -211,6 +218,8 @@ run_hook(const HookCall *call, VnHookAction action)
 
     if (!vn_config_load(NULL, &config, &err))
         return fail(call, err);
+    if (action == VN_HOOK_CHECK)
+        return run(call, action, &config);
     /* libvirt starts guests in parallel: one hook at a time changes state */
     if ((lock = vn_state_lock(vn_state_dir(), &err)) < 0)
         return fail(call, err);
@@ -271,7 +280,7 @@ main(int argc, char **argv)
     is_net = !strcmp(driver, "network");
     keep = action == VN_HOOK_INSTALL &&
            (meta || memmem(xml, len, "<host ", 6) != NULL);
-    if (is_net && !(meta && keep))
+    if (is_net && action != VN_HOOK_CHECK && !(meta && keep))
         save_network(root, argv[1], xml, len, keep);
     if (vn_state_path(state, sizeof(state), root,
                       is_net ? "network" : "domain",

@@ -70,6 +70,9 @@ render(const char *dir)
     }
     g_string_append(out, action == VN_HOOK_INSTALL
                              ? "install what the object needs now\n"
+                         : action == VN_HOOK_CHECK
+                             ? "check the metadata before libvirt creates "
+                               "anything; change nothing\n"
                              : "remove all that virt-nest installed for it\n");
     for (guint i = 0; i < hp.subnets->len; i++) {
         char b[VN_CIDR_STRLEN];

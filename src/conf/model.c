@@ -568,11 +568,13 @@ vn_host_overlaps(const VnHost *host, const VnCidr *subnet,
             r->type != RTN_UNICAST || r->protocol == VN_RTPROT ||
             !vn_cidr_overlaps(subnet, &r->dst))
             continue;
-        /* exactly the route needed, made by hand: virt-nest adopts it */
+        /* exactly the route needed, made by hand: virt-nest adopts it (a
+         * need without next hop or device: any route to exactly it) */
         if (need && vn_cidr_equal(&r->dst, &need->dst) &&
-            vn_cidr_equal(&r->gateway, &need->gateway) &&
-            r->oif == need->oif && r->table == RT_TABLE_MAIN &&
-            r->priority == 0)
+            r->table == RT_TABLE_MAIN && r->priority == 0 &&
+            ((!need->oif && vn_cidr_is_empty(&need->gateway)) ||
+             (vn_cidr_equal(&r->gateway, &need->gateway) &&
+              r->oif == need->oif)))
             continue;
         if (what)
             *what = g_strdup_printf("route %s%s%s dev %s (not virt-nest's; "

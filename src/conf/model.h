@@ -258,7 +258,8 @@ char *vn_mac_normalize(const char *mac);
  * vn_host_overlaps:
  * @subnet: a subnet a guest would take over
  * @need: (nullable): the route that would go to it (dst, gateway, oif):
- *   a hand-made route identical to it is no clash (virt-nest adopts it)
+ *   a hand-made route identical to it is no clash (virt-nest adopts it);
+ *   with neither gateway nor oif, any route to exactly @need's dst
  * @what: (out) (optional): the first clash found, described; transfer full
  *
  * TRUE if @subnet overlaps an address of @host, a directly connected

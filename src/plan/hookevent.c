@@ -16,6 +16,8 @@ VnHookAction
 vn_hook_action(const char *driver, const char *op, const char *subop)
 {
     if (strcmp(driver, "qemu") == 0) {
+        if (!strcmp(op, "prepare") && !strcmp(subop, "begin"))
+            return VN_HOOK_CHECK;
         if ((!strcmp(op, "started") || !strcmp(op, "reconnect")) &&
             !strcmp(subop, "begin"))
             return VN_HOOK_INSTALL;
@@ -25,6 +27,8 @@ vn_hook_action(const char *driver, const char *op, const char *subop)
         return VN_HOOK_NOTHING;
     }
     if (strcmp(driver, "network") == 0) {
+        if (!strcmp(op, "start") && !strcmp(subop, "begin"))
+            return VN_HOOK_CHECK;
         if ((!strcmp(op, "started") || !strcmp(op, "updated")) &&
             !strcmp(subop, "begin"))
             return VN_HOOK_INSTALL;
@@ -100,8 +104,9 @@ plan_network(const char *name, gboolean install, const char *xml, gsize len,
 }
 
 static gboolean
-plan_domain(const char *name, gboolean install, const char *xml, gsize len,
-            const VnHookEnv *env, VnHookPlan *out, GError **error)
+plan_domain(const char *name, gboolean install, gboolean check,
+            const char *xml, gsize len, const VnHookEnv *env,
+            VnHookPlan *out, GError **error)
 {
     g_autoptr(GError) err = NULL, nest_err = NULL;
     g_autoptr(VnGuest) guest = vn_guest_parse(xml, (gssize)len, &nest_err,
@@ -135,6 +140,9 @@ plan_domain(const char *name, gboolean install, const char *xml, gsize len,
     /* a missing or broken lease file only means: no lease */
     if (up && vn_iface_bridge(up, net))
         vn_leases_load(env->leases_dir, vn_iface_bridge(up, net), leases, NULL);
+    if (check)
+        return vn_plan_guest_check(guest, networks, env->host, env->config,
+                                   error);
     return vn_plan_guest(out->plan, guest, networks, leases, env->host,
                          env->config, env->now, error);
 }
@@ -144,7 +152,7 @@ vn_hook_plan(const char *driver, const char *name, VnHookAction action,
              const char *xml, gsize len, const VnHookEnv *env,
              VnHookPlan *out, GError **error)
 {
-    gboolean install = action == VN_HOOK_INSTALL;
+    gboolean install = action == VN_HOOK_INSTALL || action == VN_HOOK_CHECK;
     gboolean ok;
 
     memset(out, 0, sizeof(*out));
@@ -153,7 +161,8 @@ vn_hook_plan(const char *driver, const char *name, VnHookAction action,
     out->plan = vn_plan_new();
     out->subnets = g_array_new(FALSE, TRUE, sizeof(VnCidr));
     ok = out->network ? plan_network(name, install, xml, len, env, out, error)
-                      : plan_domain(name, install, xml, len, env, out, error);
+                      : plan_domain(name, install, action == VN_HOOK_CHECK, xml, len,
+                                   env, out, error);
     vn_plan_sort(out->plan);
     return ok;
 }

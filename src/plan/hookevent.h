@@ -16,6 +16,10 @@ G_BEGIN_DECLS
 
 typedef enum {
     VN_HOOK_NOTHING,
+    VN_HOOK_CHECK,          /* network start, qemu prepare: refuse bad
+                             * metadata before libvirt creates a bridge,
+                             * a TAP or a rule, so that a refusal leaves
+                             * nothing behind; change nothing */
     VN_HOOK_INSTALL,        /* network started/updated, qemu started/reconnect */
     VN_HOOK_REMOVE,         /* network stopped, qemu stopped/release */
 } VnHookAction;
@@ -54,7 +58,8 @@ void vn_hook_plan_clear(VnHookPlan *hp);
  * @env: where to read the rest
  * @out: (out caller-allocates): the plan
  * @error: refused or unusable input, with one line that names the object;
- *   only for VN_HOOK_INSTALL (a removal always proceeds)
+ *   only for VN_HOOK_CHECK and VN_HOOK_INSTALL (a removal always
+ *   proceeds)
  */
 gboolean vn_hook_plan(const char *driver, const char *name,
                       VnHookAction action, const char *xml, gsize len,

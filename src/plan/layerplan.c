@@ -238,10 +238,13 @@ find_network(GPtrArray *networks, const VnIface *iface)
     return NULL;
 }
 
-gboolean
-vn_plan_guest(VnPlan *plan, const VnGuest *guest, GPtrArray *networks,
-              GPtrArray *leases, const VnHost *host, const VnConfig *config,
-              gint64 now, GError **error)
+/* @early: before the guest's TAP exists (qemu prepare): what is not known
+ * yet (the bridge, the next hop) is not refused; the install event, with
+ * the live XML, decides those. */
+static gboolean
+plan_guest(VnPlan *plan, const VnGuest *guest, GPtrArray *networks,
+           GPtrArray *leases, const VnHost *host, const VnConfig *config,
+           gint64 now, gboolean early, GError **error)
 {
     g_autoptr(GPtrArray) routes =
         g_ptr_array_new_with_free_func((GDestroyNotify)vn_route_free);
@@ -259,7 +262,7 @@ vn_plan_guest(VnPlan *plan, const VnGuest *guest, GPtrArray *networks,
     }
     net = find_network(networks, up);
     dev = vn_iface_bridge(up, net);
-    if (!dev) {
+    if (!dev && !early) {
         g_set_error(error, VN_ERROR, VN_ERROR_INVALID,
                     "domain '%s': uplink %s: no bridge known for network "
                     "'%s'; start the network first", guest->name,
@@ -315,11 +318,17 @@ vn_plan_guest(VnPlan *plan, const VnGuest *guest, GPtrArray *networks,
             r->via_source = VN_SOURCE_LINKLOCAL;
         }
         g_ptr_array_add(routes, r);
-        if (!clash && !vn_cidr_is_empty(&r->via)) {
+        if (!clash && !vn_cidr_is_empty(&r->via) && dev) {
             /* the seed's own hand fix, exactly this route, is no clash */
             const VnLink *l = vn_host_find_link_by_name(host, dev);
             VnHostRoute need = { .dst = *dst, .gateway = r->via,
                                  .oif = l ? l->ifindex : -1 };
+
+            vn_host_overlaps(host, dst, &need, &clash);
+        } else if (!clash && early) {
+            /* the next hop is not known yet: a route to exactly this
+             * subnet may be the hand fix the install event adopts */
+            VnHostRoute need = { .dst = *dst, .oif = 0 };
 
             vn_host_overlaps(host, dst, &need, &clash);
         } else if (!clash) {
@@ -336,6 +345,25 @@ vn_plan_guest(VnPlan *plan, const VnGuest *guest, GPtrArray *networks,
     for (guint i = 0; i < routes->len; i++)
         g_ptr_array_add(plan->routes, vn_route_copy(routes->pdata[i]));
     return TRUE;
+}
+
+gboolean
+vn_plan_guest(VnPlan *plan, const VnGuest *guest, GPtrArray *networks,
+              GPtrArray *leases, const VnHost *host, const VnConfig *config,
+              gint64 now, GError **error)
+{
+    return plan_guest(plan, guest, networks, leases, host, config, now, FALSE,
+                      error);
+}
+
+gboolean
+vn_plan_guest_check(const VnGuest *guest, GPtrArray *networks,
+                    const VnHost *host, const VnConfig *config, GError **error)
+{
+    g_autoptr(VnPlan) plan = vn_plan_new();
+
+    return plan_guest(plan, guest, networks, NULL, host, config, 0, TRUE,
+                      error);
 }
 
 static void

@@ -94,6 +94,21 @@ gboolean vn_plan_guest(VnPlan *plan, const VnGuest *guest,
                        GError **error);
 
 /**
+ * vn_plan_guest_check:
+ *
+ * What vn_plan_guest() would refuse that can be told before the guest's
+ * TAP exists (qemu prepare): its limits, overlaps with this layer's
+ * networks, addresses and routes. What is not known yet (the bridge, the
+ * next hop) is not refused: a route of somebody else's to exactly a
+ * nested subnet may be a hand fix that the start adopts.
+ *
+ * Returns: FALSE with @error when refused.
+ */
+gboolean vn_plan_guest_check(const VnGuest *guest, GPtrArray *networks,
+                             const VnHost *host, const VnConfig *config,
+                             GError **error);
+
+/**
  * vn_plan_network:
  * @plan: (inout): where the rules go
  * @net: a network with nest metadata
