@@ -15,6 +15,7 @@
 #include "nestalloc.h"
 #include "ledger.h"
 #include "error.h"
+#include "handfix.h"
 #include "layerview.h"
 #include "layerplan.h"
 #include "vnconfig.h"
@@ -72,6 +73,54 @@ status_usage(FILE *f)
             "  -h, --help          show this help\n", VN_LEASES_DIR);
 }
 
+static int
+path_cmp(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The user's own fixes that virt-nest makes unnecessary: in the firewall,
+ * and in the files that bring them back at boot, under VIRT_NEST_SYSROOT
+ * (for tests), else /. */
+static GPtrArray *
+find_hand_fixes(const VnLayer *layer, const VnPlan *plan)
+{
+    GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)vn_hand_fix_free);
+    const char *root = g_getenv("VIRT_NEST_SYSROOT");
+
+    if (!root || !*root)
+        root = "/";
+    vn_hand_fixes_in_firewall(plan, layer->host->firewall, out);
+    for (guint i = 0; vn_hand_fix_paths[i]; i++) {
+        const char *rel = vn_hand_fix_paths[i];
+        g_autofree char *path = g_build_filename(root, rel, NULL);
+        g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func(g_free);
+
+        if (g_str_has_suffix(rel, "/")) {
+            g_autoptr(GDir) d = g_dir_open(path, 0, NULL);
+            const char *f;
+
+            while (d && (f = g_dir_read_name(d)))
+                g_ptr_array_add(files, g_build_filename(path, f, NULL));
+            g_ptr_array_sort(files, path_cmp);
+        } else {
+            g_ptr_array_add(files, g_strdup(path));
+        }
+        for (guint j = 0; j < files->len; j++) {
+            const char *file = files->pdata[j];
+            g_autofree char *text = NULL;
+            gsize len;
+
+            /* bounded: these are small text files */
+            if (g_file_test(file, G_FILE_TEST_IS_REGULAR) &&
+                g_file_get_contents(file, &text, &len, NULL) &&
+                len < 1024 * 1024 && !memchr(text, '\0', len))
+                vn_hand_fixes_in_text(file, text, plan, out);
+        }
+    }
+    return out;
+}
+
 int
 vn_cmd_status(int argc, char **argv)
 {
@@ -97,6 +146,7 @@ vn_cmd_status(int argc, char **argv)
     g_autofree char *text = NULL;
     g_autofree char *note = NULL;
     g_autoptr(VnDrift) drift = NULL;
+    g_autoptr(GPtrArray) hand_fixes = NULL;
     VnConfig config;
     VnStatus st = { 0 };
     int c;
@@ -167,6 +217,7 @@ vn_cmd_status(int argc, char **argv)
     st.layer = layer;
     st.plan = plan;
     if (layer->host) {
+        st.hand_fixes = hand_fixes = find_hand_fixes(layer, plan);
         drift = vn_drift_check(layer, plan, vn_state_dir(), &err);
         st.drift = drift;
         if (!drift)

@@ -57,6 +57,8 @@ void vn_route_free(VnRoute *route);
 void vn_rule_free(VnRule *rule);
 VnRoute *vn_route_copy(const VnRoute *route);
 VnRule *vn_rule_copy(const VnRule *rule);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VnRoute, vn_route_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VnRule, vn_rule_free)
 
 /* The text of a rule in iptables terms, for people and golden files:
  * "-s 192.168.122.0/24 -d 192.168.124.0/24 -o virbr0 -j ACCEPT". */

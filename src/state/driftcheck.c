@@ -60,6 +60,26 @@ kernel_has_route(const VnHost *host, const VnCidr *dst, const VnCidr *via,
     return FALSE;
 }
 
+/* The protocol of the hand-made route @r's ledger says virt-nest took
+ * over, or 0. */
+static guint8
+ledger_adopted(GPtrArray *ledgers, const VnRoute *r)
+{
+    for (guint i = 0; i < ledgers->len; i++) {
+        const VnLedger *l = ledgers->pdata[i];
+
+        for (guint j = 0; l->kind == VN_OBJECT_DOMAIN &&
+                          g_strcmp0(l->name, r->guest) == 0 &&
+                          j < l->routes->len; j++) {
+            const VnLedgerRoute *lr = l->routes->pdata[j];
+
+            if (vn_cidr_equal(&lr->dst, &r->dst))
+                return lr->adopted;
+        }
+    }
+    return 0;
+}
+
 static void
 check_routes(const VnLayer *layer, const VnPlan *plan, GPtrArray *ledgers,
              VnDrift *drift)
@@ -70,17 +90,26 @@ check_routes(const VnLayer *layer, const VnPlan *plan, GPtrArray *ledgers,
         const VnRoute *r = plan->routes->pdata[i];
         g_autofree char *object = vn_route_object(r);
         g_autofree char *what = vn_route_what(r);
+        g_autofree char *where = NULL;
+        guint8 adopted = ledger_adopted(ledgers, r);
         VnDriftState st;
 
-        if (vn_cidr_is_empty(&r->via))
+        if (vn_cidr_is_empty(&r->via)) {
             st = VN_DRIFT_PENDING;
-        else if (kernel_has_route(host, &r->dst, &r->via, r->dev, TRUE))
+        } else if (kernel_has_route(host, &r->dst, &r->via, r->dev, TRUE)) {
             st = VN_DRIFT_OK;
-        else if (kernel_has_route(host, &r->dst, &r->via, r->dev, FALSE))
+            if (adopted)
+                where = g_strdup_printf("adopted: the same route was made by "
+                                        "hand (proto %u); virt-nest gives it "
+                                        "back when the guest stops", adopted);
+        } else if (kernel_has_route(host, &r->dst, &r->via, r->dev, FALSE)) {
             st = VN_DRIFT_FOREIGN;
-        else
+            where = g_strdup("made by hand, not by virt-nest: the guest's "
+                             "start adopts it");
+        } else {
             st = VN_DRIFT_MISSING;
-        vn_drift_add(drift, st, object, what, NULL);
+        }
+        vn_drift_add(drift, st, object, what, where);
     }
     for (guint i = 0; i < ledgers->len; i++) {
         const VnLedger *l = ledgers->pdata[i];

@@ -438,6 +438,20 @@ text_drift(const VnStatus *st, GString *out)
                               "this layer needs; run 'virt-nest reconcile'.\n");
 }
 
+static void
+text_hand_fixes(const VnStatus *st, GString *out)
+{
+    if (!st->hand_fixes || !st->hand_fixes->len)
+        return;
+    g_string_append(out, "\nHand fixes that virt-nest makes unnecessary\n");
+    for (guint i = 0; i < st->hand_fixes->len; i++) {
+        const VnHandFix *f = st->hand_fixes->pdata[i];
+
+        g_string_append_printf(out, "  %s: %s\n    %s\n    fix: %s\n",
+                               f->where, f->text, f->what, f->fix);
+    }
+}
+
 char *
 vn_status_text(const VnStatus *st)
 {
@@ -450,6 +464,7 @@ vn_status_text(const VnStatus *st)
     text_guests(st, out);
     text_needs(st, out);
     text_drift(st, out);
+    text_hand_fixes(st, out);
     if (layer->problems->len || st->plan->problems->len)
         g_string_append_printf(out, "\nProblems: %u, each on its own line "
                                "on stderr\n",
@@ -881,6 +896,25 @@ json_drift(VnJsonWriter *w, const VnStatus *st)
     vn_json_end_object(w);
 }
 
+static void
+json_hand_fixes(VnJsonWriter *w, const VnStatus *st)
+{
+    if (!st->hand_fixes)
+        return;
+    vn_json_begin_array(w, "hand_fixes");
+    for (guint i = 0; i < st->hand_fixes->len; i++) {
+        const VnHandFix *f = st->hand_fixes->pdata[i];
+
+        vn_json_begin_object(w, NULL);
+        vn_json_string(w, "where", f->where);
+        vn_json_string(w, "text", f->text);
+        vn_json_string(w, "what", f->what);
+        vn_json_string(w, "fix", f->fix);
+        vn_json_end_object(w);
+    }
+    vn_json_end_array(w);
+}
+
 char *
 vn_status_json(const VnStatus *st)
 {
@@ -896,6 +930,7 @@ vn_status_json(const VnStatus *st)
     json_leases(w, st->layer);
     json_needs(w, st);
     json_drift(w, st);
+    json_hand_fixes(w, st);
     json_problems(w, st);
     vn_json_end_object(w);
     return vn_json_writer_finish(w);

@@ -10,6 +10,7 @@
 #include "model.h"
 #include "layerplan.h"
 #include "drift.h"
+#include "handfix.h"
 
 G_BEGIN_DECLS
 
@@ -20,6 +21,7 @@ typedef struct {
     const VnPlan *plan;
     const VnDrift *drift;   /* NULL when not checked */
     const char *drift_note; /* why it was not checked */
+    GPtrArray *hand_fixes;  /* VnHandFix (handfix.h), or NULL: not looked */
     gint64 now;             /* for lease expiry */
 } VnStatus;
 
