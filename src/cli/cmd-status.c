@@ -73,6 +73,24 @@ status_usage(FILE *f)
             "  -h, --help          show this help\n", VN_LEASES_DIR);
 }
 
+/* An exception that another firewall still stops: a problem reconcile
+ * cannot fix, so status's exit status says so. */
+static gboolean
+blocked(const VnDrift *drift)
+{
+    gboolean any = FALSE;
+
+    for (guint i = 0; i < drift->items->len; i++) {
+        const VnDriftItem *d = drift->items->pdata[i];
+
+        if (d->state == VN_DRIFT_BLOCKED) {
+            vn_cli_error("%s: %s: blocked: %s", d->object, d->what, d->where);
+            any = TRUE;
+        }
+    }
+    return any;
+}
+
 static int
 path_cmp(gconstpointer a, gconstpointer b)
 {
@@ -238,6 +256,6 @@ vn_cmd_status(int argc, char **argv)
 
         vn_cli_error("%s: %s", p->object, p->message);
     }
-    return layer->problems->len || plan->problems->len ? VN_EXIT_FAILURE
-                                                       : VN_EXIT_OK;
+    return layer->problems->len || plan->problems->len ||
+           (drift && blocked(drift)) ? VN_EXIT_FAILURE : VN_EXIT_OK;
 }

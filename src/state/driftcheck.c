@@ -60,6 +60,23 @@ kernel_has_route(const VnHost *host, const VnCidr *dst, const VnCidr *via,
     return FALSE;
 }
 
+/* The routing protocol's name as `ip route` prints it, else its number. */
+static const char *
+proto_name(guint8 proto, char *buf, gsize size)
+{
+    switch (proto) {
+    case RTPROT_BOOT:
+        return "boot";
+    case RTPROT_STATIC:
+        return "static";
+    case RTPROT_DHCP:
+        return "dhcp";
+    default:
+        g_snprintf(buf, size, "%u", proto);
+        return buf;
+    }
+}
+
 /* The protocol of the hand-made route @r's ledger says virt-nest took
  * over, or 0. */
 static guint8
@@ -92,6 +109,7 @@ check_routes(const VnLayer *layer, const VnPlan *plan, GPtrArray *ledgers,
         g_autofree char *what = vn_route_what(r);
         g_autofree char *where = NULL;
         guint8 adopted = ledger_adopted(ledgers, r);
+        char p[16];
         VnDriftState st;
 
         if (vn_cidr_is_empty(&r->via)) {
@@ -100,8 +118,9 @@ check_routes(const VnLayer *layer, const VnPlan *plan, GPtrArray *ledgers,
             st = VN_DRIFT_OK;
             if (adopted)
                 where = g_strdup_printf("adopted: the same route was made by "
-                                        "hand (proto %u); virt-nest gives it "
-                                        "back when the guest stops", adopted);
+                                        "hand (proto %s); virt-nest gives it "
+                                        "back when the guest stops",
+                                        proto_name(adopted, p, sizeof(p)));
         } else if (kernel_has_route(host, &r->dst, &r->via, r->dev, FALSE)) {
             st = VN_DRIFT_FOREIGN;
             where = g_strdup("made by hand, not by virt-nest: the guest's "

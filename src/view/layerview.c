@@ -366,6 +366,12 @@ need_row(const VnStatus *st, Table **t, GString *out, char **group,
     }
     table_add(*t, kind, spec,
               di ? vn_drift_state_to_string(di->state) : "missing");
+    /* under the row: why the traffic does not get through, and where a
+     * route came from when it was not virt-nest's to begin with */
+    if (di && di->where &&
+        (di->state == VN_DRIFT_SHADOWED || di->state == VN_DRIFT_BLOCKED ||
+         di->state == VN_DRIFT_MISSING || strcmp(kind, "route") == 0))
+        table_note(*t, "%s", di->where);
 }
 
 static void
