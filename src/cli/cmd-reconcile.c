@@ -109,6 +109,13 @@ reconcile(VnApply *apply, const VnLayer *layer, const VnPlan *plan,
             return FALSE;
     }
     /* what is installed for objects that are gone altogether */
+    g_autoptr(GPtrArray) keep = g_ptr_array_new();
+
+    for (guint i = 0; i < layer->networks->len; i++)
+        g_ptr_array_add(keep, ((VnNetwork *)layer->networks->pdata[i])->name);
+    for (guint i = 0; i < ledgers->len; i++)
+        if (((VnLedger *)ledgers->pdata[i])->kind == VN_OBJECT_NETWORK)
+            g_ptr_array_add(keep, ((VnLedger *)ledgers->pdata[i])->name);
     for (guint i = 0; i < ledgers->len; i++) {
         const VnLedger *l = ledgers->pdata[i];
         g_autofree char *key = g_strdup_printf("%c/%s",
@@ -123,6 +130,9 @@ reconcile(VnApply *apply, const VnLayer *layer, const VnPlan *plan,
                   : vn_apply_domain(apply, l->name, none, NULL, error)))
             return FALSE;
     }
+    /* and rules of virt-nest's that belong to no network at all */
+    if (!vn_apply_sweep(apply, keep, error))
+        return FALSE;
     return vn_apply_finish(apply, error);
 }
 

@@ -400,6 +400,48 @@ vn_apply_network(VnApply *a, const char *name, GPtrArray *rules,
     return vn_ledger_save(a->dir, now, error);
 }
 
+gboolean
+vn_apply_sweep(VnApply *a, GPtrArray *networks, GError **error)
+{
+    static const int families[] = { NFPROTO_IPV4, NFPROTO_IPV6 };
+    g_autoptr(GPtrArray) prefixes = g_ptr_array_new_with_free_func(g_free);
+    guint from = a->ops->len;
+
+    for (guint i = 0; i < networks->len; i++)
+        g_ptr_array_add(prefixes, vn_rule_comment_prefix(networks->pdata[i]));
+    for (guint f = 0; f < G_N_ELEMENTS(families); f++) {
+        g_autoptr(GArray) backends = g_array_new(FALSE, FALSE,
+                                                 sizeof(VnFwBackend));
+
+        if (!vn_fw_backends(a->fw, families[f], backends, error))
+            return FALSE;
+        for (guint b = 0; b < backends->len; b++) {
+            const VnFwBackendClass *klass =
+                vn_fw_backend_class(g_array_index(backends, VnFwBackend, b));
+            g_autoptr(GPtrArray) listed =
+                g_ptr_array_new_with_free_func((GDestroyNotify)vn_fw_entry_free);
+
+            if (!klass->list(a->fw, families[f], NULL, listed, error))
+                return FALSE;
+            for (guint i = 0; i < listed->len; i++) {
+                const VnFwEntry *e = listed->pdata[i];
+                gboolean kept = FALSE;
+
+                for (guint k = 0; k < prefixes->len && !kept; k++)
+                    kept = g_str_has_prefix(e->comment, prefixes->pdata[k]);
+                if (!kept)
+                    vn_ops_add_rule(a->ops, VN_OP_RULE_DELETE, "firewall",
+                                    NULL, e, "virt-nest's comment, of no "
+                                    "network here or in a ledger");
+            }
+        }
+    }
+    describe_ops(a, from);
+    if (a->dry_run)
+        return TRUE;
+    return execute(a, from, error);
+}
+
 /* ------------------------------------------------------------------ */
 /* domains: routes                                                     */
 

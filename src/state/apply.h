@@ -74,6 +74,17 @@ gboolean vn_apply_network(VnApply *apply, const char *name, GPtrArray *rules,
 gboolean vn_apply_domain(VnApply *apply, const char *name, GPtrArray *routes,
                          GArray *subnets, GError **error);
 
+/**
+ * vn_apply_sweep:
+ * @networks: (element-type utf8): the networks whose rules stay: every
+ *   network of this layer, and every one a ledger names
+ *
+ * Deletes every rule that carries virt-nest's comment and belongs to none
+ * of @networks: orphans of a lost state, of an older virt-nest, or of a
+ * ruleset restored after its network was undefined. For reconcile.
+ */
+gboolean vn_apply_sweep(VnApply *apply, GPtrArray *networks, GError **error);
+
 /* Mark the state directory as intact once a run succeeded. */
 gboolean vn_apply_finish(VnApply *apply, GError **error);
 

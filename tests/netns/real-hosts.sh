@@ -173,6 +173,24 @@ scenario_restore() {
     nest_x L1 iptables-save | xt_strip > "$T/after-stop2"
     cmp -s "$T/libvirt-only" "$T/after-stop2" && ok "and left libvirt's rules as they were" ||
         { bad "iptables-save after the second stop differs"; diff -u "$T/libvirt-only" "$T/after-stop2" | sed 's/^/  # /'; }
+
+    # orphans: virt-nest's rules of a network this layer no longer has,
+    # restored with nothing of virt-nest's to remember them
+    { echo '*filter'; grep -- '--comment "virt-nest default \(in\|out\)' "$T/rules.v4"; echo COMMIT; } |
+        sed 's/virt-nest default /virt-nest oldnet /' | nest_x L1 iptables-restore --noflush
+    status_l1
+    check "status lists the orphans as stale, in no ledger" \
+        sh -c "[ \$(grep -c 'firewall: virt-nest oldnet .*(in no ledger of virt-nest.s) (stale)' '$T/status.out') = 2 ]"
+    check "and names reconcile" grep -q "run 'virt-nest reconcile'" "$T/status.out"
+    vn_at L1 "$L1_URI" reconcile
+    check "reconcile deletes them" sh -c "[ \$(grep -c 'delete rule \"virt-nest oldnet' '$T/status.out') = 2 ]"
+    check "none left" sh -c "! ip netns exec $(nest_ns L1) iptables-save | grep -q 'virt-nest oldnet'"
+    # (the layer's own network default needs its exceptions: reconcile
+    # installed them, the stop takes them away)
+    check "network stopped: exit 0, silent" hook_ok L1 network default stopped end "$T/l1-net.xml"
+    nest_x L1 iptables-save | xt_strip > "$T/after-sweep"
+    cmp -s "$T/libvirt-only" "$T/after-sweep" && ok "and libvirt's rules are as they were" ||
+        { bad "iptables-save after the sweep differs"; diff -u "$T/libvirt-only" "$T/after-sweep" | sed 's/^/  # /'; }
     stop_all >/dev/null
 }
 
