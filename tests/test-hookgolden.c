@@ -116,36 +116,7 @@ render(const char *dir)
 static void
 cases(void **state)
 {
-    g_autofree char *root = g_build_filename(VN_TEST_GOLDEN, "hook", NULL);
-    g_autoptr(GDir) d = g_dir_open(root, 0, NULL);
-    g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
-    gboolean regen = g_strcmp0(g_getenv("VN_REGENERATE"), "1") == 0;
-    const char *n;
-    guint failed = 0;
-
-    assert_non_null(d);
-    while ((n = g_dir_read_name(d)))
-        g_ptr_array_add(names, g_strdup(n));
-    g_ptr_array_sort(names, (GCompareFunc)g_strcmp0);
-    assert_true(names->len >= 10);
-    for (guint i = 0; i < names->len; i++) {
-        g_autofree char *dir = g_build_filename(root, names->pdata[i], NULL);
-        g_autofree char *exp_path = g_build_filename(dir, "expected", NULL);
-        g_autofree char *got = render(dir);
-        g_autofree char *want = NULL;
-
-        if (regen) {
-            assert_true(g_file_set_contents(exp_path, got, -1, NULL));
-            continue;
-        }
-        if (!g_file_get_contents(exp_path, &want, NULL, NULL) ||
-            strcmp(want, got) != 0) {
-            print_error("%s differs (VN_REGENERATE=1 rewrites it); got:\n%s\n",
-                        exp_path, got);
-            failed++;
-        }
-    }
-    assert_int_equal(failed, 0);
+    vn_test_golden("hook", render, 10);
 }
 
 int

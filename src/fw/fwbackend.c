@@ -116,6 +116,8 @@ struct _VnFw {
     /* per family (0: IPv4, 1: IPv6) and backend: -1 not asked yet, 0 no,
      * 1 in this host's forward path */
     int active[2][VN_FW_N_BACKENDS];
+    gboolean overridden[VN_FW_N_BACKENDS];
+    const VnFwBackendClass *klass[VN_FW_N_BACKENDS];
 };
 
 VnFw *
@@ -194,7 +196,7 @@ vn_fw_active(VnFw *fw, VnFwBackend backend, int family, gboolean *active,
              GError **error)
 {
     int f = family == NFPROTO_IPV6 ? 1 : 0;
-    const VnFwBackendClass *klass = vn_fw_backend_class(backend);
+    const VnFwBackendClass *klass = vn_fw_class(fw, backend);
     gboolean is_forced, on;
     int rc;
 
@@ -328,4 +330,21 @@ vn_fw_detect(VnNft *nft, VnFwBackend *backend, GError **error)
     }
     *backend = VN_FW_NONE;
     return TRUE;
+}
+
+const VnFwBackendClass *
+vn_fw_class(VnFw *fw, VnFwBackend backend)
+{
+    if ((guint)backend >= VN_FW_N_BACKENDS)
+        return NULL;
+    return fw->overridden[backend] ? fw->klass[backend]
+                                   : vn_fw_backend_class(backend);
+}
+
+void
+vn_fw_set_class(VnFw *fw, VnFwBackend backend, const VnFwBackendClass *klass)
+{
+    fw->overridden[backend] = TRUE;
+    fw->klass[backend] = klass;
+    fw->active[0][backend] = fw->active[1][backend] = -1;
 }

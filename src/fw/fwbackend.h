@@ -160,8 +160,18 @@ gboolean vn_fw_active(VnFw *fw, VnFwBackend backend, int family,
  * in a fixed order. */
 gboolean vn_fw_backends(VnFw *fw, int family, GArray *out, GError **error);
 
-/* The class of @backend, or NULL for VN_FW_NONE or one not built in. */
+/* The built-in class of @backend, or NULL for VN_FW_NONE or one not
+ * built in. */
 const VnFwBackendClass *vn_fw_backend_class(VnFwBackend backend);
+
+/* The class @fw uses for @backend: the built-in one, unless a test put
+ * another in its place with vn_fw_set_class(). */
+const VnFwBackendClass *vn_fw_class(VnFw *fw, VnFwBackend backend);
+
+/* For tests: make @fw use @klass (NULL: none) for @backend, e.g. one that
+ * answers from a description of a kernel's ruleset instead of netlink. */
+void vn_fw_set_class(VnFw *fw, VnFwBackend backend,
+                     const VnFwBackendClass *klass);
 
 /* The backends' classes, defined in their own files. */
 extern const VnFwBackendClass vn_fw_iptables_class;

@@ -58,7 +58,9 @@ VnRouteState
 vn_route_state(const VnHost *host, const VnKernelRoute *want,
                const VnHostRoute **found)
 {
-    int oif = (int)if_nametoindex(want->dev);
+    /* the device as @host knows it (the same read as its routes) */
+    const VnLink *link = vn_host_find_link_by_name(host, want->dev);
+    int oif = link ? link->ifindex : 0;
 
     for (guint i = 0; i < host->routes->len; i++) {
         const VnHostRoute *r = host->routes->pdata[i];

@@ -90,6 +90,13 @@ change(VnApply *a, const char *object, const char *fmt, ...)
     g_ptr_array_add(a->changes, g_strdup_printf("%s: %s", object, msg));
 }
 
+void
+vn_apply_set_host(VnApply *apply, VnHost *host)
+{
+    vn_host_free(apply->host);
+    apply->host = host;
+}
+
 const VnHost *
 vn_apply_host(VnApply *apply, GError **error)
 {
@@ -140,7 +147,7 @@ place_rules(VnApply *a, GPtrArray *rules, GPtrArray *wants, GError **error)
             return FALSE;
         for (guint b = 0; b < backends->len; b++) {
             const VnFwBackendClass *klass =
-                vn_fw_backend_class(g_array_index(backends, VnFwBackend, b));
+                vn_fw_class(a->fw, g_array_index(backends, VnFwBackend, b));
             VnFwEntry *e = NULL;
             Want *w;
 
@@ -194,7 +201,7 @@ find_present(VnApply *a, const char *name, const VnLedger *old,
 
     for (guint i = 0; old && i < old->rules->len; i++) {
         const VnFwEntry *e = old->rules->pdata[i];
-        const VnFwBackendClass *klass = vn_fw_backend_class(e->backend);
+        const VnFwBackendClass *klass = vn_fw_class(a->fw, e->backend);
         int rc = 0;
 
         if (klass && (rc = klass->exists(a->fw, e, error)) < 0)
@@ -212,7 +219,7 @@ find_present(VnApply *a, const char *name, const VnLedger *old,
             return FALSE;
         for (guint b = 0; b < backends->len; b++) {
             const VnFwBackendClass *klass =
-                vn_fw_backend_class(g_array_index(backends, VnFwBackend, b));
+                vn_fw_class(a->fw, g_array_index(backends, VnFwBackend, b));
             g_autoptr(GPtrArray) listed = g_ptr_array_new();
 
             if (!klass->list(a->fw, families[f], prefix, listed, error)) {
@@ -263,7 +270,7 @@ decide_rules(VnApply *a, const char *object, GPtrArray *wants,
     for (guint i = 0; i < present->len; i++) {
         const VnFwEntry *e = present->pdata[i];
         Want *w = want_for(wants, e);
-        const VnFwBackendClass *klass = vn_fw_backend_class(e->backend);
+        const VnFwBackendClass *klass = vn_fw_class(a->fw, e->backend);
         int rc;
 
         if (!w) {
@@ -417,7 +424,7 @@ vn_apply_sweep(VnApply *a, GPtrArray *networks, GError **error)
             return FALSE;
         for (guint b = 0; b < backends->len; b++) {
             const VnFwBackendClass *klass =
-                vn_fw_backend_class(g_array_index(backends, VnFwBackend, b));
+                vn_fw_class(a->fw, g_array_index(backends, VnFwBackend, b));
             g_autoptr(GPtrArray) listed =
                 g_ptr_array_new_with_free_func((GDestroyNotify)vn_fw_entry_free);
 

@@ -38,6 +38,9 @@ GPtrArray *vn_apply_ops(VnApply *apply);
 void vn_apply_free(VnApply *apply);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VnApply, vn_apply_free)
 
+/* For tests: use @host (taken) as this host instead of reading it. */
+void vn_apply_set_host(VnApply *apply, VnHost *host);
+
 /* The host as read by the last vn_apply_host() (routes, addresses). */
 const VnHost *vn_apply_host(VnApply *apply, GError **error);
 

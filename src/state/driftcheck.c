@@ -196,7 +196,7 @@ list_ours(VnFw *fw, GPtrArray *out, GError **error)
             return FALSE;
         for (guint b = 0; b < backends->len; b++) {
             const VnFwBackendClass *klass =
-                vn_fw_backend_class(g_array_index(backends, VnFwBackend, b));
+                vn_fw_class(fw, g_array_index(backends, VnFwBackend, b));
 
             if (!klass->list(fw, families[f], NULL, out, error))
                 return FALSE;
@@ -215,7 +215,7 @@ present_entries(VnFw *fw, GPtrArray *ledgers, GPtrArray *out, GError **error)
         for (guint j = 0; l->kind == VN_OBJECT_NETWORK && j < l->rules->len;
              j++) {
             const VnFwEntry *e = l->rules->pdata[j];
-            const VnFwBackendClass *klass = vn_fw_backend_class(e->backend);
+            const VnFwBackendClass *klass = vn_fw_class(fw, e->backend);
             int rc;
 
             if (!klass)
@@ -269,7 +269,7 @@ check_rule(const VnHost *host, VnFw *fw, const VnRule *r, guint backends,
         int rc;
 
         if ((e = find_entry(present, want))) {
-            const VnFwBackendClass *klass = vn_fw_backend_class(e->backend);
+            const VnFwBackendClass *klass = vn_fw_class(fw, e->backend);
 
             if ((rc = klass->preceded(fw, e, error)) < 0)
                 return FALSE;
@@ -363,7 +363,7 @@ check_rules(const VnHost *host, const VnPlan *plan, GPtrArray *ledgers,
             return FALSE;
         for (guint b = 0; b < backends->len; b++) {
             const VnFwBackendClass *klass =
-                vn_fw_backend_class(g_array_index(backends, VnFwBackend, b));
+                vn_fw_class(fw, g_array_index(backends, VnFwBackend, b));
             VnFwEntry *want = NULL;
 
             if (!klass->place(fw, r, &want, error))

@@ -214,7 +214,7 @@ change_new(gboolean insert, const VnRule *rule, VnFwEntry *entry)
 }
 
 static gboolean
-group_ops(GPtrArray *ops, GPtrArray *groups, GError **error)
+group_ops(VnFw *fw, GPtrArray *ops, GPtrArray *groups, GError **error)
 {
     for (guint i = 0; i < ops->len; i++) {
         VnOp *op = ops->pdata[i];
@@ -223,7 +223,7 @@ group_ops(GPtrArray *ops, GPtrArray *groups, GError **error)
 
         if (op->kind != VN_OP_RULE_INSERT && op->kind != VN_OP_RULE_DELETE)
             continue;
-        if (!(klass = vn_fw_backend_class(op->entry->backend))) {
+        if (!(klass = vn_fw_class(fw, op->entry->backend))) {
             g_set_error(error, VN_ERROR, VN_ERROR_UNSUPPORTED,
                         "%s: rule \"%s\": the %s firewall backend is not "
                         "built in", op->object, op->entry->comment,
@@ -250,7 +250,7 @@ vn_ops_execute(GPtrArray *ops, VnFw *fw, VnRouter *router, GError **error)
     guint routes_done = 0;
     gboolean ok = TRUE;
 
-    if (!group_ops(ops, groups, error))
+    if (!group_ops(fw, ops, groups, error))
         return FALSE;
     for (guint i = 0; i < ops->len && ok; i++) {
         const VnOp *op = ops->pdata[i];
