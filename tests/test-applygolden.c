@@ -81,10 +81,10 @@ static gboolean
 fx_place(VnFwBackend b, const VnRule *rule, VnFwEntry **out)
 {
     g_autofree char *comment = vn_rule_comment(rule);
-    VnNftChain c;
+    VnChainRef c;
 
     *out = NULL;
-    vn_fw_chain(b, rule->kind, rule->src.family, &c);
+    vn_fw_chain_ref(b, rule->kind, rule->src.family, &c);
     if (fx_find(b, c.family, c.table, c.chain))
         *out = vn_fw_entry_new(b, c.family, c.table, c.chain, comment);
     return TRUE;

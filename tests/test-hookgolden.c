@@ -94,13 +94,13 @@ render(const char *dir)
         const VnRule *r = hp.plan->rules->pdata[i];
         g_autofree char *d = vn_rule_describe(r);
         g_autofree char *comment = vn_rule_comment(r);
-        VnNftChain ipt, nft;
+        VnChainRef ipt, nft;
         g_autofree char *ipt_name = NULL, *nft_name = NULL, *payload = NULL;
 
-        vn_fw_chain(VN_FW_IPTABLES, r->kind, r->src.family, &ipt);
-        vn_fw_chain(VN_FW_NFTABLES, r->kind, r->src.family, &nft);
-        ipt_name = vn_nft_chain_describe(&ipt);
-        nft_name = vn_nft_chain_describe(&nft);
+        vn_fw_chain_ref(VN_FW_IPTABLES, r->kind, r->src.family, &ipt);
+        vn_fw_chain_ref(VN_FW_NFTABLES, r->kind, r->src.family, &nft);
+        ipt_name = vn_chain_ref_describe(&ipt);
+        nft_name = vn_chain_ref_describe(&nft);
         payload = vn_nft_rule_payload(r, &ipt);
         g_string_append_printf(out, "rule %s\n  comment \"%s\"\n"
                                "  iptables: insert at the head of %s\n"

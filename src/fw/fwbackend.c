@@ -10,6 +10,7 @@
 
 #include "error.h"
 #include "fwbackend.h"
+#include "nftables.h"
 
 static const char *const backend_names[VN_FW_N_BACKENDS] = {
     [VN_FW_NONE] = "none",
@@ -87,6 +88,14 @@ vn_fw_entry_same_place(const VnFwEntry *a, const VnFwEntry *b)
            g_strcmp0(a->table, b->table) == 0 &&
            g_strcmp0(a->chain, b->chain) == 0 &&
            g_strcmp0(a->comment, b->comment) == 0;
+}
+
+char *
+vn_chain_ref_describe(const VnChainRef *ref)
+{
+    return g_strdup_printf("%s %s %s",
+                           ref->family == NFPROTO_IPV6 ? "ip6" : "ip",
+                           ref->table, ref->chain);
 }
 
 char *
@@ -254,11 +263,13 @@ vn_fw_backend_class(VnFwBackend backend)
 }
 
 gboolean
-vn_fw_chain(VnFwBackend backend, VnRuleKind kind, int family, VnNftChain *out)
+vn_fw_chain_ref(VnFwBackend backend, VnRuleKind kind, int family,
+                VnChainRef *out)
 {
     out->family = family == AF_INET6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
     switch (backend) {
     case VN_FW_IPTABLES:
+    case VN_FW_LEGACY:
         out->table = kind == VN_RULE_NAT ? "nat" : "filter";
         out->chain = kind == VN_RULE_NAT ? "POSTROUTING" : "FORWARD";
         return TRUE;
@@ -270,66 +281,6 @@ vn_fw_chain(VnFwBackend backend, VnRuleKind kind, int family, VnNftChain *out)
         break;
     }
     return FALSE;
-}
-
-/* legacy iptables registers its tables in /proc/net/ip_tables_names */
-static gboolean
-legacy_iptables(void)
-{
-    g_autofree char *names = NULL;
-
-    if (!g_file_get_contents("/proc/net/ip_tables_names", &names, NULL, NULL))
-        return FALSE;
-    for (char *l = strtok(names, "\n"); l; l = strtok(NULL, "\n"))
-        if (strcmp(l, "filter") == 0)
-            return TRUE;
-    return FALSE;
-}
-
-gboolean
-vn_fw_detect(VnNft *nft, VnFwBackend *backend, GError **error)
-{
-    const char *force = g_getenv("VIRT_NEST_FIREWALL");
-    int rc;
-
-    if (force && *force) {
-        if (strcmp(force, "iptables") == 0)
-            *backend = VN_FW_IPTABLES;
-        else if (strcmp(force, "nftables") == 0)
-            *backend = VN_FW_NFTABLES;
-        else if (strcmp(force, "none") == 0)
-            *backend = VN_FW_NONE;
-        else {
-            g_set_error(error, VN_ERROR, VN_ERROR_INVALID,
-                        "VIRT_NEST_FIREWALL='%s': use iptables, nftables or "
-                        "none", force);
-            return FALSE;
-        }
-        return TRUE;
-    }
-    if ((rc = vn_nft_exists(nft, NFPROTO_IPV4, "libvirt_network", NULL,
-                            error)) < 0)
-        return FALSE;
-    if (rc) {
-        *backend = VN_FW_NFTABLES;
-        return TRUE;
-    }
-    if ((rc = vn_nft_exists(nft, NFPROTO_IPV4, "filter", "FORWARD", error)) < 0)
-        return FALSE;
-    if (rc) {
-        *backend = VN_FW_IPTABLES;
-        return TRUE;
-    }
-    if (legacy_iptables()) {
-        g_set_error(error, VN_ERROR, VN_ERROR_UNSUPPORTED,
-                    "libvirt's firewall rules are in legacy iptables, which "
-                    "virt-nest cannot change; switch to iptables-nft "
-                    "(update-alternatives --set iptables /usr/sbin/iptables-nft "
-                    "and the same for ip6tables), then restart libvirtd");
-        return FALSE;
-    }
-    *backend = VN_FW_NONE;
-    return TRUE;
 }
 
 const VnFwBackendClass *

@@ -36,7 +36,6 @@
 #include <glib.h>
 
 #include "layerplan.h"
-#include "nftables.h"
 
 G_BEGIN_DECLS
 
@@ -49,6 +48,19 @@ typedef enum {
 } VnFwBackend;
 
 #define VN_FW_N_BACKENDS (VN_FW_FIREWALLD + 1)
+
+/* A chain by family (NFPROTO_IPV4/NFPROTO_IPV6), table and name. */
+typedef struct {
+    int family;
+    const char *table;
+    const char *chain;
+} VnChainRef;
+
+/* "ip filter FORWARD". transfer full. */
+char *vn_chain_ref_describe(const VnChainRef *ref);
+
+/* The nf_tables netlink socket (nftables.h). */
+typedef struct _VnNft VnNft;
 
 /* "none", "iptables", "nftables", "legacy", "firewalld" */
 const char *vn_fw_backend_to_string(VnFwBackend backend);
@@ -177,23 +189,10 @@ void vn_fw_set_class(VnFw *fw, VnFwBackend backend,
 extern const VnFwBackendClass vn_fw_iptables_class;
 extern const VnFwBackendClass vn_fw_nftables_class;
 
-/* The chain a rule of @kind and @family (AF_INET/AF_INET6) goes into;
- * FALSE for VN_FW_NONE. */
-gboolean vn_fw_chain(VnFwBackend backend, VnRuleKind kind, int family,
-                     VnNftChain *out);
-
-/**
- * vn_fw_detect:
- * @nft: an open socket
- * @backend: (out): what libvirt uses here
- * @error: set when the rules live in legacy iptables, which virt-nest
- *   cannot write, with the fix
- *
- * VIRT_NEST_FIREWALL=iptables|nftables|none forces a backend (for tests).
- * Otherwise: libvirt's table ip libvirt_network means nftables; ip filter
- * FORWARD means iptables-nft; legacy iptables tables are an error; nothing
- * means none.
- */
-gboolean vn_fw_detect(VnNft *nft, VnFwBackend *backend, GError **error);
+/* The chain a rule of @kind and @family (AF_INET/AF_INET6) goes into in
+ * one of the chain-based backends (iptables, nftables, legacy); FALSE for
+ * the others. */
+gboolean vn_fw_chain_ref(VnFwBackend backend, VnRuleKind kind, int family,
+                         VnChainRef *out);
 
 G_END_DECLS

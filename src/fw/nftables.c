@@ -21,14 +21,6 @@
 #include "error.h"
 #include "nftables.h"
 
-char *
-vn_nft_chain_describe(const VnNftChain *chain)
-{
-    return g_strdup_printf("%s %s %s",
-                           chain->family == NFPROTO_IPV6 ? "ip6" : "ip",
-                           chain->table, chain->chain);
-}
-
 /* ------------------------------------------------------------------ */
 /* building rules                                                      */
 
@@ -104,7 +96,7 @@ add_addr(struct nftnl_rule *r, const VnCidr *c, gboolean src)
 }
 
 struct nftnl_rule *
-vn_nft_rule_build(const VnRule *rule, const VnNftChain *chain)
+vn_nft_rule_build(const VnRule *rule, const VnChainRef *chain)
 {
     struct nftnl_rule *r = nftnl_rule_alloc();
     struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
@@ -138,7 +130,7 @@ vn_nft_rule_build(const VnRule *rule, const VnNftChain *chain)
 }
 
 char *
-vn_nft_rule_payload(const VnRule *rule, const VnNftChain *chain)
+vn_nft_rule_payload(const VnRule *rule, const VnChainRef *chain)
 {
     g_autoptr(nftnl_rule) r = vn_nft_rule_build(rule, chain);
     char buf[8192];
@@ -329,7 +321,7 @@ get_cb(const struct nlmsghdr *nlh, void *data)
 }
 
 int
-vn_nft_get_comment(VnNft *nft, const VnNftChain *chain, guint64 handle,
+vn_nft_get_comment(VnNft *nft, const VnChainRef *chain, guint64 handle,
                    char **comment, GError **error)
 {
     char buf[MNL_SOCKET_BUFFER_SIZE];
@@ -354,7 +346,7 @@ vn_nft_get_comment(VnNft *nft, const VnNftChain *chain, guint64 handle,
     if (rc != 0) {
         g_free(d.comment);
         if (rc < -1) {
-            g_autofree char *where = vn_nft_chain_describe(chain);
+            g_autofree char *where = vn_chain_ref_describe(chain);
 
             g_set_error(error, VN_ERROR, VN_ERROR_FAILED,
                         "cannot read rule %" G_GUINT64_FORMAT " of %s: %s",
@@ -392,7 +384,7 @@ find_cb(const struct nlmsghdr *nlh, void *data)
 }
 
 gboolean
-vn_nft_find_tagged(VnNft *nft, const VnNftChain *chain, const char *prefix,
+vn_nft_find_tagged(VnNft *nft, const VnChainRef *chain, const char *prefix,
                    GArray *handles, GPtrArray *comments, GError **error)
 {
     char buf[MNL_SOCKET_BUFFER_SIZE];
@@ -411,7 +403,7 @@ vn_nft_find_tagged(VnNft *nft, const VnNftChain *chain, const char *prefix,
     if (rc == 0 || rc == -ENOENT)
         return TRUE;
     if (rc < -1) {
-        g_autofree char *where = vn_nft_chain_describe(chain);
+        g_autofree char *where = vn_chain_ref_describe(chain);
 
         g_set_error(error, VN_ERROR, VN_ERROR_FAILED, "cannot list %s: %s",
                     where, g_strerror(-rc));
@@ -531,10 +523,10 @@ vn_nft_batch_size(const VnNftBatch *batch)
 
 void
 vn_nft_batch_insert(VnNftBatch *batch, const VnRule *rule,
-                    const VnNftChain *chain, guint64 *handle)
+                    const VnChainRef *chain, guint64 *handle)
 {
     Op *op = g_new0(Op, 1);
-    g_autofree char *where = vn_nft_chain_describe(chain);
+    g_autofree char *where = vn_chain_ref_describe(chain);
     g_autofree char *d = vn_rule_describe(rule);
 
     op->insert = TRUE;
@@ -545,11 +537,11 @@ vn_nft_batch_insert(VnNftBatch *batch, const VnRule *rule,
 }
 
 void
-vn_nft_batch_delete(VnNftBatch *batch, const VnNftChain *chain,
+vn_nft_batch_delete(VnNftBatch *batch, const VnChainRef *chain,
                     guint64 handle, const char *what)
 {
     Op *op = g_new0(Op, 1);
-    g_autofree char *where = vn_nft_chain_describe(chain);
+    g_autofree char *where = vn_chain_ref_describe(chain);
 
     op->rule = nftnl_rule_alloc();
     nftnl_rule_set_u32(op->rule, NFTNL_RULE_FAMILY, (guint32)chain->family);
@@ -702,14 +694,12 @@ vn_nft_batch_commit(VnNftBatch *batch, GError **error)
 /* ------------------------------------------------------------------ */
 /* the backends: iptables-nft's tables and libvirt's own               */
 
-#include "fwbackend.h"
-
 /* The chain of a rule's kind in @backend's tables. */
 static void
 nft_chain_of(VnFwBackend backend, VnRuleKind kind, int family,
-             VnNftChain *out)
+             VnChainRef *out)
 {
-    vn_fw_chain(backend, kind, family == NFPROTO_IPV6 ? AF_INET6 : AF_INET,
+    vn_fw_chain_ref(backend, kind, family == NFPROTO_IPV6 ? AF_INET6 : AF_INET,
                 out);
 }
 
@@ -736,13 +726,13 @@ nft_place(VnFwBackend backend, VnFw *fw, const VnRule *rule, VnFwEntry **out,
 {
     VnNft *nft = vn_fw_nft(fw, error);
     g_autofree char *comment = NULL;
-    VnNftChain c;
+    VnChainRef c;
     int rc;
 
     *out = NULL;
     if (!nft)
         return FALSE;
-    vn_fw_chain(backend, rule->kind, rule->src.family, &c);
+    vn_fw_chain_ref(backend, rule->kind, rule->src.family, &c);
     if ((rc = vn_nft_exists(nft, c.family, c.table, c.chain, error)) < 0)
         return FALSE;
     if (!rc)
@@ -768,7 +758,7 @@ static int
 nft_exists(VnFw *fw, const VnFwEntry *e, GError **error)
 {
     VnNft *nft = vn_fw_nft(fw, error);
-    VnNftChain c = { e->family, e->table, e->chain };
+    VnChainRef c = { e->family, e->table, e->chain };
     g_autofree char *comment = NULL;
     int rc;
 
@@ -797,11 +787,11 @@ chain_rules_free(ChainRules *cr)
 }
 
 static const ChainRules *
-chain_rules(VnFw *fw, VnFwBackend backend, const VnNftChain *c,
+chain_rules(VnFw *fw, VnFwBackend backend, const VnChainRef *c,
             GError **error)
 {
     GHashTable *cache = vn_fw_get_data(fw, backend);
-    g_autofree char *key = vn_nft_chain_describe(c);
+    g_autofree char *key = vn_chain_ref_describe(c);
     ChainRules *cr;
     VnNft *nft;
     int rc;
@@ -842,7 +832,7 @@ nft_list(VnFwBackend backend, VnFw *fw, int family, const char *prefix,
 
     for (guint k = 0; k < G_N_ELEMENTS(kinds); k++) {
         const ChainRules *cr;
-        VnNftChain c;
+        VnChainRef c;
 
         nft_chain_of(backend, kinds[k], family, &c);
         if (!(cr = chain_rules(fw, backend, &c, error)))
@@ -879,7 +869,7 @@ nftables_list(VnFw *fw, int family, const char *prefix, GPtrArray *out,
 static int
 nft_preceded(VnFw *fw, const VnFwEntry *e, GError **error)
 {
-    VnNftChain c = { e->family, e->table, e->chain };
+    VnChainRef c = { e->family, e->table, e->chain };
     const ChainRules *cr = chain_rules(fw, e->backend, &c, error);
 
     if (!cr)
@@ -907,7 +897,7 @@ nft_commit(VnFw *fw, GPtrArray *changes, GError **error)
     for (guint i = 0; i < changes->len; i++) {
         const VnFwChange *ch = changes->pdata[i];
         VnFwEntry *e = ch->entry;
-        VnNftChain c = { e->family, e->table, e->chain };
+        VnChainRef c = { e->family, e->table, e->chain };
 
         if (ch->insert && !ch->rule) {
             g_set_error(error, VN_ERROR, VN_ERROR_FAILED,

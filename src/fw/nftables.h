@@ -13,22 +13,13 @@
 #include <glib.h>
 #include <libnftnl/rule.h>
 
+#include "fwbackend.h"
 #include "layerplan.h"
 
 G_BEGIN_DECLS
 
 typedef struct nftnl_rule nftnl_rule;
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(nftnl_rule, nftnl_rule_free)
-
-/* Where a rule goes: NFPROTO_IPV4/NFPROTO_IPV6, table, chain. */
-typedef struct {
-    int family;
-    const char *table;
-    const char *chain;
-} VnNftChain;
-
-/* "ip filter FORWARD" */
-char *vn_nft_chain_describe(const VnNftChain *chain);
 
 /**
  * vn_nft_rule_build:
@@ -41,11 +32,11 @@ char *vn_nft_chain_describe(const VnNftChain *chain);
  *
  * Returns: (transfer full): the rule.
  */
-struct nftnl_rule *vn_nft_rule_build(const VnRule *rule, const VnNftChain *chain);
+struct nftnl_rule *vn_nft_rule_build(const VnRule *rule, const VnChainRef *chain);
 
 /* The rule's expressions as libnftnl prints them (the format of nftables'
  * tests/py *.payload files), for golden tests. transfer full. */
-char *vn_nft_rule_payload(const VnRule *rule, const VnNftChain *chain);
+char *vn_nft_rule_payload(const VnRule *rule, const VnChainRef *chain);
 
 /* virt-nest's comment of a rule, as rule userdata (what a libnftnl
  * writer stores) or as an xtables comment match (what iptables-restore
@@ -53,8 +44,6 @@ char *vn_nft_rule_payload(const VnRule *rule, const VnNftChain *chain);
 const char *vn_nft_rule_get_comment(const struct nftnl_rule *r);
 
 /* A netlink socket to nf_tables. */
-typedef struct _VnNft VnNft;
-
 VnNft *vn_nft_open(GError **error);
 void vn_nft_close(VnNft *nft);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VnNft, vn_nft_close)
@@ -73,7 +62,7 @@ int vn_nft_exists(VnNft *nft, int family, const char *table,
  *
  * Returns: 1 if the rule exists, 0 if not, -1 on error.
  */
-int vn_nft_get_comment(VnNft *nft, const VnNftChain *chain, guint64 handle,
+int vn_nft_get_comment(VnNft *nft, const VnChainRef *chain, guint64 handle,
                        char **comment, GError **error);
 
 /**
@@ -86,7 +75,7 @@ int vn_nft_get_comment(VnNft *nft, const VnNftChain *chain, guint64 handle,
  * Dumps one chain: to find rules by comment when the record of handles was
  * lost, and for reconcile to check that virt-nest's rules still come first.
  */
-gboolean vn_nft_find_tagged(VnNft *nft, const VnNftChain *chain,
+gboolean vn_nft_find_tagged(VnNft *nft, const VnChainRef *chain,
                             const char *prefix, GArray *handles,
                             GPtrArray *comments, GError **error);
 
@@ -111,8 +100,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VnNftBatch, vn_nft_batch_free)
  * handle for it to @handle (nullable). Rules inserted in one batch end up
  * in the order they were added. */
 void vn_nft_batch_insert(VnNftBatch *batch, const VnRule *rule,
-                         const VnNftChain *chain, guint64 *handle);
-void vn_nft_batch_delete(VnNftBatch *batch, const VnNftChain *chain,
+                         const VnChainRef *chain, guint64 *handle);
+void vn_nft_batch_delete(VnNftBatch *batch, const VnChainRef *chain,
                          guint64 handle, const char *what);
 guint vn_nft_batch_size(const VnNftBatch *batch);
 

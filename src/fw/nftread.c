@@ -16,6 +16,7 @@
 #include <linux/netfilter/xt_state.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
 
 #include "error.h"
 #include "nftread.h"
@@ -375,8 +376,9 @@ on_expr(struct nftnl_expr *e, void *data)
     return 0;
 }
 
-VnFwRule *
-vn_fw_rule_from_nftnl(const struct nftnl_rule *r, int family)
+/* One nftnl rule in the model. */
+static VnFwRule *
+rule_from_nftnl(const struct nftnl_rule *r, int family)
 {
     Ctx c = { vn_fw_rule_new(), family, { { 0 } }, g_string_new(NULL) };
 
@@ -441,7 +443,7 @@ on_rule(const void *obj, void *data)
 
         if (c->family == family && !g_strcmp0(c->table, table) &&
             !g_strcmp0(c->name, chain)) {
-            g_ptr_array_add(c->rules, vn_fw_rule_from_nftnl(r, family));
+            g_ptr_array_add(c->rules, rule_from_nftnl(r, family));
             return;
         }
     }

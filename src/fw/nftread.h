@@ -5,7 +5,6 @@
 #pragma once
 
 #include <glib.h>
-#include <libnftnl/rule.h>
 
 #include "fwmodel.h"
 #include "model.h"
@@ -20,8 +19,5 @@ GPtrArray *vn_fw_read(GError **error);
  * link), and the firewall. For status and doctor; the hooks never read
  * it. */
 gboolean vn_host_read_forwarding(VnHost *host, GError **error);
-
-/* One nftnl rule in the model; pure, for tests. */
-VnFwRule *vn_fw_rule_from_nftnl(const struct nftnl_rule *r, int family);
 
 G_END_DECLS
