@@ -438,6 +438,10 @@ state_paths(void **state)
     assert_int_equal(vn_state_path(buf, sizeof(buf), "/s", "network", ctl90,
                                    "state"), -1);
     assert_int_equal(vn_state_path(buf, 12, "/s", "network", "a", "state"), -1);
+    /* found by tests/fuzz (crashes/state/crash-da39a3ee...): an empty name
+     * made the hidden file "/s/network/.state" */
+    assert_int_equal(vn_state_path(buf, sizeof(buf), "/s", "network", "",
+                                   "state"), -1);
 
     /* libvirt's own files: NAME as it is, and none for a name with '/' */
     assert_int_equal(vn_libvirt_path(buf, sizeof(buf), "/run/libvirt/network",

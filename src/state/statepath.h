@@ -41,8 +41,9 @@ vn_state_root(void)
     return dir && *dir ? dir : VN_STATE_DIR;
 }
 
-/* Write "$root/KIND/NAME.EXT" into @buf; -1 if it does not fit, or if the
- * file name would be longer than a directory entry can be (NAME_MAX). */
+/* Write "$root/KIND/NAME.EXT" into @buf; -1 for an empty NAME (no object
+ * has one; the file would be a hidden ".EXT"), if it does not fit, or if
+ * the file name would be longer than a directory entry can be (NAME_MAX). */
 static inline int
 vn_state_path(char *buf, size_t size, const char *root, const char *kind,
               const char *name, const char *ext)
@@ -50,7 +51,7 @@ vn_state_path(char *buf, size_t size, const char *root, const char *kind,
     size_t n = (size_t)snprintf(buf, size, "%s/%s/", root, kind);
     size_t start = n;
 
-    if (n >= size)
+    if (n >= size || !*name)
         return -1;
     for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
         if (*p == '/' || *p == '%' || *p < 0x20 || *p == 0x7f ||
