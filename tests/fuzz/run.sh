@@ -1,4 +1,5 @@
 #!/bin/bash
+# run.sh --targets: the names of the targets.
 # run.sh FUZZBUILD SRCDIR [SECONDS]: run every libFuzzer target of a
 # -Dfuzzing=true build for SECONDS each (default 12), from its seeds
 # (seeds.sh) and what earlier runs in FUZZBUILD found (FUZZBUILD/
@@ -8,11 +9,17 @@
 # (commit it: the ordinary build replays it as a test) and printed in
 # base64, so that a CI log is enough to get it back.
 set -u
+if [ "${1:-}" = --targets ]; then  # the targets' names, one a line
+    for f in "$(dirname "$0")"/fuzz-*.c; do f=${f##*/fuzz-}; echo "${f%.c}"; done
+    exit 0
+fi
 B=$(realpath "$1")
 SRC=$(realpath "$2")
 S=${3:-12}
 F=$SRC/tests/fuzz
-TARGETS=(libvirtxml hookplan json nest leases state config)
+# every tests/fuzz/fuzz-TARGET.c (tests/fuzz/meson.build builds each)
+TARGETS=()
+for f in "$F"/fuzz-*.c; do f=${f##*/fuzz-}; TARGETS+=("${f%.c}"); done
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 fail=0
