@@ -35,7 +35,7 @@ for t in "${TARGETS[@]}"; do
     libvirtxml|hookplan) dict=-dict=$F/xml.dict ;;
     json|nest|leases) dict=-dict=$F/json.dict ;;
     esac
-    ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
+    ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1:fast_unwind_on_malloc=0 \
     UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
         "$exe" -max_total_time="$S" -timeout=10 -rss_limit_mb=2048 \
             -artifact_prefix="$art/" -print_final_stats=1 $dict \

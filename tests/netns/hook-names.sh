@@ -25,6 +25,8 @@
 #               stop the ruleset is as before (without handles)
 #   prefixes    networks 'a' and 'a b' both started, the state lost:
 #               stopping 'a' (its rules found by tag) leaves those of 'a b'
+#   upgrade     '[x]' started, its ledger replaced by what version 1 wrote
+#               (no rules: GKeyFile refused them): stop finds them by tag
 #   domains     a guest on L0 with such a name: qemu started installs its
 #               route, stopped and release remove it, byte-identical
 #
@@ -269,6 +271,21 @@ if hook L1 network "a b" started begin "$T/net.a b.xml" && hook L1 network a sta
     mkdir "$NEST_STATE_L1"
 else
     bad "networks 'a b' and 'a' started"
+fi
+
+# ---- an upgrade: version 1 left network '[x]' a ledger without its rules
+# (GKeyFile refused "[rule virt-nest [x] ...]"); stopping it now finds
+# them by tag
+python3 "$NAMES_PY" network "[x]" < "$G/network-started-peers/stdin.xml" > "$T/net.x.xml"
+if hook L1 network "[x]" started begin "$T/net.x.xml"; then
+    printf '[ledger]\nversion=1\nobject=network\nname=[x]\nfirewall=%s\n' \
+        "$(iptables_kind && echo iptables || echo nftables)" > "$NEST_STATE_L1/network/[x].state"
+    hook L1 network "[x]" stopped end "$T/net.x.xml" || bad "network '[x]' stopped after the upgrade"
+    left=$(our_comments)
+    if [ -z "$left" ]; then ok "upgrade: a version 1 ledger of '[x]' without rules: stop found its 3 rules by tag"
+    else bad "upgrade: rules of '[x]' left:"; echo "$left" | sed 's/^/  # /'; fi
+else
+    bad "network '[x]' started (upgrade case)"
 fi
 
 hook L0 network default stopped end "$T/l0-net.xml" || bad "L0 network default stopped"
