@@ -280,6 +280,14 @@ main(int argc, char **argv)
     is_net = !strcmp(driver, "network");
     keep = action == VN_HOOK_INSTALL &&
            (meta || memmem(xml, len, "<host ", 6) != NULL);
+    /* the state is written from here on: never into a directory others
+     * can write (they could plant files and links there) */
+    if (is_net && action != VN_HOOK_CHECK &&
+        vn_state_dir_check(root, state, sizeof(state)) < 0) {
+        fprintf(stderr, "virt-nest: %s\n", state);
+        free(xml);
+        return 1;
+    }
     if (is_net && action != VN_HOOK_CHECK && !(meta && keep))
         save_network(root, argv[1], xml, len, keep);
     if (vn_state_path(state, sizeof(state), root,

@@ -61,6 +61,14 @@ for f in "$T"/out/L*-network-*.xml; do
         { echo "FAIL: libvirt refuses $f: $(cat "$T/virsh.err")"; fail=1; }
 done
 golden l0-output-L1-network.xml.txt sh -c "cat '$T/out/L1-network-default.xml'"
+# names make file names, not paths: every file stays in --output-dir
+mkdir -p "$T/o/L0-x" "$T/o/L1-x"
+vn plan -c "test://$X/seed-l0.xml" --network default --guest 'x/../../evil' --depth 2 \
+    --output-dir "$T/o/out" > /dev/null 2>&1
+files=$(cd "$T/o" && find . -type f | sort | tr '\n' ' ')
+[ "$files" = "./out/L0-default-dhcp-host.xml ./out/L0-x%2F..%2F..%2Fevil-metadata.xml ./out/L1-network-default.xml ./out/L1-x%2F..%2F..%2Fevil-l2-metadata.xml ./out/L2-network-default.xml " ] &&
+    echo "ok: a guest 'x/../../evil' writes into --output-dir only" ||
+    { echo "FAIL: a guest 'x/../../evil' wrote $files"; fail=1; }
 
 # bad input: one line, exit 1; usage: exit 2
 printf 'not json' > "$T/bad.json"

@@ -7,6 +7,8 @@
  *   run/            libvirt's network status files (/run/libvirt/network)
  *   leases/         lease status files (/var/lib/libvirt/dnsmasq)
  *   virt-nest.conf  the configuration, if not the defaults
+ *   outside/        files beside those folders that no name in the XML may
+ *                   lead the hook to ("../outside/evil": *-escape)
  *   expected        the routes and rules as text, each rule with its
  *                   nftables bytecode as libnftnl prints it
  *

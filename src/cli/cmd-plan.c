@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "discover.h"
 #include "json.h"
+#include "ledger.h"
 #include "plandefine.h"
 #include "nestalloc.h"
 #include "snapshot.h"
@@ -274,13 +275,25 @@ render_json(const VnNestPlan *p, const VnLayer *layer, GPtrArray *installs,
     return vn_json_writer_finish(w);
 }
 
+/* Write @text to DIR/NAME, NAME with '/', '%' and control bytes as %XX:
+ * the names in it come from the command line and from other layers'
+ * snapshots, and must not lead out of @dir. Through a temporary file of
+ * its own (mkstemp) and rename. */
 static gboolean
 write_file(const char *dir, const char *name, const char *text)
 {
-    g_autofree char *path = g_build_filename(dir, name, NULL);
+    g_autoptr(GString) safe = g_string_new(NULL);
+    g_autofree char *path = NULL;
     g_autoptr(GError) err = NULL;
 
-    if (!g_file_set_contents(path, text, -1, &err)) {
+    for (const guchar *p = (const guchar *)name; *p; p++) {
+        if (*p == '/' || *p == '%' || *p < 0x20 || *p == 0x7f)
+            g_string_append_printf(safe, "%%%02X", *p);
+        else
+            g_string_append_c(safe, (char)*p);
+    }
+    path = g_build_filename(dir, safe->str, NULL);
+    if (!vn_file_replace(path, NULL, text, strlen(text), 0644, FALSE, &err)) {
         vn_cli_error("%s", err->message);
         return FALSE;
     }

@@ -10,6 +10,7 @@
 #include "error.h"
 #include "json.h"
 #include "leases.h"
+#include "statepath.h"
 
 gboolean
 vn_leases_parse(const char *text, gssize len, const char *bridge,
@@ -18,9 +19,17 @@ vn_leases_parse(const char *text, gssize len, const char *bridge,
     g_autoptr(VnJson) root = NULL;
     g_autoptr(GError) err = NULL;
     g_autofree char *trimmed = NULL;
+    const char *nul;
 
     if (len < 0)
         len = (gssize)strlen(text);
+    /* a NUL would cut the text short and hide what follows it */
+    if ((nul = memchr(text, '\0', (gsize)len))) {
+        g_set_error(error, VN_ERROR, VN_ERROR_INVALID,
+                    "lease file of %s: a NUL byte at offset %td; it is no "
+                    "JSON", bridge, nul - text);
+        return FALSE;
+    }
     trimmed = g_strstrip(g_strndup(text, (gsize)len));
     if (!*trimmed)
         return TRUE;        /* leaseshelper writes nothing before a lease */
@@ -65,12 +74,14 @@ gboolean
 vn_leases_load(const char *dir, const char *bridge, GPtrArray *leases,
                GError **error)
 {
-    g_autofree char *name = g_strdup_printf("%s.status", bridge);
-    g_autofree char *path = g_build_filename(dir, name, NULL);
     g_autofree char *text = NULL;
     g_autoptr(GError) err = NULL;
+    char path[4096];
     gsize len;
 
+    /* dnsmasq's file is BRIDGE.status: a bridge with '/' has none */
+    if (vn_libvirt_path(path, sizeof(path), dir, bridge, "status") < 0)
+        return TRUE;
     if (!g_file_get_contents(path, &text, &len, &err)) {
         if (g_error_matches(err, G_FILE_ERROR, G_FILE_ERROR_NOENT))
             return TRUE;

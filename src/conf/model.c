@@ -467,25 +467,29 @@ vn_guest_iface_address(const VnGuest *guest, const VnIface *iface,
 char *
 vn_mac_normalize(const char *mac)
 {
-    guint b[6];
-    char end;
+    char out[18];
 
-    if (!mac || sscanf(mac, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2],
-                       &b[3], &b[4], &b[5], &end) != 6)
+    /* exactly six octets of two hex digits, ':' between them: sscanf's %x
+     * would take "-1", "+f" or " f" too */
+    if (!mac || strlen(mac) != 17)
         return NULL;
-    if (strlen(mac) != 17)
-        return NULL;
-    return g_strdup_printf("%02x:%02x:%02x:%02x:%02x:%02x",
-                           b[0], b[1], b[2], b[3], b[4], b[5]);
+    for (guint i = 0; i < 17; i++) {
+        if (i % 3 == 2 ? mac[i] != ':' : !g_ascii_isxdigit(mac[i]))
+            return NULL;
+        out[i] = g_ascii_tolower(mac[i]);
+    }
+    out[17] = '\0';
+    return g_strdup(out);
 }
 
 gboolean
 vn_mac_link_local(const char *mac, VnCidr *out)
 {
+    g_autofree char *norm = vn_mac_normalize(mac);
     guint b[6];
 
-    if (!mac || sscanf(mac, "%2x:%2x:%2x:%2x:%2x:%2x", &b[0], &b[1], &b[2],
-                       &b[3], &b[4], &b[5]) != 6)
+    if (!norm || sscanf(norm, "%2x:%2x:%2x:%2x:%2x:%2x", &b[0], &b[1], &b[2],
+                        &b[3], &b[4], &b[5]) != 6)
         return FALSE;
     memset(out, 0, sizeof(*out));
     out->family = AF_INET6;

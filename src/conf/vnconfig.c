@@ -6,6 +6,7 @@
 #include "vnconfig.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "error.h"
 
@@ -85,19 +86,17 @@ check_keys(GKeyFile *kf, const char *path, GError **error)
 }
 
 gboolean
-vn_config_load(const char *path, VnConfig *config, GError **error)
+vn_config_parse(const char *data, gssize len, const char *path,
+                VnConfig *config, GError **error)
 {
     g_autoptr(GKeyFile) kf = g_key_file_new();
     g_autoptr(GError) err = NULL;
 
     vn_config_init(config);
-    if (!path)
-        path = g_getenv("VIRT_NEST_CONFIG");
-    if (!path)
-        path = VN_CONFIG_FILE;
-    if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &err)) {
-        if (g_error_matches(err, G_FILE_ERROR, G_FILE_ERROR_NOENT))
-            return TRUE;
+    if (len < 0)
+        len = (gssize)strlen(data);
+    if (!g_key_file_load_from_data(kf, data, (gsize)len, G_KEY_FILE_NONE,
+                                   &err)) {
         g_set_error(error, VN_ERROR, VN_ERROR_INVALID, "%s: %s", path,
                     err->message);
         return FALSE;
@@ -113,4 +112,26 @@ vn_config_load(const char *path, VnConfig *config, GError **error)
                     &config->allow_any_peer, error) &&
            get_bool(kf, path, "firewall", "masquerade_peers",
                     &config->masquerade_peers, error);
+}
+
+gboolean
+vn_config_load(const char *path, VnConfig *config, GError **error)
+{
+    g_autoptr(GError) err = NULL;
+    g_autofree char *data = NULL;
+    gsize len;
+
+    vn_config_init(config);
+    if (!path)
+        path = g_getenv("VIRT_NEST_CONFIG");
+    if (!path)
+        path = VN_CONFIG_FILE;
+    if (!g_file_get_contents(path, &data, &len, &err)) {
+        if (g_error_matches(err, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+            return TRUE;
+        g_set_error(error, VN_ERROR, VN_ERROR_INVALID, "%s: %s", path,
+                    err->message);
+        return FALSE;
+    }
+    return vn_config_parse(data, (gssize)len, path, config, error);
 }

@@ -32,4 +32,9 @@ void vn_config_init(VnConfig *config);
  */
 gboolean vn_config_load(const char *path, VnConfig *config, GError **error);
 
+/* The parser under vn_config_load: @data, @len bytes (-1: NUL-terminated),
+ * read as the file @path (named in messages). Pure: no files. */
+gboolean vn_config_parse(const char *data, gssize len, const char *path,
+                         VnConfig *config, GError **error);
+
 G_END_DECLS

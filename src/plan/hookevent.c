@@ -11,6 +11,7 @@
 #include "leases.h"
 #include "libvirtxml.h"
 #include "ledger.h"
+#include "statepath.h"
 
 VnHookAction
 vn_hook_action(const char *driver, const char *op, const char *subop)
@@ -67,15 +68,14 @@ static VnNetwork *
 load_network(const VnHookEnv *env, const char *name)
 {
     g_autofree char *xml = vn_state_network_xml(env->state_dir, name);
+    char path[4096];
 
-    if (!xml) {
-        g_autofree char *f = g_strdup_printf("%s.xml", name);
-        g_autofree char *path = g_build_filename(env->libvirt_network_dir, f,
-                                                 NULL);
-
-        if (!g_file_get_contents(path, &xml, NULL, NULL))
-            return NULL;
-    }
+    /* libvirt's file is NAME.xml, NAME as it is: a name libvirt would
+     * never write a file for (one with '/') has none */
+    if (!xml && (vn_libvirt_path(path, sizeof(path), env->libvirt_network_dir,
+                                 name, "xml") < 0 ||
+                 !g_file_get_contents(path, &xml, NULL, NULL)))
+        return NULL;
     return vn_network_parse(xml, -1, NULL, NULL);
 }
 

@@ -126,13 +126,33 @@ vn_rule_comment_is_ours(const char *comment)
     return comment && g_str_has_prefix(comment, "virt-nest ");
 }
 
+/* The network's name as a comment holds it: no space (the prefix of one
+ * network is then never the start of another's comments), no quote or
+ * backslash (iptables-save, nft and shells each quote differently), no
+ * control byte and nothing past ASCII; '%' and '#' are escaped too, so
+ * that the escape is one-to-one and never looks like the hashed form. */
+static char *
+comment_name(const char *network)
+{
+    GString *out = g_string_new(NULL);
+
+    for (const guchar *p = (const guchar *)network; *p; p++) {
+        if (g_ascii_isalnum(*p) || strchr("-_.:+@,=[]~^", *p))
+            g_string_append_c(out, (char)*p);
+        else
+            g_string_append_printf(out, "%%%02X", *p);
+    }
+    return g_string_free(out, FALSE);
+}
+
 char *
 vn_rule_comment_prefix(const char *network)
 {
+    g_autofree char *name = comment_name(network);
     g_autofree char *h = NULL;
 
-    if (strlen(network) <= 64)
-        return g_strdup_printf("virt-nest %s ", network);
+    if (strlen(name) <= 64)
+        return g_strdup_printf("virt-nest %s ", name);
     h = short_hash(network);
     return g_strdup_printf("virt-nest #%s ", h);
 }

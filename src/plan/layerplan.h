@@ -65,10 +65,17 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VnRule, vn_rule_free)
 char *vn_rule_describe(const VnRule *rule);
 
 /* The comment a rule carries in the kernel (iptables lists it as
- * -m comment): "virt-nest NETWORK KIND SRC>DST". */
+ * -m comment): "virt-nest NETWORK KIND SRC>DST", at most 127 bytes (nft's
+ * limit), printable ASCII with no '"', '\\', '\'' or space in NETWORK: it
+ * lists, survives iptables-save | iptables-restore and pastes into a
+ * shell. NETWORK is the name with every byte but letters, digits and
+ * -_.:+@,=[]~^ written as %XX ("my net" -> "my%20net"), or "#" and a hash
+ * of the name when that is longer than 64 bytes; a long comment ends in a
+ * hash of itself instead of SRC>DST. */
 char *vn_rule_comment(const VnRule *rule);
 
-/* The prefix every comment of @network starts with. */
+/* The prefix every comment of @network starts with, up to and with the
+ * space after NETWORK: no other network's comments start with it. */
 char *vn_rule_comment_prefix(const char *network);
 
 /* TRUE when a rule comment is one of virt-nest's (any network). */

@@ -188,7 +188,8 @@ add_present(GPtrArray *present, VnFwEntry *e)
  * network's tag in every backend here: when there is no ledger and the
  * state was lost (or this is the first start since a boot, which may have
  * restored a saved ruleset), when one of its entries is gone (a flush, a
- * restore, a firewalld reload), and when removing (every copy goes).
+ * restore, a firewalld reload), when an older ledger lost the record of
+ * them (VnLedger.rules_lost), and when removing (every copy goes).
  * @found gets the entries the ledger did not know (borrowed). */
 static gboolean
 find_present(VnApply *a, const char *name, const VnLedger *old,
@@ -197,7 +198,8 @@ find_present(VnApply *a, const char *name, const VnLedger *old,
 {
     static const int families[] = { NFPROTO_IPV4, NFPROTO_IPV6 };
     g_autofree char *prefix = vn_rule_comment_prefix(name);
-    gboolean search = removing || (!old && !vn_state_intact(a->dir));
+    gboolean search = removing || (!old && !vn_state_intact(a->dir)) ||
+                      (old && old->rules_lost);
 
     for (guint i = 0; old && i < old->rules->len; i++) {
         const VnFwEntry *e = old->rules->pdata[i];

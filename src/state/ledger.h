@@ -36,6 +36,10 @@ typedef struct {
     char *name;
     GPtrArray *rules;       /* VnFwEntry: each exception in each backend */
     GPtrArray *routes;      /* VnLedgerRoute */
+    gboolean rules_lost;    /* read from an older ledger that installed
+                             * rules and could not record them (version 1
+                             * and a name GKeyFile refused): removal must
+                             * search the firewall by tag */
 } VnLedger;
 
 VnLedger *vn_ledger_new(VnObjectKind kind, const char *name);
@@ -59,13 +63,34 @@ const char *vn_state_dir(void);
 
 /* Create the state directory and take its lock; returns the fd to close
  * (which releases the lock), or -1 with @error. Blocks while another hook
- * holds it. */
+ * holds it. Refuses a state directory others can write
+ * (vn_state_dir_check). */
 int vn_state_lock(const char *dir, GError **error);
 
 /* FALSE when the state directory was lost (or never written): removal must
  * then search the firewall by tag. */
 gboolean vn_state_intact(const char *dir);
 gboolean vn_state_mark_intact(const char *dir, GError **error);
+
+/**
+ * vn_ledger_parse:
+ * @data: the text of a ledger file, @len bytes (-1: NUL-terminated)
+ * @what: the file, for messages
+ * @ledger: (out): the ledger of @kind @name; transfer full
+ *
+ * Reads every version of the format (1: rules keyed by their raw comment;
+ * 2: records numbered, texts as GKeyFile strings; 3: every text
+ * %XX-escaped). Pure: no files.
+ *
+ * Returns: FALSE with @error when the text is no ledger, or from a newer
+ * virt-nest.
+ */
+gboolean vn_ledger_parse(const char *data, gssize len, const char *what,
+                         VnObjectKind kind, const char *name,
+                         VnLedger **ledger, GError **error);
+
+/* The text vn_ledger_save writes (the current version); transfer full. */
+char *vn_ledger_format(const VnLedger *ledger, gsize *len);
 
 /**
  * vn_ledger_load:
@@ -77,7 +102,7 @@ gboolean vn_ledger_load(const char *dir, VnObjectKind kind, const char *name,
                         VnLedger **ledger, GError **error);
 
 /* Write atomically (temporary file and rename); an empty ledger removes the
- * file. */
+ * file. Refuses a state directory others can write (vn_state_dir_check). */
 gboolean vn_ledger_save(const char *dir, const VnLedger *ledger,
                         GError **error);
 
