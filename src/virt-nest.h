@@ -25,3 +25,9 @@
 #include <virt-nest/snapshot.h>
 #include <virt-nest/nestalloc.h>
 #include <virt-nest/plandefine.h>
+#include <virt-nest/stitch.h>
+#include <virt-nest/nestview.h>
+#include <virt-nest/fwmodel.h>
+#include <virt-nest/fweval.h>
+#include <virt-nest/doctor.h>
+#include <virt-nest/fwpath.h>

@@ -2,7 +2,9 @@
 # virt-nest install-hooks / uninstall-hooks in a scratch hooks directory:
 # both hooks land in network.d/ and qemu.d/ as executable copies, a file
 # that is not virt-nest's is never overwritten or removed, reinstalling
-# replaces virt-nest's own copy, and nothing else in the directory changes.
+# replaces virt-nest's own copy, and nothing else in the directory changes;
+# links to the hook (the Debian package's entries) are virt-nest's and left
+# as they are.
 # Usage: install-hooks.sh VIRT_NEST VIRT_NEST_HOOK
 set -u
 VN=$1
@@ -52,4 +54,25 @@ check "uninstall reports the foreign file and fails" "[ $? -eq 1 ] && grep -q 'i
 check "qemu.d/virt-nest removed" "[ ! -e '$D/qemu.d/virt-nest' ]"
 check "the foreign network.d/virt-nest kept" "[ -e '$D/network.d/virt-nest' ]"
 check "other hooks untouched after uninstall" "[ \"\$(cd '$D' && sha256sum qemu qemu.d/00-other)\" = '$before' ]"
+# the Debian package's layout: both entries are links to the hook; they are
+# virt-nest's, install-hooks leaves them as they are, uninstall removes them
+P=$T/pkg
+AHOOK=$(realpath "$HOOK")
+AVN=$(realpath "$VN")
+mkdir -p "$P/network.d" "$P/qemu.d"
+ln -s "$AHOOK" "$P/network.d/virt-nest"
+ln -s "$AHOOK" "$P/qemu.d/virt-nest"
+${VN_VALGRIND:-} "$VN" install-hooks --hooks-dir "$P" --hook "$HOOK" > "$T/out" 2>&1
+check "install-hooks over the package's links exits 0" "[ $? -eq 0 ]"
+check "the links stay links to the hook" "[ \"\$(readlink '$P/network.d/virt-nest')\" = '$AHOOK' ] && [ \"\$(readlink '$P/qemu.d/virt-nest')\" = '$AHOOK' ]"
+check "and it says so" "grep -qx \"$P/qemu.d/virt-nest links to $AHOOK, virt-nest's hook: left as it is\" '$T/out'"
+ln -sf "$AVN" "$P/qemu.d/virt-nest"
+${VN_VALGRIND:-} "$VN" install-hooks --hooks-dir "$P" --hook "$HOOK" > /dev/null 2> "$T/err"
+check "a link to something else is not virt-nest's" "[ $? -eq 1 ] && grep -q 'qemu.d/virt-nest exists and is not virt-nest.s hook' '$T/err' && [ \"\$(readlink '$P/qemu.d/virt-nest')\" = '$AVN' ]"
+ln -sf "$AHOOK" "$P/qemu.d/virt-nest"
+${VN_VALGRIND:-} "$VN" uninstall-hooks --hooks-dir "$P" --keep-installed > "$T/out" 2>&1
+check "uninstall removes the package's links" "[ $? -eq 0 ] && [ ! -e '$P/network.d/virt-nest' ] && [ ! -L '$P/qemu.d/virt-nest' ] && [ -x '$HOOK' ]"
+
+${VN_VALGRIND:-} "$VN" uninstall-hooks --hooks-dir "$P" --keep-installed --purge > /dev/null 2> "$T/err"
+check "--keep-installed with --purge is a usage error" "[ $? -eq 2 ] && grep -qx 'virt-nest: uninstall-hooks: --keep-installed and --purge exclude each other; pass one' '$T/err'"
 exit $fail

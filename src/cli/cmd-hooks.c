@@ -6,6 +6,11 @@
  * instead of linking it: Debian's AppArmor profile for libvirtd lets hooks
  * run from /etc/libvirt/hooks/ but denies a symlink into /usr/libexec.
  *
+ * The Debian package ships those two entries itself, as links to
+ * /usr/sbin/virt-nest-hook (which the profile lets run; see
+ * debian/README.Debian): a link to virt-nest's hook is virt-nest's, and
+ * install-hooks leaves it as it is, so that it never fights the package.
+ *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "config.h"
@@ -24,6 +29,7 @@
 #include "error.h"
 #include "hookmark.h"
 #include "ledger.h"
+#include "purge.h"
 
 static const char *const drivers[] = { "network", "qemu" };
 
@@ -51,6 +57,16 @@ is_ours(const char *path, gboolean *exists, GError **error)
     }
     *exists = TRUE;
     return has_mark(data, len);
+}
+
+/* TRUE if @path is a symbolic link to virt-nest's hook (the package's). */
+static gboolean
+is_our_link(const char *path)
+{
+    gboolean exists;
+
+    return g_file_test(path, G_FILE_TEST_IS_SYMLINK) &&
+           is_ours(path, &exists, NULL);
 }
 
 /* Copy @src to @dst atomically: the temporary file lives in @tmpdir, where
@@ -190,6 +206,13 @@ vn_cmd_install_hooks(int argc, char **argv)
         g_autofree char *dst = g_build_filename(subdir, "virt-nest", NULL);
         g_autoptr(GError) err = NULL;
 
+        if (is_our_link(dst)) {
+            g_autofree char *to = g_file_read_link(dst, NULL);
+
+            printf("%s links to %s, virt-nest's hook: left as it is\n", dst,
+                   to ? to : "?");
+            continue;
+        }
         if (g_mkdir_with_parents(subdir, 0755) < 0) {
             vn_cli_error("cannot create %s: %s", subdir, g_strerror(errno));
             return VN_EXIT_FAILURE;
@@ -213,15 +236,16 @@ vn_cmd_install_hooks(int argc, char **argv)
 int
 vn_cmd_uninstall_hooks(int argc, char **argv)
 {
-    enum { OPT_DIR = 256, OPT_KEEP };
+    enum { OPT_DIR = 256, OPT_KEEP, OPT_PURGE };
     static const struct option opts[] = {
         { "hooks-dir", required_argument, NULL, OPT_DIR },
         { "keep-installed", no_argument, NULL, OPT_KEEP },
+        { "purge", no_argument, NULL, OPT_PURGE },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     const char *dir = VN_LIBVIRT_HOOKS_DIR;
-    gboolean keep = FALSE;
+    gboolean keep = FALSE, purge = FALSE;
     int c, rc = VN_EXIT_OK;
 
     optind = 1;
@@ -234,13 +258,20 @@ vn_cmd_uninstall_hooks(int argc, char **argv)
         case OPT_KEEP:
             keep = TRUE;
             break;
+        case OPT_PURGE:
+            purge = TRUE;
+            break;
         case 'h':
             printf("Usage: virt-nest uninstall-hooks [--hooks-dir DIR] "
-                   "[--keep-installed]\n\n"
+                   "[--keep-installed | --purge]\n\n"
                    "Remove virt-nest's hooks, and the routes and rules it "
                    "installed.\n\n"
                    "      --hooks-dir DIR   libvirt's hooks directory (default %s)\n"
                    "      --keep-installed  leave the routes and rules in place\n"
+                   "      --purge           also every route and rule tagged as "
+                   "virt-nest's,\n"
+                   "                        recorded or not, and the state "
+                   "directory\n"
                    "  -h, --help            show this help\n", VN_LIBVIRT_HOOKS_DIR);
             return VN_EXIT_OK;
         default:
@@ -250,6 +281,11 @@ vn_cmd_uninstall_hooks(int argc, char **argv)
     }
     if (optind < argc) {
         vn_cli_error("uninstall-hooks: unexpected argument '%s'", argv[optind]);
+        return VN_EXIT_USAGE;
+    }
+    if (keep && purge) {
+        vn_cli_error("uninstall-hooks: --keep-installed and --purge exclude "
+                     "each other; pass one");
         return VN_EXIT_USAGE;
     }
     for (guint i = 0; i < G_N_ELEMENTS(drivers); i++) {
@@ -273,7 +309,18 @@ vn_cmd_uninstall_hooks(int argc, char **argv)
             rc = VN_EXIT_FAILURE;
         }
     }
-    if (!keep) {
+    if (purge) {
+        g_autoptr(GPtrArray) changes = g_ptr_array_new_with_free_func(g_free);
+        g_autoptr(GError) err = NULL;
+        gboolean ok = vn_state_purge(vn_state_dir(), changes, &err);
+
+        for (guint i = 0; i < changes->len; i++)
+            printf("%s\n", (char *)changes->pdata[i]);
+        if (!ok) {
+            vn_cli_error("%s", err->message);
+            rc = VN_EXIT_FAILURE;
+        }
+    } else if (!keep) {
         const char *state = vn_state_dir();
         g_autoptr(GError) err = NULL;
         g_autoptr(GPtrArray) ledgers = NULL;
