@@ -538,7 +538,7 @@ json_addr_match(VnJsonWriter *w, const char *key, const VnCidr *c, gboolean neg)
 }
 
 /* The forward path's firewall, in a form `virt-nest doctor` evaluates:
- * every chain, each rule reduced to its interfaces, addresses, protocol,
+ * every chain (nf_tables' and legacy xtables'), each rule reduced to its interfaces, addresses, protocol,
  * conntrack states and verdict (and "opaque" for what is left out). */
 static void
 json_firewall(VnJsonWriter *w, const VnHost *host)
@@ -554,6 +554,10 @@ json_firewall(VnJsonWriter *w, const VnHost *host)
 
         vn_json_begin_object(w, NULL);
         vn_json_string(w, "family", vn_fw_family_to_string(c->family));
+        /* only on legacy xtables' chains: the snapshots of hosts without
+         * them stay as they were */
+        if (c->legacy)
+            vn_json_bool(w, "legacy", TRUE);
         vn_json_string(w, "table", c->table);
         vn_json_string(w, "chain", c->name);
         vn_json_string(w, "hook", c->hook);

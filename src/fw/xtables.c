@@ -1,0 +1,1327 @@
+/* xtables.c: legacy xtables: the exceptions written with
+ * iptables-legacy-restore, the tables read from iptables-legacy-save.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter_ipv4/ip_tables.h>
+#include <linux/netfilter_ipv6/ip6_tables.h>
+
+#include "error.h"
+#include "fwbackend.h"
+#include "xtables.h"
+
+/* ------------------------------------------------------------------ */
+/* the text of a rule                                                  */
+
+/* A value as iptables-save writes it (libxtables xtables_save_string()):
+ * bare when it is only [A-Za-z0-9_-], else in double quotes with \ before
+ * each " \ and '. */
+static void
+append_value(GString *s, const char *v)
+{
+    static const char bare[] = "_-0123456789abcdefghijklmnopqrstuvwxyz"
+                               "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    gsize n = strspn(v, bare);
+
+    if (n > 0 && v[n] == '\0') {
+        g_string_append(s, v);
+        return;
+    }
+    g_string_append_c(s, '"');
+    for (const char *p = v; *p; p++) {
+        if (*p == '"' || *p == '\\' || *p == '\'')
+            g_string_append_c(s, '\\');
+        g_string_append_c(s, *p);
+    }
+    g_string_append_c(s, '"');
+}
+
+/* A rule's words as iptables-restore splits them (add_param_to_argv()):
+ * blanks separate, double quotes group, and inside quotes a backslash
+ * takes the next character as it is. */
+static GPtrArray *
+split_spec(const char *spec)
+{
+    GPtrArray *words = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GString) w = g_string_new(NULL);
+    gboolean quoted = FALSE, word = FALSE;
+
+    for (const char *p = spec; *p; p++) {
+        if (quoted) {
+            if (*p == '\\' && p[1])
+                g_string_append_c(w, *++p);
+            else if (*p == '"')
+                quoted = FALSE;
+            else
+                g_string_append_c(w, *p);
+            continue;
+        }
+        if (*p == '"') {
+            quoted = word = TRUE;
+        } else if (*p == ' ' || *p == '\t' || *p == '\n') {
+            if (word)
+                g_ptr_array_add(words, g_strdup(w->str));
+            g_string_truncate(w, 0);
+            word = FALSE;
+        } else {
+            g_string_append_c(w, *p);
+            word = TRUE;
+        }
+    }
+    if (word)
+        g_ptr_array_add(words, g_strdup(w->str));
+    return words;
+}
+
+char *
+vn_xt_rule_spec(const VnRule *rule)
+{
+    GString *s = g_string_new(NULL);
+    g_autofree char *comment = vn_rule_comment(rule);
+    char b[VN_CIDR_STRLEN];
+
+    /* iptables-save's order: -s -d -i -o, the matches, the target; an
+     * address always with its prefix, none for /0 */
+    if (rule->src.prefix)
+        g_string_append_printf(s, "-s %s ", vn_cidr_format(&rule->src, TRUE, b));
+    if (rule->dst.prefix)
+        g_string_append_printf(s, "-d %s ", vn_cidr_format(&rule->dst, TRUE, b));
+    if (rule->kind == VN_RULE_OUT)
+        g_string_append_printf(s, "-i %s ", rule->bridge);
+    else if (rule->kind == VN_RULE_IN)
+        g_string_append_printf(s, "-o %s ", rule->bridge);
+    g_string_append(s, "-m comment --comment ");
+    append_value(s, comment);
+    g_string_append(s, " -j ACCEPT");
+    return g_string_free(s, FALSE);
+}
+
+/* ------------------------------------------------------------------ */
+/* iptables-legacy-save's output                                       */
+
+static void
+xt_chain_free(VnXtChain *c)
+{
+    g_free(c->name);
+    g_free(c->policy);
+    g_ptr_array_unref(c->rules);
+    g_free(c);
+}
+
+static void
+xt_table_free(VnXtTable *t)
+{
+    g_free(t->name);
+    g_ptr_array_unref(t->chains);
+    g_free(t);
+}
+
+void
+vn_xt_ruleset_free(VnXtRuleset *rs)
+{
+    if (!rs)
+        return;
+    g_ptr_array_unref(rs->tables);
+    g_free(rs);
+}
+
+static VnXtChain *
+table_chain(const VnXtTable *t, const char *name)
+{
+    for (guint i = 0; t && i < t->chains->len; i++) {
+        VnXtChain *c = t->chains->pdata[i];
+
+        if (strcmp(c->name, name) == 0)
+            return c;
+    }
+    return NULL;
+}
+
+static const VnXtTable *
+ruleset_table(const VnXtRuleset *rs, const char *name)
+{
+    for (guint i = 0; rs && i < rs->tables->len; i++) {
+        const VnXtTable *t = rs->tables->pdata[i];
+
+        if (strcmp(t->name, name) == 0)
+            return t;
+    }
+    return NULL;
+}
+
+const VnXtChain *
+vn_xt_ruleset_chain(const VnXtRuleset *rs, const char *table,
+                    const char *chain)
+{
+    return table_chain(ruleset_table(rs, table), chain);
+}
+
+static gboolean G_GNUC_PRINTF(3, 4)
+parse_error(GError **error, guint line, const char *fmt, ...)
+{
+    va_list ap;
+    g_autofree char *m = NULL;
+
+    va_start(ap, fmt);
+    m = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    g_set_error(error, VN_ERROR, VN_ERROR_INVALID,
+                "iptables-legacy-save, line %u: %s", line, m);
+    return FALSE;
+}
+
+/* ":NAME POLICY [p:b]" */
+static gboolean
+parse_chain_line(VnXtTable *t, const char *l, guint n, GError **error)
+{
+    g_auto(GStrv) w = g_strsplit_set(l + 1, " \t", -1);
+    VnXtChain *c;
+
+    if (!w[0] || !*w[0] || !w[1])
+        return parse_error(error, n, "a chain without a policy: %s", l);
+    c = g_new0(VnXtChain, 1);
+    c->name = g_strdup(w[0]);
+    c->policy = strcmp(w[1], "-") ? g_strdup(w[1]) : NULL;
+    c->rules = g_ptr_array_new_with_free_func(g_free);
+    g_ptr_array_add(t->chains, c);
+    return TRUE;
+}
+
+/* "[p:b] -A NAME SPEC" or "-A NAME SPEC" */
+static gboolean
+parse_rule_line(VnXtTable *t, const char *l, guint n, GError **error)
+{
+    const char *p = l, *name, *end;
+    g_autofree char *chain = NULL;
+    VnXtChain *c;
+
+    if (*p == '[') {
+        if (!(p = strchr(p, ']')))
+            return parse_error(error, n, "unclosed counters: %s", l);
+        p++;
+        while (*p == ' ')
+            p++;
+    }
+    if (!g_str_has_prefix(p, "-A "))
+        return parse_error(error, n, "not a rule: %s", l);
+    name = p + 3;
+    end = name + strcspn(name, " ");
+    chain = g_strndup(name, (gsize)(end - name));
+    if (!(c = table_chain(t, chain)))
+        return parse_error(error, n, "a rule of chain %s, which is not "
+                           "declared: %s", chain, l);
+    while (*end == ' ')
+        end++;
+    g_ptr_array_add(c->rules, g_strdup(end));
+    return TRUE;
+}
+
+VnXtRuleset *
+vn_xt_ruleset_parse(const char *text, int family, GError **error)
+{
+    g_autoptr(VnXtRuleset) rs = g_new0(VnXtRuleset, 1);
+    g_auto(GStrv) lines = g_strsplit(text ? text : "", "\n", -1);
+    VnXtTable *t = NULL;
+
+    rs->family = family;
+    rs->tables = g_ptr_array_new_with_free_func((GDestroyNotify)xt_table_free);
+    for (guint i = 0; lines[i]; i++) {
+        char *l = g_strstrip(lines[i]);
+
+        if (!*l || *l == '#')
+            continue;
+        if (*l == '*') {
+            t = g_new0(VnXtTable, 1);
+            t->name = g_strdup(l + 1);
+            t->chains = g_ptr_array_new_with_free_func((GDestroyNotify)xt_chain_free);
+            g_ptr_array_add(rs->tables, t);
+        } else if (!t) {
+            parse_error(error, i + 1, "outside a table: %s", l);
+            return NULL;
+        } else if (strcmp(l, "COMMIT") == 0) {
+            t = NULL;
+        } else if (*l == ':') {
+            if (!parse_chain_line(t, l, i + 1, error))
+                return NULL;
+        } else if (!parse_rule_line(t, l, i + 1, error)) {
+            return NULL;
+        }
+    }
+    return g_steal_pointer(&rs);
+}
+
+/* ------------------------------------------------------------------ */
+/* a rule in the firewall model                                        */
+
+typedef struct {
+    VnFwRule *r;
+    int family;
+    GPtrArray *w;           /* the words */
+    guint i;                /* the next word */
+    GString *opaque;
+} Rp;
+
+static const char *
+word(Rp *p)
+{
+    return p->i < p->w->len ? p->w->pdata[p->i++] : NULL;
+}
+
+static const char *
+peek(const Rp *p)
+{
+    return p->i < p->w->len ? p->w->pdata[p->i] : NULL;
+}
+
+static void
+opaque(Rp *p, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+static void
+opaque(Rp *p, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (p->opaque->len)
+        g_string_append(p->opaque, ", ");
+    va_start(ap, fmt);
+    g_string_append_vprintf(p->opaque, fmt, ap);
+    va_end(ap);
+}
+
+/* "-s 10.0.0.0/8", "-s 10.0.2.0/255.0.255.0" (a mask that is no prefix:
+ * opaque) */
+static void
+parse_addr(Rp *p, const char *opt, const char *v, gboolean neg, VnCidr *out,
+           gboolean *out_neg)
+{
+    g_autofree char *a = g_strdup(v ? v : "");
+    char *slash = strchr(a, '/');
+    guint8 prefix;
+
+    if (vn_cidr_parse(a, VN_CIDR_ANY, out, NULL) &&
+        out->family == (p->family == NFPROTO_IPV6 ? AF_INET6 : AF_INET)) {
+        *out = vn_cidr_network(out);
+        *out_neg = neg;
+        return;
+    }
+    if (slash && p->family == NFPROTO_IPV4 &&
+        vn_cidr_prefix_from_netmask(slash + 1, &prefix)) {
+        g_autofree char *c = NULL;
+
+        *slash = '\0';
+        c = g_strdup_printf("%s/%u", a, prefix);
+        if (vn_cidr_parse(c, VN_CIDR_ANY, out, NULL)) {
+            *out = vn_cidr_network(out);
+            *out_neg = neg;
+            return;
+        }
+    }
+    memset(out, 0, sizeof(*out));
+    opaque(p, "%s%s %s", neg ? "! " : "", opt, v ? v : "");
+}
+
+/* "-i virbr0", "-o virbr+" */
+static void
+parse_iface(const char *v, gboolean neg, char **name, gboolean *out_neg,
+            gboolean *prefix)
+{
+    gsize n = v ? strlen(v) : 0;
+
+    g_free(*name);
+    *prefix = n > 0 && v[n - 1] == '+';
+    *name = g_strndup(v ? v : "", *prefix ? n - 1 : n);
+    *out_neg = neg;
+}
+
+static void
+parse_proto(Rp *p, const char *v, gboolean neg)
+{
+    static const struct { const char *name; guint8 num; } known[] = {
+        { "tcp", IPPROTO_TCP }, { "udp", IPPROTO_UDP },
+        { "icmp", IPPROTO_ICMP }, { "ipv6-icmp", IPPROTO_ICMPV6 },
+        { "icmpv6", IPPROTO_ICMPV6 }, { "sctp", IPPROTO_SCTP },
+        { "udplite", IPPROTO_UDPLITE }, { "gre", IPPROTO_GRE },
+        { "esp", IPPROTO_ESP }, { "ah", IPPROTO_AH }, { "all", 0 },
+    };
+    guint64 n;
+
+    for (guint k = 0; v && k < G_N_ELEMENTS(known); k++) {
+        if (g_ascii_strcasecmp(v, known[k].name) == 0) {
+            p->r->l4proto = known[k].num;
+            p->r->l4proto_neg = neg && known[k].num;
+            return;
+        }
+    }
+    if (v && g_ascii_string_to_unsigned(v, 10, 0, 255, &n, NULL)) {
+        p->r->l4proto = (guint8)n;
+        p->r->l4proto_neg = neg && n;
+        return;
+    }
+    {
+        /* what iptables-save printed from /etc/protocols */
+        struct protoent *pe = v ? getprotobyname(v) : NULL;
+
+        if (pe && pe->p_proto >= 0 && pe->p_proto <= 255) {
+            p->r->l4proto = (guint8)pe->p_proto;
+            p->r->l4proto_neg = neg && pe->p_proto;
+            return;
+        }
+    }
+    opaque(p, "%s-p %s", neg ? "! " : "", v ? v : "");
+}
+
+/* "RELATED,ESTABLISHED" as VN_CT_*; 0 for a state the model lacks */
+static guint
+ct_states(const char *v)
+{
+    static const struct { const char *name; guint bit; } st[] = {
+        { "INVALID", VN_CT_INVALID }, { "ESTABLISHED", VN_CT_ESTABLISHED },
+        { "RELATED", VN_CT_RELATED }, { "NEW", VN_CT_NEW },
+        { "UNTRACKED", VN_CT_UNTRACKED },
+    };
+    g_auto(GStrv) names = g_strsplit(v ? v : "", ",", -1);
+    guint mask = 0;
+
+    for (guint i = 0; names[i]; i++) {
+        guint bit = 0;
+
+        for (guint k = 0; k < G_N_ELEMENTS(st); k++)
+            if (strcmp(names[i], st[k].name) == 0)
+                bit = st[k].bit;
+        if (!bit)
+            return 0;
+        mask |= bit;
+    }
+    return mask;
+}
+
+static gboolean
+ends_match(const char *w)
+{
+    return !w || !strcmp(w, "-m") || !strcmp(w, "-j") || !strcmp(w, "-g");
+}
+
+/* "-m NAME [[!] --opt [value]]...": the words up to the next -m, -j, -g */
+static void
+parse_match(Rp *p, const char *name)
+{
+    g_autoptr(GString) rest = g_string_new(NULL);
+    gboolean understood = TRUE;
+
+    while (!ends_match(peek(p))) {
+        const char *w = word(p);
+        gboolean neg = FALSE;
+        const char *v;
+
+        if (!strcmp(w, "!")) {
+            neg = TRUE;
+            if (ends_match(peek(p)))
+                break;
+            w = word(p);
+        }
+        g_string_append_printf(rest, " %s%s", neg ? "! " : "", w);
+        /* an option's value, if it has one; a comment always has one,
+         * whatever it looks like */
+        if (!strcmp(name, "comment") && !strcmp(w, "--comment"))
+            v = word(p);
+        else
+            v = peek(p) && strncmp(peek(p), "--", 2) && strcmp(peek(p), "!") &&
+                !ends_match(peek(p)) ? word(p) : NULL;
+        if (v)
+            g_string_append_printf(rest, " %s", v);
+        if (!strcmp(name, "comment") && !strcmp(w, "--comment") && !neg) {
+            g_free(p->r->comment);
+            p->r->comment = g_strdup(v ? v : "");
+        } else if ((!strcmp(name, "conntrack") && !strcmp(w, "--ctstate")) ||
+                   (!strcmp(name, "state") && !strcmp(w, "--state"))) {
+            guint mask = ct_states(v);
+
+            if (neg || !mask)
+                understood = FALSE;
+            else
+                p->r->ct_state = mask;
+        } else {
+            understood = FALSE;
+        }
+    }
+    if (!understood)
+        opaque(p, "-m %s%s", name, rest->str);
+}
+
+/* targets that change nothing about the packet's fate */
+static gboolean
+passive_target(const char *t)
+{
+    static const char *const names[] = {
+        "CHECKSUM", "LOG", "NFLOG", "ULOG", "MARK", "CONNMARK", "SECMARK",
+        "CONNSECMARK", "CT", "NOTRACK", "TCPMSS", "TOS", "TTL", "HL", "DSCP",
+        "ECN", "CLASSIFY", "AUDIT", "TRACE", "SET", "IDLETIMER", "LED",
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS(names); i++)
+        if (!strcmp(t, names[i]))
+            return TRUE;
+    return FALSE;
+}
+
+static void
+parse_target(Rp *p, const char *t, gboolean go, const VnXtTable *table)
+{
+    static const struct { const char *name; VnFwVerdict v; } verdicts[] = {
+        { "ACCEPT", VN_FW_ACCEPT }, { "DROP", VN_FW_DROP },
+        { "REJECT", VN_FW_REJECT }, { "RETURN", VN_FW_RETURN },
+        { "MASQUERADE", VN_FW_MASQUERADE }, { "SNAT", VN_FW_SNAT },
+        { "DNAT", VN_FW_DNAT }, { "REDIRECT", VN_FW_DNAT },
+    };
+    VnFwRule *r = p->r;
+
+    /* the target's own options (--reject-with, --to-ports, ...) */
+    while (peek(p))
+        word(p);
+    if (!t)
+        return;
+    if (go || table_chain(table, t)) {
+        r->verdict = go ? VN_FW_GOTO : VN_FW_JUMP;
+        g_free(r->target);
+        r->target = g_strdup(t);
+        return;
+    }
+    for (guint i = 0; i < G_N_ELEMENTS(verdicts); i++) {
+        if (!strcmp(t, verdicts[i].name)) {
+            r->verdict = verdicts[i].v;
+            return;
+        }
+    }
+    if (!passive_target(t))
+        opaque(p, "-j %s", t);
+}
+
+VnFwRule *
+vn_xt_rule_parse(const char *spec, int family, const VnXtTable *table)
+{
+    g_autoptr(GPtrArray) words = split_spec(spec ? spec : "");
+    Rp p = { vn_fw_rule_new(), family, words, 0, g_string_new(NULL) };
+    const char *w;
+
+    while ((w = word(&p))) {
+        gboolean neg = FALSE;
+
+        if (!strcmp(w, "!")) {
+            neg = TRUE;
+            if (!(w = word(&p)))
+                break;
+        }
+        if (!strcmp(w, "-s") || !strcmp(w, "--source"))
+            parse_addr(&p, "-s", word(&p), neg, &p.r->src, &p.r->src_neg);
+        else if (!strcmp(w, "-d") || !strcmp(w, "--destination"))
+            parse_addr(&p, "-d", word(&p), neg, &p.r->dst, &p.r->dst_neg);
+        else if (!strcmp(w, "-i") || !strcmp(w, "--in-interface"))
+            parse_iface(word(&p), neg, &p.r->iif, &p.r->iif_neg,
+                        &p.r->iif_prefix);
+        else if (!strcmp(w, "-o") || !strcmp(w, "--out-interface"))
+            parse_iface(word(&p), neg, &p.r->oif, &p.r->oif_neg,
+                        &p.r->oif_prefix);
+        else if (!strcmp(w, "-p") || !strcmp(w, "--protocol"))
+            parse_proto(&p, word(&p), neg);
+        else if (!strcmp(w, "-m") || !strcmp(w, "--match")) {
+            const char *m = word(&p);
+
+            parse_match(&p, m ? m : "?");
+        } else if (!strcmp(w, "-j") || !strcmp(w, "--jump"))
+            parse_target(&p, word(&p), FALSE, table);
+        else if (!strcmp(w, "-g") || !strcmp(w, "--goto"))
+            parse_target(&p, word(&p), TRUE, table);
+        else
+            opaque(&p, "%s%s", neg ? "! " : "", w);
+    }
+    if (p.opaque->len)
+        p.r->opaque = g_string_free(p.opaque, FALSE);
+    else
+        g_string_free(p.opaque, TRUE);
+    return p.r;
+}
+
+char *
+vn_xt_spec_comment(const char *spec)
+{
+    g_autoptr(GPtrArray) w = NULL;
+
+    /* most rules have no comment: no splitting for them */
+    if (!spec || !strstr(spec, "--comment"))
+        return NULL;
+    w = split_spec(spec);
+    for (guint i = 0; i + 3 < w->len; i++)
+        if (!strcmp(w->pdata[i], "-m") && !strcmp(w->pdata[i + 1], "comment") &&
+            !strcmp(w->pdata[i + 2], "--comment"))
+            return g_strdup(w->pdata[i + 3]);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* the model: the built-in chains at their hooks                       */
+
+static const struct {
+    const char *table, *chain, *hook, *type;
+    int priority;
+} builtins[] = {
+    /* NF_IP_PRI_* and NF_IP6_PRI_*: the same numbers for both */
+    { "raw", "PREROUTING", "prerouting", "filter", -300 },
+    { "raw", "OUTPUT", "output", "filter", -300 },
+    { "mangle", "PREROUTING", "prerouting", "filter", -150 },
+    { "mangle", "INPUT", "input", "filter", -150 },
+    { "mangle", "FORWARD", "forward", "filter", -150 },
+    { "mangle", "OUTPUT", "output", "route", -150 },
+    { "mangle", "POSTROUTING", "postrouting", "filter", -150 },
+    { "nat", "PREROUTING", "prerouting", "nat", -100 },
+    { "nat", "OUTPUT", "output", "nat", -100 },
+    { "nat", "INPUT", "input", "nat", 100 },
+    { "nat", "POSTROUTING", "postrouting", "nat", 100 },
+    { "filter", "INPUT", "input", "filter", 0 },
+    { "filter", "FORWARD", "forward", "filter", 0 },
+    { "filter", "OUTPUT", "output", "filter", 0 },
+    { "security", "INPUT", "input", "filter", 50 },
+    { "security", "FORWARD", "forward", "filter", 50 },
+    { "security", "OUTPUT", "output", "filter", 50 },
+};
+
+void
+vn_xt_ruleset_model(const VnXtRuleset *rs, GPtrArray *chains)
+{
+    for (guint i = 0; i < rs->tables->len; i++) {
+        const VnXtTable *t = rs->tables->pdata[i];
+
+        for (guint j = 0; j < t->chains->len; j++) {
+            const VnXtChain *xc = t->chains->pdata[j];
+            VnFwChain *c = vn_fw_chain_new();
+
+            c->family = rs->family;
+            c->legacy = TRUE;
+            c->table = g_strdup(t->name);
+            c->name = g_strdup(xc->name);
+            for (guint k = 0; xc->policy && k < G_N_ELEMENTS(builtins); k++) {
+                if (strcmp(builtins[k].table, t->name) ||
+                    strcmp(builtins[k].chain, xc->name))
+                    continue;
+                c->hook = g_strdup(builtins[k].hook);
+                c->type = g_strdup(builtins[k].type);
+                c->priority = builtins[k].priority;
+                c->policy_drop = strcmp(xc->policy, "DROP") == 0;
+            }
+            for (guint k = 0; k < xc->rules->len; k++) {
+                VnFwRule *r = vn_xt_rule_parse(xc->rules->pdata[k],
+                                               rs->family, t);
+
+                r->handle = k + 1;
+                g_ptr_array_add(c->rules, r);
+            }
+            g_ptr_array_add(chains, c);
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* the kernel's view: which legacy tables exist, and whether they hold   */
+/* anything (no process for that)                                      */
+
+static const char *
+family_cmd(int family)
+{
+    return family == NFPROTO_IPV6 ? "ip6tables" : "iptables";
+}
+
+/* The legacy tables that exist in this network namespace. */
+static char **
+table_names(int family)
+{
+    g_autofree char *text = NULL;
+
+    if (!g_file_get_contents(family == NFPROTO_IPV6 ?
+                             "/proc/net/ip6_tables_names" :
+                             "/proc/net/ip_tables_names", &text, NULL, NULL))
+        return g_new0(char *, 1);
+    g_strstrip(text);
+    if (!*text)
+        return g_new0(char *, 1);
+    return g_strsplit(text, "\n", -1);
+}
+
+/* 1 when the legacy table @name (which exists) holds more than its
+ * built-in chains with ACCEPT policies, 0 when not, -1 with @error. Asked
+ * only of tables that exist: the query would make one in this network
+ * namespace otherwise. */
+static int
+table_in_use(int family, const char *name, GError **error)
+{
+    gboolean v6 = family == NFPROTO_IPV6;
+    int level = v6 ? IPPROTO_IPV6 : IPPROTO_IP;
+    struct ipt_getinfo info;    /* the same layout as ip6t_getinfo */
+    socklen_t len = sizeof(info);
+    g_autofree struct ipt_get_entries *ents = NULL;
+    int fd, hooks = 0, rc = 0, saved;
+
+    G_STATIC_ASSERT(sizeof(struct ipt_getinfo) == sizeof(struct ip6t_getinfo));
+    G_STATIC_ASSERT(IPT_SO_GET_INFO == IP6T_SO_GET_INFO &&
+                    IPT_SO_GET_ENTRIES == IP6T_SO_GET_ENTRIES);
+    memset(&info, 0, sizeof(info));
+    g_strlcpy(info.name, name, sizeof(info.name));
+    if ((fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_RAW | SOCK_CLOEXEC,
+                     IPPROTO_RAW)) < 0 ||
+        getsockopt(fd, level, IPT_SO_GET_INFO, &info, &len) < 0) {
+        saved = errno;
+        if (fd >= 0)
+            close(fd);
+        if (saved == ENOENT)
+            return 0;
+        g_set_error(error, VN_ERROR, VN_ERROR_FAILED,
+                    "cannot read the legacy %s table %s: %s; run as root",
+                    family_cmd(family), name, g_strerror(saved));
+        return -1;
+    }
+    for (guint h = 0; h < NF_INET_NUMHOOKS; h++)
+        hooks += (info.valid_hooks >> h) & 1;
+    /* the built-in chains' policies and the closing error entry */
+    if (info.num_entries > (guint)hooks + 1) {
+        close(fd);
+        return 1;
+    }
+    /* only policies: is one of them DROP? (the kernel wants the exact
+     * size of its family's header) */
+    len = (socklen_t)((v6 ? sizeof(struct ip6t_get_entries)
+                          : sizeof(struct ipt_get_entries)) + info.size);
+    ents = g_malloc0(MAX(len, sizeof(struct ip6t_get_entries) + info.size));
+    g_strlcpy(ents->name, name, sizeof(ents->name));
+    ents->size = info.size;
+    if (getsockopt(fd, level, IPT_SO_GET_ENTRIES, ents, &len) < 0) {
+        saved = errno;
+        close(fd);
+        g_set_error(error, VN_ERROR, VN_ERROR_FAILED,
+                    "cannot read the legacy %s table %s: %s",
+                    family_cmd(family), name, g_strerror(saved));
+        return -1;
+    }
+    close(fd);
+    for (guint h = 0; h < NF_INET_NUMHOOKS && !rc; h++) {
+        const guint8 *base = v6 ? (const guint8 *)((struct ip6t_get_entries *)ents)->entrytable
+                                : (const guint8 *)ents->entrytable;
+        const guint8 *e;
+        guint16 toff;
+        const struct xt_standard_target *t;
+
+        if (!((info.valid_hooks >> h) & 1) ||
+            info.underflow[h] + sizeof(struct ip6t_entry) > info.size)
+            continue;
+        e = base + info.underflow[h];
+        toff = v6 ? ((const struct ip6t_entry *)e)->target_offset
+                  : ((const struct ipt_entry *)e)->target_offset;
+        if (info.underflow[h] + toff + sizeof(*t) > info.size)
+            continue;
+        t = (const struct xt_standard_target *)(e + toff);
+        rc = t->target.u.user.name[0] == '\0' && t->verdict == -NF_DROP - 1;
+    }
+    return rc;
+}
+
+/* Whether any legacy table of @family is in use; @names gets the ones
+ * that exist. */
+static int
+legacy_in_use(int family, char ***names, GError **error)
+{
+    int rc = 0;
+
+    *names = table_names(family);
+    for (guint i = 0; (*names)[i] && !rc; i++)
+        rc = table_in_use(family, (*names)[i], error);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* running the binaries                                                */
+
+/* iptables-legacy-save, iptables-legacy-restore (and ip6tables-...) where
+ * distributions put them; else the plain names when they are not
+ * iptables-nft's (iptables before 1.8 is legacy only). NULL if none. */
+static char *
+find_tool(int family, const char *what)
+{
+    static const char *const dirs[] = {
+        "/usr/sbin", "/sbin", "/usr/local/sbin", "/usr/bin", "/bin",
+    };
+    const char *cmd = family_cmd(family);
+
+    for (guint i = 0; i < G_N_ELEMENTS(dirs); i++) {
+        g_autofree char *p = g_strdup_printf("%s/%s-legacy-%s", dirs[i], cmd,
+                                             what);
+
+        if (access(p, X_OK) == 0)
+            return g_steal_pointer(&p);
+    }
+    for (guint i = 0; i < G_N_ELEMENTS(dirs); i++) {
+        g_autofree char *p = g_strdup_printf("%s/%s-%s", dirs[i], cmd, what);
+        g_autofree char *real = NULL;
+
+        if (access(p, X_OK) != 0 || !(real = realpath(p, NULL)))
+            continue;
+        if (!strstr(real, "nft"))
+            return g_steal_pointer(&p);
+    }
+    return NULL;
+}
+
+static char *
+tool(int family, const char *what, GError **error)
+{
+    char *p = find_tool(family, what);
+
+    if (!p)
+        g_set_error(error, VN_ERROR, VN_ERROR_UNSUPPORTED,
+                    "this host's firewall rules are in legacy iptables, but "
+                    "%s-legacy-%s is not in /usr/sbin or /sbin: install "
+                    "iptables (apt-get install iptables; dnf install "
+                    "iptables-legacy)", family_cmd(family), what);
+    return p;
+}
+
+/* A memory file holding @text, above the standard descriptors. */
+static int
+memfile(const char *text, GError **error)
+{
+    int fd = memfd_create("virt-nest", MFD_CLOEXEC), high;
+    gsize len = text ? strlen(text) : 0, done = 0;
+
+    if (fd < 0) {
+        g_set_error(error, VN_ERROR, VN_ERROR_FAILED, "memfd_create: %s",
+                    g_strerror(errno));
+        return -1;
+    }
+    if (fd <= 2) {
+        high = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        close(fd);
+        fd = high;
+    }
+    while (fd >= 0 && done < len) {
+        ssize_t n = write(fd, text + done, len - done);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            g_set_error(error, VN_ERROR, VN_ERROR_FAILED, "write: %s",
+                        g_strerror(errno));
+            close(fd);
+            return -1;
+        }
+        done += (gsize)n;
+    }
+    if (fd >= 0 && lseek(fd, 0, SEEK_SET) < 0) {
+        close(fd);
+        fd = -1;
+    }
+    if (fd < 0 && error && !*error)
+        g_set_error(error, VN_ERROR, VN_ERROR_FAILED, "memfd: %s",
+                    g_strerror(errno));
+    return fd;
+}
+
+static char *
+slurp(int fd)
+{
+    GString *s = g_string_new(NULL);
+    char buf[8192];
+    ssize_t n;
+
+    lseek(fd, 0, SEEK_SET);
+    while ((n = read(fd, buf, sizeof(buf))) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            break;
+        g_string_append_len(s, buf, n);
+    }
+    return g_string_free(s, FALSE);
+}
+
+/* The first line of @text, for a message. transfer full. */
+static char *
+first_line(const char *text)
+{
+    gsize n = strcspn(text, "\n");
+
+    return n ? g_strndup(text, n) : g_strdup("no message");
+}
+
+static void
+fd_close(int *fd)
+{
+    if (*fd >= 0)
+        close(*fd);
+}
+
+#define AUTOFD __attribute__((cleanup(fd_close)))
+
+/* Run @argv (argv[0] an absolute path) with @input on its stdin, in the
+ * C locale; *@out (nullable) gets its stdout. FALSE with @error (the first
+ * line of its stderr) when it does not exit 0. */
+static gboolean
+run(char **argv, const char *input, char **out, GError **error)
+{
+    char *envp[] = { (char *)"LC_ALL=C",
+                     (char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+    AUTOFD int in = memfile(input, error);
+    AUTOFD int o = in >= 0 ? memfile(NULL, error) : -1;
+    AUTOFD int e = o >= 0 ? memfile(NULL, error) : -1;
+    g_autofree char *name = g_path_get_basename(argv[0]);
+    posix_spawn_file_actions_t fa;
+    int status = 0, rc;
+    pid_t pid;
+
+    if (e < 0)
+        return FALSE;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, in, 0);
+    posix_spawn_file_actions_adddup2(&fa, o, 1);
+    posix_spawn_file_actions_adddup2(&fa, e, 2);
+    rc = posix_spawn(&pid, argv[0], &fa, NULL, argv, envp);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0) {
+        g_set_error(error, VN_ERROR, VN_ERROR_FAILED, "cannot run %s: %s",
+                    argv[0], g_strerror(rc));
+        return FALSE;
+    }
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        g_autofree char *err = slurp(e);
+        g_autofree char *line = first_line(err);
+
+        g_set_error(error, VN_ERROR, VN_ERROR_FAILED, "%s %s: %s", name,
+                    WIFEXITED(status) ? "failed" : "was killed", line);
+        return FALSE;
+    }
+    if (out)
+        *out = slurp(o);
+    return TRUE;
+}
+
+/* iptables-legacy-save's tables of @family. */
+static VnXtRuleset *
+save(int family, GError **error)
+{
+    g_autofree char *path = tool(family, "save", error);
+    g_autofree char *text = NULL;
+    char *argv[] = { path, NULL };
+
+    if (!path || !run(argv, NULL, &text, error))
+        return NULL;
+    return vn_xt_ruleset_parse(text, family, error);
+}
+
+gboolean
+vn_xt_read(GPtrArray *chains, GError **error)
+{
+    static const int families[] = { NFPROTO_IPV4, NFPROTO_IPV6 };
+
+    for (guint f = 0; f < G_N_ELEMENTS(families); f++) {
+        g_auto(GStrv) names = NULL;
+        g_autoptr(VnXtRuleset) rs = NULL;
+        int rc = legacy_in_use(families[f], &names, error);
+
+        if (rc < 0)
+            return FALSE;
+        if (!rc)
+            continue;
+        if (!(rs = save(families[f], error))) {
+            g_autofree char *list = g_strjoinv(", ", names);
+
+            g_prefix_error(error, "legacy %s tables (%s) are in use here, "
+                           "and cannot be read: ", family_cmd(families[f]),
+                           list);
+            return FALSE;
+        }
+        vn_xt_ruleset_model(rs, chains);
+    }
+    return TRUE;
+}
+
+/* ------------------------------------------------------------------ */
+/* the backend                                                         */
+
+/* What one run knows of this host's legacy tables, per family. */
+typedef struct {
+    int asked[2];           /* 0 not yet; 1 in use; -1 not in use */
+    VnXtRuleset *rs[2];     /* iptables-legacy-save's, read once */
+} Legacy;
+
+static void
+legacy_free(Legacy *l)
+{
+    vn_xt_ruleset_free(l->rs[0]);
+    vn_xt_ruleset_free(l->rs[1]);
+    g_free(l);
+}
+
+static Legacy *
+legacy_of(VnFw *fw)
+{
+    Legacy *l = vn_fw_get_data(fw, VN_FW_LEGACY);
+
+    if (!l) {
+        l = g_new0(Legacy, 1);
+        vn_fw_set_data(fw, VN_FW_LEGACY, l, (GDestroyNotify)legacy_free);
+    }
+    return l;
+}
+
+static int
+fam(int family)
+{
+    return family == NFPROTO_IPV6 ? 1 : 0;
+}
+
+/* This run's copy of the tables of @family. */
+static const VnXtRuleset *
+ruleset(VnFw *fw, int family, GError **error)
+{
+    Legacy *l = legacy_of(fw);
+    int f = fam(family);
+
+    if (!l->rs[f])
+        l->rs[f] = save(family, error);
+    return l->rs[f];
+}
+
+/* Whether @rs holds what an exception must beat (a REJECT or DROP in
+ * filter, a drop policy, MASQUERADE or SNAT in nat), libvirt's chains
+ * (whose rules a stopped network took away), or virt-nest's own rules
+ * (which a stop must remove). */
+static gboolean
+worth_it(const VnXtRuleset *rs)
+{
+    g_autoptr(GPtrArray) chains =
+        g_ptr_array_new_with_free_func((GDestroyNotify)vn_fw_chain_free);
+
+    vn_xt_ruleset_model(rs, chains);
+    for (guint i = 0; i < chains->len; i++) {
+        const VnFwChain *c = chains->pdata[i];
+        gboolean filter = !strcmp(c->table, "filter");
+
+        if ((filter && c->policy_drop) || g_str_has_prefix(c->name, "LIBVIRT_"))
+            return TRUE;
+        for (guint j = 0; j < c->rules->len; j++) {
+            const VnFwRule *r = c->rules->pdata[j];
+
+            if (vn_rule_comment_is_ours(r->comment) ||
+                (filter && (r->verdict == VN_FW_REJECT ||
+                            r->verdict == VN_FW_DROP)) ||
+                (!strcmp(c->table, "nat") && (r->verdict == VN_FW_MASQUERADE ||
+                                              r->verdict == VN_FW_SNAT)))
+                return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+static int
+legacy_detect(VnFw *fw, int family, GError **error)
+{
+    Legacy *l = legacy_of(fw);
+    int f = fam(family);
+    g_auto(GStrv) names = NULL;
+    const VnXtRuleset *rs;
+    int rc;
+
+    if (l->asked[f])
+        return l->asked[f] > 0;
+    /* no legacy table, or only empty ones: no process */
+    if ((rc = legacy_in_use(family, &names, error)) < 0)
+        return -1;
+    if (rc) {
+        if (!(rs = ruleset(fw, family, error)))
+            return -1;
+        rc = worth_it(rs);
+    }
+    l->asked[f] = rc ? 1 : -1;
+    return rc;
+}
+
+static void
+where_of(VnRuleKind kind, const char **table, const char **chain)
+{
+    *table = kind == VN_RULE_NAT ? "nat" : "filter";
+    *chain = kind == VN_RULE_NAT ? "POSTROUTING" : "FORWARD";
+}
+
+static gboolean
+legacy_place(VnFw *fw, const VnRule *rule, VnFwEntry **out, GError **error)
+{
+    int family = rule->src.family == AF_INET6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
+    const VnXtRuleset *rs = ruleset(fw, family, error);
+    g_autofree char *comment = NULL;
+    const char *table, *chain;
+
+    *out = NULL;
+    if (!rs)
+        return FALSE;
+    where_of(rule->kind, &table, &chain);
+    if (!vn_xt_ruleset_chain(rs, table, chain))
+        return TRUE;        /* no legacy nat table: no MASQUERADE there */
+    comment = vn_rule_comment(rule);
+    *out = vn_fw_entry_new(VN_FW_LEGACY, family, table, chain, comment);
+    (*out)->spec = vn_xt_rule_spec(rule);
+    return TRUE;
+}
+
+static const VnXtChain *
+entry_chain(VnFw *fw, const VnFwEntry *e, GError **error)
+{
+    const VnXtRuleset *rs = ruleset(fw, e->family, error);
+
+    return rs ? vn_xt_ruleset_chain(rs, e->table, e->chain) : NULL;
+}
+
+static int
+legacy_exists(VnFw *fw, const VnFwEntry *e, GError **error)
+{
+    g_autoptr(GError) err = NULL;
+    const VnXtChain *c = entry_chain(fw, e, &err);
+
+    if (err) {
+        g_propagate_error(error, g_steal_pointer(&err));
+        return -1;
+    }
+    for (guint i = 0; c && i < c->rules->len; i++)
+        if (!g_strcmp0(c->rules->pdata[i], e->spec))
+            return 1;
+    return 0;
+}
+
+static gboolean
+legacy_list(VnFw *fw, int family, const char *prefix, GPtrArray *out,
+            GError **error)
+{
+    static const VnRuleKind kinds[] = { VN_RULE_IN, VN_RULE_NAT };
+    const VnXtRuleset *rs = ruleset(fw, family, error);
+
+    if (!rs)
+        return FALSE;
+    for (guint k = 0; k < G_N_ELEMENTS(kinds); k++) {
+        const char *table, *chain;
+        const VnXtChain *c;
+
+        where_of(kinds[k], &table, &chain);
+        c = vn_xt_ruleset_chain(rs, table, chain);
+        for (guint i = 0; c && i < c->rules->len; i++) {
+            const char *spec = c->rules->pdata[i];
+            g_autofree char *cm = vn_xt_spec_comment(spec);
+            VnFwEntry *e;
+
+            if (!cm || (prefix ? !g_str_has_prefix(cm, prefix)
+                               : !vn_rule_comment_is_ours(cm)))
+                continue;
+            e = vn_fw_entry_new(VN_FW_LEGACY, family, table, chain, cm);
+            e->spec = g_strdup(spec);
+            g_ptr_array_add(out, e);
+        }
+    }
+    return TRUE;
+}
+
+static int
+legacy_preceded(VnFw *fw, const VnFwEntry *e, GError **error)
+{
+    g_autoptr(GError) err = NULL;
+    const VnXtChain *c = entry_chain(fw, e, &err);
+
+    if (err) {
+        g_propagate_error(error, g_steal_pointer(&err));
+        return -1;
+    }
+    for (guint i = 0; c && i < c->rules->len; i++) {
+        const char *spec = c->rules->pdata[i];
+        g_autofree char *cm = NULL;
+
+        if (!strcmp(spec, e->spec))
+            return 0;
+        cm = vn_xt_spec_comment(spec);
+        if (!vn_rule_comment_is_ours(cm))
+            return 1;
+    }
+    return 0;
+}
+
+/* The changes of one table: one iptables-legacy-restore --noflush block,
+ * which the kernel takes whole or not at all, and its inverse. */
+typedef struct {
+    int family;
+    const char *table;
+    GString *text;
+    GString *undo;
+    GString *undo_inserts;  /* the inverse's re-inserts, after its deletes */
+    GHashTable *pos;        /* chain -> the position of its next insert */
+} Block;
+
+static void
+block_free(Block *b)
+{
+    g_string_free(b->text, TRUE);
+    g_string_free(b->undo, TRUE);
+    g_string_free(b->undo_inserts, TRUE);
+    g_hash_table_unref(b->pos);
+    g_free(b);
+}
+
+static Block *
+block_for(GPtrArray *blocks, const VnFwEntry *e)
+{
+    Block *b;
+
+    for (guint i = 0; i < blocks->len; i++) {
+        b = blocks->pdata[i];
+        if (b->family == e->family && !strcmp(b->table, e->table))
+            return b;
+    }
+    b = g_new0(Block, 1);
+    b->family = e->family;
+    b->table = e->table;
+    b->text = g_string_new(NULL);
+    b->undo = g_string_new(NULL);
+    b->undo_inserts = g_string_new(NULL);
+    b->pos = g_hash_table_new(g_str_hash, g_str_equal);
+    g_ptr_array_add(blocks, b);
+    return b;
+}
+
+static char *
+block_where(const Block *b)
+{
+    return g_strdup_printf("legacy %s %s", b->family == NFPROTO_IPV6 ? "ip6"
+                                                                      : "ip",
+                           b->table);
+}
+
+static gboolean
+restore(const Block *b, const GString *body, GError **error)
+{
+    g_autofree char *path = tool(b->family, "restore", error);
+    g_autofree char *text = NULL;
+    char *argv[] = { path, (char *)"--wait=10", (char *)"--noflush", NULL };
+
+    if (!path)
+        return FALSE;
+    text = g_strdup_printf("*%s\n%sCOMMIT\n", b->table, body->str);
+    return run(argv, text, NULL, error);
+}
+
+/* Deletions first, then inserts, each at the head after the ones before
+ * it: the chain begins with them in the order given. */
+static gboolean
+build_blocks(GPtrArray *changes, GPtrArray *blocks, GError **error)
+{
+    for (guint pass = 0; pass < 2; pass++) {
+        for (guint i = 0; i < changes->len; i++) {
+            const VnFwChange *ch = changes->pdata[i];
+            const VnFwEntry *e = ch->entry;
+            g_autofree char *built = NULL;
+            const char *spec = e->spec;
+            Block *b;
+
+            if (ch->insert != (pass == 1))
+                continue;
+            if (!spec && ch->rule)
+                spec = built = vn_xt_rule_spec(ch->rule);
+            if (!spec || !e->table || !e->chain) {
+                g_set_error(error, VN_ERROR, VN_ERROR_FAILED,
+                            "rule \"%s\": a legacy entry without its rule",
+                            e->comment);
+                return FALSE;
+            }
+            b = block_for(blocks, e);
+            if (ch->insert) {
+                guint n = GPOINTER_TO_UINT(g_hash_table_lookup(b->pos,
+                                                               e->chain)) + 1;
+
+                g_hash_table_insert(b->pos, e->chain, GUINT_TO_POINTER(n));
+                g_string_append_printf(b->text, "-I %s %u %s\n", e->chain, n,
+                                       spec);
+                g_string_prepend(b->undo, "\n");
+                g_string_prepend(b->undo, spec);
+                g_string_prepend(b->undo, " ");
+                g_string_prepend(b->undo, e->chain);
+                g_string_prepend(b->undo, "-D ");
+            } else {
+                g_string_append_printf(b->text, "-D %s %s\n", e->chain, spec);
+                /* put back at the head, the first deleted ending first */
+                g_string_prepend(b->undo_inserts, "\n");
+                g_string_prepend(b->undo_inserts, spec);
+                g_string_prepend(b->undo_inserts, " 1 ");
+                g_string_prepend(b->undo_inserts, e->chain);
+                g_string_prepend(b->undo_inserts, "-I ");
+            }
+        }
+    }
+    for (guint i = 0; i < blocks->len; i++) {
+        Block *b = blocks->pdata[i];
+
+        g_string_append(b->undo, b->undo_inserts->str);
+    }
+    return TRUE;
+}
+
+/* One block per table, each committed by the kernel whole; when one
+ * fails, the ones before it are undone. */
+static gboolean
+legacy_commit(VnFw *fw, GPtrArray *changes, GError **error)
+{
+    g_autoptr(GPtrArray) blocks =
+        g_ptr_array_new_with_free_func((GDestroyNotify)block_free);
+    Legacy *l = legacy_of(fw);
+
+    if (!build_blocks(changes, blocks, error))
+        return FALSE;
+    for (guint i = 0; i < blocks->len; i++) {
+        const Block *b = blocks->pdata[i];
+
+        g_autoptr(GError) err = NULL;
+        g_autofree char *where = NULL;
+
+        if (restore(b, b->text, &err))
+            continue;
+        for (guint j = i; j-- > 0;) {
+            const Block *d = blocks->pdata[j];
+
+            restore(d, d->undo, NULL);
+        }
+        where = block_where(b);
+        g_set_error(error, err->domain, err->code, "%s refused the change "
+                    "(%s); nothing was changed", where, err->message);
+        g_clear_pointer(&l->rs[0], vn_xt_ruleset_free);
+        g_clear_pointer(&l->rs[1], vn_xt_ruleset_free);
+        return FALSE;
+    }
+    /* the tables changed: read them again when asked */
+    g_clear_pointer(&l->rs[0], vn_xt_ruleset_free);
+    g_clear_pointer(&l->rs[1], vn_xt_ruleset_free);
+    return TRUE;
+}
+
+const VnFwBackendClass vn_fw_legacy_class = {
+    .backend = VN_FW_LEGACY,
+    .detect = legacy_detect,
+    .place = legacy_place,
+    .exists = legacy_exists,
+    .list = legacy_list,
+    .preceded = legacy_preceded,
+    .commit = legacy_commit,
+};
