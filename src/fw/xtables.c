@@ -633,6 +633,15 @@ vn_xt_ruleset_model(const VnXtRuleset *rs, GPtrArray *chains)
     }
 }
 
+static void
+fd_close(int *fd)
+{
+    if (*fd >= 0)
+        close(*fd);
+}
+
+#define AUTOFD __attribute__((cleanup(fd_close)))
+
 /* ------------------------------------------------------------------ */
 /* the kernel's view: which legacy tables exist, and whether they hold   */
 /* anything (no process for that)                                      */
@@ -659,93 +668,123 @@ table_names(int family)
     return g_strsplit(text, "\n", -1);
 }
 
-/* 1 when the legacy table @name (which exists) holds more than its
- * built-in chains with ACCEPT policies, 0 when not, -1 with @error. Asked
- * only of tables that exist: the query would make one in this network
- * namespace otherwise. */
-static int
-table_in_use(int family, const char *name, GError **error)
+/* What a legacy table holds, as the kernel hands it out. */
+typedef struct {
+    gboolean rules;         /* more than its built-in chains' policies */
+    gboolean to_beat;       /* what an exception must beat or a stop must
+                             * remove: a REJECT, a DROP (rule or policy),
+                             * MASQUERADE, SNAT, a LIBVIRT_* chain (whose
+                             * rules a stopped network took away), a rule
+                             * with virt-nest's comment */
+} TableUse;
+
+/* The entries of one table: a walk over the blob that IPT_SO_GET_ENTRIES
+ * returns (what libiptc reads), so that no process is needed to know
+ * whether the table matters. */
+static void
+scan_entries(gboolean v6, const guint8 *base, guint size, TableUse *use)
+{
+    gsize head = v6 ? sizeof(struct ip6t_entry) : sizeof(struct ipt_entry);
+
+    for (guint off = 0; off + head <= size;) {
+        const guint8 *e = base + off;
+        guint16 toff = v6 ? ((const struct ip6t_entry *)e)->target_offset
+                          : ((const struct ipt_entry *)e)->target_offset;
+        guint16 noff = v6 ? ((const struct ip6t_entry *)e)->next_offset
+                          : ((const struct ipt_entry *)e)->next_offset;
+        const struct xt_entry_target *t;
+
+        if (noff < head || toff < head || off + noff > size ||
+            toff + sizeof(*t) > noff)
+            return;         /* not what the kernel hands out: stop */
+        for (guint m = (guint)head; m + sizeof(struct xt_entry_match) <= toff;) {
+            const struct xt_entry_match *em = (const void *)(e + m);
+            guint16 msize = em->u.match_size;
+
+            if (msize < sizeof(*em) || m + msize > toff)
+                break;
+            if (!strncmp(em->u.user.name, "comment", sizeof(em->u.user.name)) &&
+                msize >= sizeof(*em) + strlen("virt-nest ") &&
+                !strncmp((const char *)em->data, "virt-nest ", strlen("virt-nest ")))
+                use->to_beat = TRUE;
+            m += msize;
+        }
+        t = (const void *)(e + toff);
+        if (t->u.user.name[0] == '\0') {
+            if (toff + sizeof(struct xt_standard_target) <= noff &&
+                ((const struct xt_standard_target *)t)->verdict == -NF_DROP - 1)
+                use->to_beat = TRUE;
+        } else if (!strcmp(t->u.user.name, XT_ERROR_TARGET)) {
+            if (toff + sizeof(struct xt_error_target) <= noff &&
+                !strncmp(((const struct xt_error_target *)t)->errorname,
+                         "LIBVIRT_", strlen("LIBVIRT_")))
+                use->to_beat = TRUE;
+        } else if (!strcmp(t->u.user.name, "REJECT") ||
+                   !strcmp(t->u.user.name, "MASQUERADE") ||
+                   !strcmp(t->u.user.name, "SNAT")) {
+            use->to_beat = TRUE;
+        }
+        off += noff;
+    }
+}
+
+/* What the legacy table @name (which exists) holds. Asked only of tables
+ * that exist: the query would make one in this network namespace
+ * otherwise. */
+static gboolean
+table_use(int family, const char *name, TableUse *use, GError **error)
 {
     gboolean v6 = family == NFPROTO_IPV6;
     int level = v6 ? IPPROTO_IPV6 : IPPROTO_IP;
     struct ipt_getinfo info;    /* the same layout as ip6t_getinfo */
     socklen_t len = sizeof(info);
-    g_autofree struct ipt_get_entries *ents = NULL;
-    int fd, hooks = 0, rc = 0, saved;
+    gsize hsize = v6 ? sizeof(struct ip6t_get_entries)
+                     : sizeof(struct ipt_get_entries);
+    g_autofree guint8 *buf = NULL;
+    AUTOFD int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_RAW | SOCK_CLOEXEC,
+                           IPPROTO_RAW);
+    guint hooks = 0;
 
     G_STATIC_ASSERT(sizeof(struct ipt_getinfo) == sizeof(struct ip6t_getinfo));
     G_STATIC_ASSERT(IPT_SO_GET_INFO == IP6T_SO_GET_INFO &&
                     IPT_SO_GET_ENTRIES == IP6T_SO_GET_ENTRIES);
+    G_STATIC_ASSERT(G_STRUCT_OFFSET(struct ipt_get_entries, size) ==
+                    G_STRUCT_OFFSET(struct ip6t_get_entries, size));
+    memset(use, 0, sizeof(*use));
     memset(&info, 0, sizeof(info));
     g_strlcpy(info.name, name, sizeof(info.name));
-    if ((fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_RAW | SOCK_CLOEXEC,
-                     IPPROTO_RAW)) < 0 ||
-        getsockopt(fd, level, IPT_SO_GET_INFO, &info, &len) < 0) {
-        saved = errno;
-        if (fd >= 0)
-            close(fd);
-        if (saved == ENOENT)
-            return 0;
+    if (fd < 0 || getsockopt(fd, level, IPT_SO_GET_INFO, &info, &len) < 0) {
+        if (errno == ENOENT)
+            return TRUE;    /* gone since it was listed */
         g_set_error(error, VN_ERROR, VN_ERROR_FAILED,
                     "cannot read the legacy %s table %s: %s; run as root",
-                    family_cmd(family), name, g_strerror(saved));
-        return -1;
+                    family_cmd(family), name, g_strerror(errno));
+        return FALSE;
     }
     for (guint h = 0; h < NF_INET_NUMHOOKS; h++)
         hooks += (info.valid_hooks >> h) & 1;
-    /* the built-in chains' policies and the closing error entry */
-    if (info.num_entries > (guint)hooks + 1) {
-        close(fd);
-        return 1;
-    }
-    /* only policies: is one of them DROP? (the kernel wants the exact
-     * size of its family's header) */
-    len = (socklen_t)((v6 ? sizeof(struct ip6t_get_entries)
-                          : sizeof(struct ipt_get_entries)) + info.size);
-    ents = g_malloc0(MAX(len, sizeof(struct ip6t_get_entries) + info.size));
-    g_strlcpy(ents->name, name, sizeof(ents->name));
-    ents->size = info.size;
-    if (getsockopt(fd, level, IPT_SO_GET_ENTRIES, ents, &len) < 0) {
-        saved = errno;
-        close(fd);
+    use->rules = info.num_entries > hooks + 1;
+    /* the kernel wants the exact size of its family's header */
+    len = (socklen_t)(hsize + info.size);
+    buf = g_malloc0(len);
+    g_strlcpy((char *)buf, name, XT_TABLE_MAXNAMELEN);
+    ((struct ipt_get_entries *)buf)->size = info.size;
+    if (getsockopt(fd, level, IPT_SO_GET_ENTRIES, buf, &len) < 0) {
+        if (errno == EAGAIN || errno == ENOENT)
+            return TRUE;    /* changed under us: it is in use */
         g_set_error(error, VN_ERROR, VN_ERROR_FAILED,
                     "cannot read the legacy %s table %s: %s",
-                    family_cmd(family), name, g_strerror(saved));
-        return -1;
+                    family_cmd(family), name, g_strerror(errno));
+        return FALSE;
     }
-    close(fd);
-    for (guint h = 0; h < NF_INET_NUMHOOKS && !rc; h++) {
-        const guint8 *base = v6 ? (const guint8 *)((struct ip6t_get_entries *)ents)->entrytable
-                                : (const guint8 *)ents->entrytable;
-        const guint8 *e;
-        guint16 toff;
-        const struct xt_standard_target *t;
-
-        if (!((info.valid_hooks >> h) & 1) ||
-            info.underflow[h] + sizeof(struct ip6t_entry) > info.size)
-            continue;
-        e = base + info.underflow[h];
-        toff = v6 ? ((const struct ip6t_entry *)e)->target_offset
-                  : ((const struct ipt_entry *)e)->target_offset;
-        if (info.underflow[h] + toff + sizeof(*t) > info.size)
-            continue;
-        t = (const struct xt_standard_target *)(e + toff);
-        rc = t->target.u.user.name[0] == '\0' && t->verdict == -NF_DROP - 1;
-    }
-    return rc;
+    scan_entries(v6, buf + hsize, info.size, use);
+    return TRUE;
 }
 
-/* Whether any legacy table of @family is in use; @names gets the ones
- * that exist. */
-static int
-legacy_in_use(int family, char ***names, GError **error)
+static gboolean
+listed(char **names, const char *table)
 {
-    int rc = 0;
-
-    *names = table_names(family);
-    for (guint i = 0; (*names)[i] && !rc; i++)
-        rc = table_in_use(family, (*names)[i], error);
-    return rc;
+    return names && g_strv_contains((const char *const *)names, table);
 }
 
 /* ------------------------------------------------------------------ */
@@ -862,20 +901,13 @@ first_line(const char *text)
     return n ? g_strndup(text, n) : g_strdup("no message");
 }
 
-static void
-fd_close(int *fd)
-{
-    if (*fd >= 0)
-        close(*fd);
-}
-
-#define AUTOFD __attribute__((cleanup(fd_close)))
-
 /* Run @argv (argv[0] an absolute path) with @input on its stdin, in the
  * C locale; *@out (nullable) gets its stdout. FALSE with @error (the first
- * line of its stderr) when it does not exit 0. */
+ * line of its stderr) when it does not exit 0; *@err_out (nullable) gets
+ * all of its stderr then. */
 static gboolean
-run(char **argv, const char *input, char **out, GError **error)
+run(char **argv, const char *input, char **out, char **err_out,
+    GError **error)
 {
     char *envp[] = { (char *)"LC_ALL=C",
                      (char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
@@ -908,6 +940,8 @@ run(char **argv, const char *input, char **out, GError **error)
 
         g_set_error(error, VN_ERROR, VN_ERROR_FAILED, "%s %s: %s", name,
                     WIFEXITED(status) ? "failed" : "was killed", line);
+        if (err_out)
+            *err_out = g_steal_pointer(&err);
         return FALSE;
     }
     if (out)
@@ -923,7 +957,7 @@ save(int family, GError **error)
     g_autofree char *text = NULL;
     char *argv[] = { path, NULL };
 
-    if (!path || !run(argv, NULL, &text, error))
+    if (!path || !run(argv, NULL, &text, NULL, error))
         return NULL;
     return vn_xt_ruleset_parse(text, family, error);
 }
@@ -934,17 +968,24 @@ vn_xt_read(GPtrArray *chains, GError **error)
     static const int families[] = { NFPROTO_IPV4, NFPROTO_IPV6 };
 
     for (guint f = 0; f < G_N_ELEMENTS(families); f++) {
-        g_auto(GStrv) names = NULL;
+        g_auto(GStrv) names = table_names(families[f]);
         g_autoptr(VnXtRuleset) rs = NULL;
-        int rc = legacy_in_use(families[f], &names, error);
+        g_autofree char *list = NULL;
+        gboolean used = FALSE;
 
-        if (rc < 0)
-            return FALSE;
-        if (!rc)
+        /* only tables that hold something: doctor evaluates every table
+         * (a DROP in mangle drops too) */
+        for (guint i = 0; names[i] && !used; i++) {
+            TableUse use;
+
+            if (!table_use(families[f], names[i], &use, error))
+                return FALSE;
+            used = use.rules || use.to_beat;
+        }
+        if (!used)
             continue;
         if (!(rs = save(families[f], error))) {
-            g_autofree char *list = g_strjoinv(", ", names);
-
+            list = g_strjoinv(", ", names);
             g_prefix_error(error, "legacy %s tables (%s) are in use here, "
                            "and cannot be read: ", family_cmd(families[f]),
                            list);
@@ -960,15 +1001,18 @@ vn_xt_read(GPtrArray *chains, GError **error)
 
 /* What one run knows of this host's legacy tables, per family. */
 typedef struct {
-    int asked[2];           /* 0 not yet; 1 in use; -1 not in use */
-    VnXtRuleset *rs[2];     /* iptables-legacy-save's, read once */
+    int asked[2];           /* 0 not yet; 1 in the forward path; -1 not */
+    char **names[2];        /* the tables that exist */
+    VnXtRuleset *rs[2];     /* iptables-legacy-save's, read when needed */
 } Legacy;
 
 static void
 legacy_free(Legacy *l)
 {
-    vn_xt_ruleset_free(l->rs[0]);
-    vn_xt_ruleset_free(l->rs[1]);
+    for (guint f = 0; f < 2; f++) {
+        g_strfreev(l->names[f]);
+        vn_xt_ruleset_free(l->rs[f]);
+    }
     g_free(l);
 }
 
@@ -990,7 +1034,20 @@ fam(int family)
     return family == NFPROTO_IPV6 ? 1 : 0;
 }
 
-/* This run's copy of the tables of @family. */
+static char **
+names_of(VnFw *fw, int family)
+{
+    Legacy *l = legacy_of(fw);
+    int f = fam(family);
+
+    if (!l->names[f])
+        l->names[f] = table_names(family);
+    return l->names[f];
+}
+
+/* This run's copy of the tables of @family: iptables-legacy-save runs
+ * once, and only when a rule's text is needed (to find, compare or remove
+ * one); starting a network needs none. */
 static const VnXtRuleset *
 ruleset(VnFw *fw, int family, GError **error)
 {
@@ -1002,58 +1059,31 @@ ruleset(VnFw *fw, int family, GError **error)
     return l->rs[f];
 }
 
-/* Whether @rs holds what an exception must beat (a REJECT or DROP in
- * filter, a drop policy, MASQUERADE or SNAT in nat), libvirt's chains
- * (whose rules a stopped network took away), or virt-nest's own rules
- * (which a stop must remove). */
-static gboolean
-worth_it(const VnXtRuleset *rs)
-{
-    g_autoptr(GPtrArray) chains =
-        g_ptr_array_new_with_free_func((GDestroyNotify)vn_fw_chain_free);
-
-    vn_xt_ruleset_model(rs, chains);
-    for (guint i = 0; i < chains->len; i++) {
-        const VnFwChain *c = chains->pdata[i];
-        gboolean filter = !strcmp(c->table, "filter");
-
-        if ((filter && c->policy_drop) || g_str_has_prefix(c->name, "LIBVIRT_"))
-            return TRUE;
-        for (guint j = 0; j < c->rules->len; j++) {
-            const VnFwRule *r = c->rules->pdata[j];
-
-            if (vn_rule_comment_is_ours(r->comment) ||
-                (filter && (r->verdict == VN_FW_REJECT ||
-                            r->verdict == VN_FW_DROP)) ||
-                (!strcmp(c->table, "nat") && (r->verdict == VN_FW_MASQUERADE ||
-                                              r->verdict == VN_FW_SNAT)))
-                return TRUE;
-        }
-    }
-    return FALSE;
-}
-
+/* In the forward path when filter or nat holds what an exception must
+ * beat, or rules of virt-nest's (a stop must find them): told by the
+ * kernel, no process. */
 static int
 legacy_detect(VnFw *fw, int family, GError **error)
 {
+    static const char *const tables[] = { "filter", "nat" };
     Legacy *l = legacy_of(fw);
     int f = fam(family);
-    g_auto(GStrv) names = NULL;
-    const VnXtRuleset *rs;
-    int rc;
+    char **names = names_of(fw, family);
+    gboolean on = FALSE;
 
     if (l->asked[f])
         return l->asked[f] > 0;
-    /* no legacy table, or only empty ones: no process */
-    if ((rc = legacy_in_use(family, &names, error)) < 0)
-        return -1;
-    if (rc) {
-        if (!(rs = ruleset(fw, family, error)))
+    for (guint i = 0; i < G_N_ELEMENTS(tables) && !on; i++) {
+        TableUse use;
+
+        if (!listed(names, tables[i]))
+            continue;
+        if (!table_use(family, tables[i], &use, error))
             return -1;
-        rc = worth_it(rs);
+        on = use.to_beat;
     }
-    l->asked[f] = rc ? 1 : -1;
-    return rc;
+    l->asked[f] = on ? 1 : -1;
+    return on;
 }
 
 static void
@@ -1067,15 +1097,13 @@ static gboolean
 legacy_place(VnFw *fw, const VnRule *rule, VnFwEntry **out, GError **error)
 {
     int family = rule->src.family == AF_INET6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
-    const VnXtRuleset *rs = ruleset(fw, family, error);
     g_autofree char *comment = NULL;
     const char *table, *chain;
 
     *out = NULL;
-    if (!rs)
-        return FALSE;
     where_of(rule->kind, &table, &chain);
-    if (!vn_xt_ruleset_chain(rs, table, chain))
+    /* a table that exists has its built-in chains */
+    if (!listed(names_of(fw, family), table))
         return TRUE;        /* no legacy nat table: no MASQUERADE there */
     comment = vn_rule_comment(rule);
     *out = vn_fw_entry_new(VN_FW_LEGACY, family, table, chain, comment);
@@ -1211,19 +1239,6 @@ block_where(const Block *b)
                            b->table);
 }
 
-static gboolean
-restore(const Block *b, const GString *body, GError **error)
-{
-    g_autofree char *path = tool(b->family, "restore", error);
-    g_autofree char *text = NULL;
-    char *argv[] = { path, (char *)"--wait=10", (char *)"--noflush", NULL };
-
-    if (!path)
-        return FALSE;
-    text = g_strdup_printf("*%s\n%sCOMMIT\n", b->table, body->str);
-    return run(argv, text, NULL, error);
-}
-
 /* Deletions first, then inserts, each at the head after the ones before
  * it: the chain begins with them in the order given. */
 static gboolean
@@ -1279,40 +1294,148 @@ build_blocks(GPtrArray *changes, GPtrArray *blocks, GError **error)
     return TRUE;
 }
 
-/* One block per table, each committed by the kernel whole; when one
- * fails, the ones before it are undone. */
+/* The tables changed: read them again when asked. */
+static void
+legacy_forget(Legacy *l)
+{
+    for (guint f = 0; f < 2; f++) {
+        g_clear_pointer(&l->names[f], g_strfreev);
+        g_clear_pointer(&l->rs[f], vn_xt_ruleset_free);
+    }
+}
+
+/* The line iptables-restore stopped at ("iptables-restore: line 4
+ * failed", "Error occurred at line: 4"), or 0. */
+static guint
+failed_line(const char *err)
+{
+    guint line = 0;
+
+    for (const char *p = err; p && *p; p++) {
+        guint n;
+
+        if ((sscanf(p, "line %u failed", &n) == 1 ||
+             sscanf(p, "Error occurred at line: %u", &n) == 1) && n)
+            line = n;
+    }
+    return line;
+}
+
+/* @blocks of @family (the inverses, newest first, when @undo) in one
+ * iptables-legacy-restore --noflush run. The kernel takes each table
+ * whole, in order: when one fails, the ones before it are committed.
+ * *@committed gets how many are (G_MAXUINT: unknown). */
+static gboolean
+restore_family(int family, GPtrArray *blocks, guint n, gboolean undo,
+               guint *committed, GError **error)
+{
+    g_autofree char *path = tool(family, "restore", error);
+    g_autoptr(GString) text = g_string_new(NULL);
+    g_autoptr(GArray) ends = g_array_new(FALSE, FALSE, sizeof(guint));
+    g_autofree char *err = NULL;
+    char *argv[] = { path, (char *)"--wait=10", (char *)"--noflush", NULL };
+    guint lines = 0, line;
+
+    *committed = 0;
+    if (!path)
+        return FALSE;
+    for (guint k = 0; k < n; k++) {
+        const Block *b = blocks->pdata[undo ? n - 1 - k : k];
+        const GString *body = undo ? b->undo : b->text;
+
+        if (b->family != family)
+            continue;
+        g_string_append_printf(text, "*%s\n%sCOMMIT\n", b->table, body->str);
+        for (const char *p = body->str; *p; p++)
+            lines += *p == '\n';
+        lines += 2;
+        g_array_append_val(ends, lines);
+    }
+    if (!ends->len)
+        return TRUE;
+    if (run(argv, text->str, NULL, &err, error)) {
+        *committed = ends->len;
+        return TRUE;
+    }
+    if (!(line = failed_line(err))) {
+        *committed = G_MAXUINT;
+        return FALSE;
+    }
+    while (*committed < ends->len &&
+           g_array_index(ends, guint, *committed) < line)
+        (*committed)++;
+    return FALSE;
+}
+
+/* Put back the first @n of @blocks of @family, and every block of the
+ * families before it; best effort. */
+static void
+undo_before(GPtrArray *blocks, const int *families, guint f, guint n)
+{
+    for (guint g = f + 1; g-- > 0;) {
+        g_autoptr(GPtrArray) done = g_ptr_array_new();
+        guint seen = 0, ignored;
+
+        for (guint i = 0; i < blocks->len; i++) {
+            Block *b = blocks->pdata[i];
+
+            if (b->family != families[g])
+                continue;
+            if (g < f || seen++ < n)
+                g_ptr_array_add(done, b);
+        }
+        restore_family(families[g], done, done->len, TRUE, &ignored, NULL);
+    }
+}
+
+/* Each family's tables in one iptables-legacy-restore, each table
+ * committed by the kernel whole; when one fails, the ones committed
+ * before it are undone. */
 static gboolean
 legacy_commit(VnFw *fw, GPtrArray *changes, GError **error)
 {
+    static const int families[] = { NFPROTO_IPV4, NFPROTO_IPV6 };
     g_autoptr(GPtrArray) blocks =
         g_ptr_array_new_with_free_func((GDestroyNotify)block_free);
     Legacy *l = legacy_of(fw);
 
     if (!build_blocks(changes, blocks, error))
         return FALSE;
-    for (guint i = 0; i < blocks->len; i++) {
-        const Block *b = blocks->pdata[i];
-
+    for (guint f = 0; f < G_N_ELEMENTS(families); f++) {
         g_autoptr(GError) err = NULL;
-        g_autofree char *where = NULL;
+        guint committed;
 
-        if (restore(b, b->text, &err))
+        if (restore_family(families[f], blocks, blocks->len, FALSE,
+                           &committed, &err))
             continue;
-        for (guint j = i; j-- > 0;) {
-            const Block *d = blocks->pdata[j];
-
-            restore(d, d->undo, NULL);
+        legacy_forget(l);
+        if (committed == G_MAXUINT) {
+            /* iptables-restore did not say where it stopped */
+            undo_before(blocks, families, f, 0);
+            g_set_error(error, err->domain, err->code, "legacy %s tables "
+                        "refused the change (%s); some of them may have "
+                        "changed: 'virt-nest reconcile' puts them right",
+                        families[f] == NFPROTO_IPV6 ? "ip6" : "ip",
+                        err->message);
+            return FALSE;
         }
-        where = block_where(b);
-        g_set_error(error, err->domain, err->code, "%s refused the change "
-                    "(%s); nothing was changed", where, err->message);
-        g_clear_pointer(&l->rs[0], vn_xt_ruleset_free);
-        g_clear_pointer(&l->rs[1], vn_xt_ruleset_free);
+        undo_before(blocks, families, f, committed);
+        {
+            const Block *b = NULL;
+            g_autofree char *where = NULL;
+
+            for (guint i = 0, seen = 0; i < blocks->len && !b; i++)
+                if (((Block *)blocks->pdata[i])->family == families[f] &&
+                    seen++ == committed)
+                    b = blocks->pdata[i];
+            where = b ? block_where(b) : g_strdup("legacy iptables");
+            g_set_error(error, err->domain, err->code, "%s refused the "
+                        "change (%s); nothing was changed", where,
+                        err->message);
+        }
         return FALSE;
     }
-    /* the tables changed: read them again when asked */
-    g_clear_pointer(&l->rs[0], vn_xt_ruleset_free);
-    g_clear_pointer(&l->rs[1], vn_xt_ruleset_free);
+    legacy_forget(l);
     return TRUE;
 }
 
