@@ -322,8 +322,14 @@ run(char **argv, const char *input, char **out, char **err_out,
                     argv[0], g_strerror(rc));
         return FALSE;
     }
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+    while ((rc = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
         ;
+    if (rc < 0) {
+        /* e.g. SIGCHLD ignored: its exit status is lost */
+        g_set_error(error, VN_ERROR, VN_ERROR_FAILED,
+                    "cannot wait for %s: %s", name, g_strerror(errno));
+        return FALSE;
+    }
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         g_autofree char *err = slurp(e);
         g_autofree char *line = first_line(err);
@@ -376,9 +382,8 @@ vn_xt_read(GPtrArray *chains, GError **error)
             continue;
         if (!(rs = save(families[f], error))) {
             list = g_strjoinv(", ", names);
-            g_prefix_error(error, "legacy %s tables (%s) are in use here, "
-                           "and cannot be read: ", family_cmd(families[f]),
-                           list);
+            g_prefix_error(error, "cannot read the legacy %s tables (%s): ",
+                           family_cmd(families[f]), list);
             return FALSE;
         }
         vn_xt_ruleset_model(rs, chains);
@@ -501,11 +506,16 @@ legacy_place(VnFw *fw, const VnRule *rule, VnFwEntry **out, GError **error)
     return TRUE;
 }
 
+/* The chain of @e, NULL when it is not there (no process when its table
+ * is not either: a ruleset that a reboot took away) or with @error. */
 static const VnXtChain *
 entry_chain(VnFw *fw, const VnFwEntry *e, GError **error)
 {
-    const VnXtRuleset *rs = ruleset(fw, e->family, error);
+    const VnXtRuleset *rs;
 
+    if (!listed(names_of(fw, e->family), e->table))
+        return NULL;
+    rs = ruleset(fw, e->family, error);
     return rs ? vn_xt_ruleset_chain(rs, e->table, e->chain) : NULL;
 }
 

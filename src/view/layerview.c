@@ -76,16 +76,24 @@ count_hosts(const VnNetwork *net)
     return n;
 }
 
+/* The state of one needed route or rule. A rule goes into every backend
+ * in the forward path (iptables-nft and legacy xtables, say), one drift
+ * item each: the first that is not ok speaks for the rule, since the
+ * packet needs every copy. */
 static const VnDriftItem *
 find_drift(const VnStatus *st, const char *object, const char *what)
 {
+    const VnDriftItem *found = NULL;
+
     for (guint i = 0; st->drift && i < st->drift->items->len; i++) {
         const VnDriftItem *d = st->drift->items->pdata[i];
 
-        if (g_strcmp0(d->object, object) == 0 && g_strcmp0(d->what, what) == 0)
-            return d;
+        if (g_strcmp0(d->object, object) != 0 || g_strcmp0(d->what, what) != 0)
+            continue;
+        if (!found || (found->state == VN_DRIFT_OK && d->state != VN_DRIFT_OK))
+            found = d;
     }
-    return NULL;
+    return found;
 }
 
 /* ------------------------------------------------------------------ */

@@ -47,6 +47,9 @@
 #               exceptions in iptables-nft's table alone (the legacy
 #               backend forced off), L0 -> L2 still fails and the counters
 #               still grow, and the stop takes those rules away again
+#   one copy    a legacy copy deleted by hand: status calls the rule
+#               missing (not ok for the iptables-nft copy), reconcile puts
+#               it back
 #   restore     iptables-legacy-save (and iptables-nft-save) while the
 #               exceptions are in place, a flush, an emptied state
 #               directory, the restore: the start adopts the restored
@@ -359,6 +362,22 @@ legacy_count() {  # TOOL-save: virt-nest's rules it lists in L1
     nest_x L1 "$1" 2>/dev/null | grep -c -- '--comment "virt-nest default '
 }
 if legacy_kind; then
+    # one legacy copy gone (an iptables-legacy -D by hand): with the
+    # iptables-nft copy still there, status must not call the rule ok
+    check "one copy gone: start hooks: exit 0, silent" start_all
+    nest_x L1 iptables-legacy -w -D FORWARD 1
+    vn_l1 status --host -c "$L1_URI" > "$T/status.out" 2>&1
+    if grep -Eq -- '-o virbr0 +missing' "$T/status.out"; then
+        ok "one copy gone: virt-nest status on L1 calls the rule missing"
+    else
+        bad "one copy gone: virt-nest status on L1 does not call the rule missing:"; sed 's/^/  # /' "$T/status.out"
+    fi
+    vn_l1 reconcile -c "$L1_URI" > "$T/reconcile.out" 2>&1 &&
+        grep -q 'insert rule "virt-nest default in .*legacy ip filter FORWARD' "$T/reconcile.out" &&
+        ok "one copy gone: reconcile puts it back: $(tr '\n' ';' < "$T/reconcile.out")" ||
+        { bad "one copy gone: reconcile:"; sed 's/^/  # /' "$T/reconcile.out"; }
+    works "one copy gone, after reconcile"
+    check "one copy gone: stop hooks: exit 0, silent" stop_all
     snap before-restore
     check "restore: start hooks: exit 0, silent" start_all
     nest_x L1 iptables-legacy-save > "$T/rules.v4"
