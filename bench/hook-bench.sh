@@ -20,6 +20,12 @@
 #           rule to ip filter FORWARD and does nothing else (vn-nft-floor)
 # and, for a guest without virt-nest metadata, the hook against /bin/true;
 # and everything again with 10,000 foreign rules in L1's FORWARD chain.
+# When iptables-legacy is installed, a third host L1L is L1 with libvirt's
+# rules in legacy xtables (its iptables alternative is iptables-legacy):
+#   hook-legacy  the network hook there (its exceptions go to legacy
+#                xtables with iptables-legacy-restore)
+#   hand-legacy  the seed's hand fix there: three iptables-legacy -I
+#   true-legacy  /bin/true, in the same interleaved run
 #
 # Targets (issue 3): hook >= 10x faster than shell, >= 1.2x faster than
 # hand, a guest without metadata within 1.3x of /bin/true, and at most 1.2x
@@ -40,10 +46,14 @@ for t in xmllint iptables ip; do command -v $t >/dev/null || { echo "missing $t"
 ID=vnb$$
 L0=${ID}l0
 L1=${ID}l1
+L1L=${ID}l1l
+LEGACY=
+[ -x /usr/sbin/iptables-legacy-restore ] && LEGACY=1
 T=$(mktemp -d /dev/shm/virt-nest-bench.XXXXXX)
 cleanup() {
     ip netns del "$L0" 2>/dev/null || true
     ip netns del "$L1" 2>/dev/null || true
+    [ -z "$LEGACY" ] || ip netns del "$L1L" 2>/dev/null || true
     rm -rf "$T"
 }
 trap cleanup EXIT
@@ -67,9 +77,22 @@ for ns in "$L0" "$L1"; do
     ip -n "$ns" link set p0 master virbr0 up
     ip -n "$ns" link set p1 up
 done
+if [ -n "$LEGACY" ]; then
+    # L1 again, with libvirt's rules in legacy xtables (per namespace)
+    ip netns add "$L1L"
+    ip -n "$L1L" link set lo up
+    ip -n "$L1L" link add virbr0 type bridge
+    ip -n "$L1L" link set virbr0 up
+    ip -n "$L1L" addr add 192.168.124.1/24 dev virbr0
+    ip -n "$L1L" link add p0 type veth peer name p1
+    ip -n "$L1L" link set p0 master virbr0 up
+    ip -n "$L1L" link set p1 up
+    sed 's/192\.168\.122\./192.168.124./g' "$SRC/tests/data/rules/libvirt9-nat-122.iptables" |
+        ip netns exec "$L1L" iptables-legacy-restore -w
+fi
 
 # --- inputs: the hooks as installed, the XML libvirt 9.0 passes
-mkdir -p "$T"/{hooks,shell,net,state0,state1}
+mkdir -p "$T"/{hooks,shell,net,state0,state1,state1l}
 cp "$HOOK" "$T/hooks/qemu"
 cp "$HOOK" "$T/hooks/network"
 cp "$HERE/shell-hook" "$T/shell/qemu"
@@ -95,6 +118,10 @@ UNDO_HOOK1="env $E1 $T/hooks/network default stopped end - < $T/peers.xml"
 UNDO_IPT="for r in '-s 192.168.122.0/24 -d 192.168.124.0/24' '-s 192.168.124.0/24 -d 192.168.122.0/24' '-i virbr0 -o virbr0'; do iptables -D FORWARD \$r -j ACCEPT 2>/dev/null; done; true"
 UNDO_SHELL1="for r in '-s 192.168.122.0/24 -d 192.168.124.0/24 -o virbr0' '-s 192.168.124.0/24 -d 192.168.122.0/24 -i virbr0'; do iptables -D FORWARD \$r -j ACCEPT 2>/dev/null; done; iptables -t nat -D POSTROUTING -s 192.168.124.0/24 -d 192.168.122.0/24 -j ACCEPT 2>/dev/null; true"
 
+E1L="VIRT_NEST_STATE_DIR=$T/state1l"
+UNDO_HOOK1L="env $E1L $T/hooks/network default stopped end - < $T/peers.xml"
+UNDO_IPTL="for r in '-s 192.168.122.0/24 -d 192.168.124.0/24' '-s 192.168.124.0/24 -d 192.168.122.0/24' '-i virbr0 -o virbr0'; do iptables-legacy -w -D FORWARD \$r -j ACCEPT 2>/dev/null; done; true"
+
 run_l0() {
     ip netns exec "$L0" "$RUN" -n "$RUNS" -w 10 \
         true -- /bin/true --- \
@@ -116,6 +143,16 @@ run_l1() {
         "floor$tag" -p "iptables -D FORWARD -s 198.51.100.0/24 -j ACCEPT 2>/dev/null; true" -- "$FLOOR"
 }
 
+run_l1l() {
+    ip netns exec "$L1L" "$RUN" -n "$RUNS" -w 10 \
+        true-legacy -- /bin/true --- \
+        hook-legacy -p "$UNDO_HOOK1L" -e "$E1L" -- @"$T/peers.xml" "$T/hooks/network" default started begin - --- \
+        hand-legacy -p "$UNDO_IPTL" -- \
+            /usr/sbin/iptables-legacy -w -I FORWARD 1 -i virbr0 -o virbr0 -j ACCEPT :: \
+            /usr/sbin/iptables-legacy -w -I FORWARD 1 -s 192.168.124.0/24 -d 192.168.122.0/24 -j ACCEPT :: \
+            /usr/sbin/iptables-legacy -w -I FORWARD 1 -s 192.168.122.0/24 -d 192.168.124.0/24 -j ACCEPT
+}
+
 echo "virt-nest hook benchmark: $RUNS runs each, $(nproc) CPUs, $(uname -r)" >&2
 {
     run_l0 | sed 's/^{/{"layer": "L0", /'
@@ -127,6 +164,7 @@ echo "virt-nest hook benchmark: $RUNS runs each, $(nproc) CPUs, $(uname -r)" >&2
       done
       echo COMMIT; } | ip netns exec "$L1" iptables-restore --noflush
     run_l1 "-10k" | sed 's/^{/{"layer": "L1", /'
+    [ -z "$LEGACY" ] || run_l1l | sed 's/^{/{"layer": "L1L", /'
 } > "$T/results.json"
 
 # one line per ratio
@@ -149,6 +187,8 @@ END {
     printf "guest without metadata / /bin/true = %5.2fx   (target <= 1.3)\n", m("L0/plain") / m("L0/true")
     printf "L1 with 10,000 foreign rules / without: hook %5.2fx (target <= 1.2), hand fix %5.2fx, kernel floor %5.2fx\n", m("L1/hook-10k") / m("L1/hook"), m("L1/hand-10k") / m("L1/hand"), m("L1/floor-10k") / m("L1/floor")
     printf "  of which the kernel: floor +%.2f ms; the hook beyond the floor: %.2f ms -> %.2f ms (%.2fx)\n", (m("L1/floor-10k") - m("L1/floor"))/1000, (m("L1/hook") - m("L1/floor"))/1000, (m("L1/hook-10k") - m("L1/floor-10k"))/1000, (m("L1/hook-10k") - m("L1/floor-10k")) / (m("L1/hook") - m("L1/floor"))
+    if (m("L1L/hook-legacy") > 0)
+        printf "L1 with libvirt'"'"'s rules in legacy xtables: hook %.2f ms, hand fix (3x iptables-legacy -I) %.2f ms, hand fix / hook = %.2fx, /bin/true %.2f ms\n", m("L1L/hook-legacy")/1000, m("L1L/hand-legacy")/1000, m("L1L/hand-legacy") / m("L1L/hook-legacy"), m("L1L/true-legacy")/1000
 }' "$T/results.json"
 if [ -n "${VN_BENCH_OUT:-}" ]; then
     cp "$T/results.json" "$VN_BENCH_OUT"

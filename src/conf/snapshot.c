@@ -232,10 +232,12 @@ read_firewall(Ctx *c, const VnJson *list, VnHost *host)
         const VnJson *cj = vn_json_index(list, i);
         const VnJson *rules = vn_json_get(cj, "rules");
         VnFwChain *ch = vn_fw_chain_new();
+        gboolean legacy;
         gint64 v;
 
         g_ptr_array_add(host->firewall, ch);
         ch->family = vn_fw_family_from_string(vn_json_get_string(cj, "family"));
+        ch->legacy = vn_json_get_bool(cj, "legacy", &legacy) && legacy;
         ch->table = dup_string(cj, "table");
         ch->name = dup_string(cj, "chain");
         ch->hook = dup_string(cj, "hook");

@@ -257,6 +257,8 @@ vn_fw_backend_class(VnFwBackend backend)
         return &vn_fw_iptables_class;
     case VN_FW_NFTABLES:
         return &vn_fw_nftables_class;
+    case VN_FW_LEGACY:
+        return &vn_fw_legacy_class;
     default:
         return NULL;
     }

@@ -188,6 +188,7 @@ void vn_fw_set_class(VnFw *fw, VnFwBackend backend,
 /* The backends' classes, defined in their own files. */
 extern const VnFwBackendClass vn_fw_iptables_class;
 extern const VnFwBackendClass vn_fw_nftables_class;
+extern const VnFwBackendClass vn_fw_legacy_class;       /* xtables.c */
 
 /* The chain a rule of @kind and @family (AF_INET/AF_INET6) goes into in
  * one of the chain-based backends (iptables, nftables, legacy); FALSE for

@@ -58,8 +58,8 @@ find_chain(GPtrArray *chains, const VnFwChain *base, const char *name)
     for (guint i = 0; i < chains->len; i++) {
         const VnFwChain *c = chains->pdata[i];
 
-        if (c->family == base->family && !g_strcmp0(c->table, base->table) &&
-            !g_strcmp0(c->name, name))
+        if (c->family == base->family && c->legacy == base->legacy &&
+            !g_strcmp0(c->table, base->table) && !g_strcmp0(c->name, name))
             return c;
     }
     return NULL;
@@ -133,6 +133,16 @@ family_fits(int chain_family, int af)
            (chain_family == NFPROTO_IPV6 && af == AF_INET6);
 }
 
+/* By priority. At one priority the kernel runs the hook registered last
+ * first (net/netfilter/core.c nf_hook_entries_grow() inserts a new hook
+ * before the existing ones of its priority; seen: with the legacy filter
+ * table made before an nf_tables output chain of priority 0, the nf_tables
+ * chain sees the packet the legacy DROP then drops, and not the other way
+ * round). Legacy xtables registers filter at NF_IP_PRI_FILTER = 0, like
+ * iptables-nft's filter chains, and the order of registration is not in
+ * any ruleset: nf_tables chains come first here, then legacy ones, then by
+ * table. Only which drop is named can depend on it: every base chain must
+ * accept either way. */
 static int
 cmp_prio(gconstpointer a, gconstpointer b)
 {
@@ -141,6 +151,8 @@ cmp_prio(gconstpointer a, gconstpointer b)
 
     if (x->priority != y->priority)
         return x->priority < y->priority ? -1 : 1;
+    if (x->legacy != y->legacy)
+        return x->legacy ? 1 : -1;
     return g_strcmp0(x->table, y->table);
 }
 

@@ -1,6 +1,7 @@
 /* fwmodel.h: a host's firewall as virt-nest can evaluate it: the chains
- * of the nftables ruleset (iptables-nft's included), each rule reduced to
- * what decides a forwarded packet's fate.
+ * of the nftables ruleset (iptables-nft's included) and of legacy xtables
+ * (iptables-legacy), each rule reduced to what decides a forwarded
+ * packet's fate.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -53,12 +54,16 @@ typedef struct {
     VnFwVerdict verdict;
     char *target;           /* the chain of a jump or goto */
     char *comment;
-    guint64 handle;
+    guint64 handle;         /* nf_tables: the rule handle; legacy: the
+                             * rule's position in its chain, from 1 */
     char *opaque;           /* NULL, or what virt-nest could not evaluate */
 } VnFwRule;
 
 typedef struct {
     int family;             /* NFPROTO_IPV4, NFPROTO_IPV6 or NFPROTO_INET */
+    gboolean legacy;        /* a chain of legacy xtables (iptables-legacy),
+                             * not of nf_tables: its own registration at
+                             * the hook, its own namespace of tables */
     char *table;
     char *name;
     char *hook;             /* "forward", "postrouting", ...; NULL: a regular chain */

@@ -21,6 +21,7 @@
 #include "error.h"
 #include "nftread.h"
 #include "nftables.h"
+#include "xtables.h"
 
 typedef enum {
     REG_NONE,
@@ -458,6 +459,8 @@ cmp_chain(gconstpointer a, gconstpointer b)
 
     if (x->family != y->family)
         return x->family < y->family ? -1 : 1;
+    if (x->legacy != y->legacy)
+        return x->legacy ? 1 : -1;
     if ((r = g_strcmp0(x->table, y->table)))
         return r;
     return g_strcmp0(x->name, y->name);
@@ -474,6 +477,10 @@ vn_fw_read(GError **error)
         return NULL;
     /* rules come in chain order, each chain's in rule order */
     if (!vn_nft_dump_rules(nft, on_rule, chains, error))
+        return NULL;
+    /* legacy xtables is another registration at the same hooks: its
+     * REJECTs count as much */
+    if (!vn_xt_read(chains, error))
         return NULL;
     g_ptr_array_sort(chains, cmp_chain);
     return g_steal_pointer(&chains);

@@ -11,7 +11,8 @@
 
 G_BEGIN_DECLS
 
-/* Every chain of every ip, ip6 and inet table, with its rules.
+/* Every chain of every ip, ip6 and inet table, with its rules, and the
+ * chains of legacy xtables (xtables.h) when its tables are in use.
  * (element-type VnFwChain) */
 GPtrArray *vn_fw_read(GError **error);
 

@@ -296,15 +296,20 @@ where(const VnFwChain *c, const VnFwRule *r)
 {
     g_autofree char *d = r ? vn_fw_rule_describe(r) : NULL;
 
+    /* legacy xtables' chains are named as iptables-legacy shows them:
+     * "legacy ip filter LIBVIRT_FWI rule 2" is `iptables-legacy -L
+     * LIBVIRT_FWI --line-numbers`' rule 2 */
+    const char *legacy = c && c->legacy ? "legacy " : "";
+
     if (!c)
         return g_strdup("no rule (policy accept)");
     if (!r)
-        return g_strdup_printf("the %s policy of %s %s %s",
-                               c->policy_drop ? "drop" : "accept",
+        return g_strdup_printf("the %s policy of %s%s %s %s",
+                               c->policy_drop ? "drop" : "accept", legacy,
                                vn_fw_family_to_string(c->family), c->table,
                                c->name);
-    return g_strdup_printf("%s %s %s rule %" G_GUINT64_FORMAT ": %s",
-                           vn_fw_family_to_string(c->family), c->table,
+    return g_strdup_printf("%s%s %s %s rule %" G_GUINT64_FORMAT ": %s",
+                           legacy, vn_fw_family_to_string(c->family), c->table,
                            c->name, r->handle, d);
 }
 
@@ -376,12 +381,14 @@ firewall(Walk *k, const VnNestLayer *l, const char *hook, const VnCidr *src,
         const VnNetwork *net = in ? in : out;
         VnCidr peer = subnet_of(k->nest, in ? &k->osrc : &k->odst);
 
+        const char *xt = res.chain->legacy ? " (legacy iptables)" : "";
+
         if (res.rule)
-            die(k, l, "libvirt's %s in %s drops %s -> %s", vs,
-                res.chain->name, s, d);
+            die(k, l, "libvirt's %s in %s%s drops %s -> %s", vs,
+                res.chain->name, xt, s, d);
         else
-            die(k, l, "libvirt's drop policy in %s drops %s -> %s",
-                res.chain->name, s, d);
+            die(k, l, "libvirt's drop policy in %s%s drops %s -> %s",
+                res.chain->name, xt, s, d);
         vn_cidr_format(&peer, TRUE, n);
         if (net && network_has_peer(net, &peer))
             fix(k, "network %s on %s has the peer %s, but its exceptions are "

@@ -76,16 +76,24 @@ count_hosts(const VnNetwork *net)
     return n;
 }
 
+/* The state of one needed route or rule. A rule goes into every backend
+ * in the forward path (iptables-nft and legacy xtables, say), one drift
+ * item each: the first that is not ok speaks for the rule, since the
+ * packet needs every copy. */
 static const VnDriftItem *
 find_drift(const VnStatus *st, const char *object, const char *what)
 {
+    const VnDriftItem *found = NULL;
+
     for (guint i = 0; st->drift && i < st->drift->items->len; i++) {
         const VnDriftItem *d = st->drift->items->pdata[i];
 
-        if (g_strcmp0(d->object, object) == 0 && g_strcmp0(d->what, what) == 0)
-            return d;
+        if (g_strcmp0(d->object, object) != 0 || g_strcmp0(d->what, what) != 0)
+            continue;
+        if (!found || (found->state == VN_DRIFT_OK && d->state != VN_DRIFT_OK))
+            found = d;
     }
-    return NULL;
+    return found;
 }
 
 /* ------------------------------------------------------------------ */
@@ -538,7 +546,7 @@ json_addr_match(VnJsonWriter *w, const char *key, const VnCidr *c, gboolean neg)
 }
 
 /* The forward path's firewall, in a form `virt-nest doctor` evaluates:
- * every chain, each rule reduced to its interfaces, addresses, protocol,
+ * every chain (nf_tables' and legacy xtables'), each rule reduced to its interfaces, addresses, protocol,
  * conntrack states and verdict (and "opaque" for what is left out). */
 static void
 json_firewall(VnJsonWriter *w, const VnHost *host)
@@ -554,6 +562,10 @@ json_firewall(VnJsonWriter *w, const VnHost *host)
 
         vn_json_begin_object(w, NULL);
         vn_json_string(w, "family", vn_fw_family_to_string(c->family));
+        /* only on legacy xtables' chains: the snapshots of hosts without
+         * them stay as they were */
+        if (c->legacy)
+            vn_json_bool(w, "legacy", TRUE);
         vn_json_string(w, "table", c->table);
         vn_json_string(w, "chain", c->name);
         vn_json_string(w, "hook", c->hook);

@@ -30,13 +30,15 @@
 #   domains     a guest on L0 with such a name: qemu started installs its
 #               route, stopped and release remove it, byte-identical
 #
-# Usage: hook-names.sh BUILDDIR SRCDIR KIND   (KIND: libvirt9, seed, nftables)
+# Usage: hook-names.sh BUILDDIR SRCDIR KIND   (KIND: libvirt9, seed, nftables,
+#   legacy: libvirt's rules and virt-nest's in legacy xtables, with
+#   iptables-legacy where the others use iptables)
 # Exit: 0 pass, 1 fail, 77 skipped (not root, no namespaces, no nftables).
 set -u
 BUILD=$(realpath "$1")
 SRC=$(realpath "$2")
 KIND=$3
-case $KIND in libvirt9|seed|nftables) ;; *) echo "usage: $0 BUILDDIR SRCDIR libvirt9|seed|nftables" >&2; exit 2 ;; esac
+case $KIND in libvirt9|seed|nftables|legacy) ;; *) echo "usage: $0 BUILDDIR SRCDIR libvirt9|seed|nftables|legacy" >&2; exit 2 ;; esac
 VN=$BUILD/src/virt-nest
 G=$SRC/tests/golden/hook
 NAMES_PY=$SRC/tests/netns/names.py
@@ -85,19 +87,26 @@ same() {  # A B: the snapshots are byte-identical
 # virt-nest's rules in L1, one comment a line
 our_comments() {
     if iptables_kind; then
-        nest_x L1 iptables-save | python3 "$NAMES_PY" comments iptables
+        nest_x L1 "$NEST_IPT_SAVE" | python3 "$NAMES_PY" comments iptables
     else
         nest_x L1 nft list ruleset | python3 "$NAMES_PY" comments nft
     fi
 }
 ipt_norm() { grep -v '^# \(Generated\|Completed\) ' | sed 's/ \[[0-9]*:[0-9]*\]$//'; }
+# legacy iptables-save prints its tables in the order the kernel made them
+# (/proc/net/ip_tables_names), which a restore does not keep: by name
+ipt_by_table() {
+    [ "$KIND" = legacy ] || { cat; return; }
+    python3 -c 'import re, sys
+sys.stdout.write("".join(sorted(re.findall(r"^\*.*?^COMMIT\n", sys.stdin.read(), re.M | re.S))))'
+}
 round_trip() {  # the saved ruleset restores as it was, in an empty namespace
     ip netns exec "$RT" nft flush ruleset
     if iptables_kind; then
-        nest_x L1 iptables-save | ipt_norm > "$T/save.a"
-        ip netns exec "$RT" iptables-restore < "$T/save.a" 2> "$T/rt.err" ||
-            { echo "  # iptables-restore: $(cat "$T/rt.err")"; return 1; }
-        ip netns exec "$RT" iptables-save | ipt_norm > "$T/save.b"
+        nest_x L1 "$NEST_IPT_SAVE" | ipt_norm | ipt_by_table > "$T/save.a"
+        ip netns exec "$RT" "$NEST_IPT_RESTORE" < "$T/save.a" 2> "$T/rt.err" ||
+            { echo "  # $NEST_IPT_RESTORE: $(cat "$T/rt.err")"; return 1; }
+        ip netns exec "$RT" "$NEST_IPT_SAVE" | ipt_norm | ipt_by_table > "$T/save.b"
     else
         nest_x L1 nft -s list ruleset > "$T/save.a"
         ip netns exec "$RT" nft -f "$T/save.a" 2> "$T/rt.err" ||
@@ -110,7 +119,7 @@ round_trip() {  # the saved ruleset restores as it was, in an empty namespace
 lists() {  # iptables itself, and libvirt's iptables -S, still read L1
     iptables_kind || return 0
     local c out
-    for c in "iptables -w -S" "iptables -w -t nat -S" "iptables -w -L -n -v" "iptables-save"; do
+    for c in "$NEST_IPT -w -S" "$NEST_IPT -w -t nat -S" "$NEST_IPT -w -L -n -v" "$NEST_IPT_SAVE"; do
         out=$(nest_x L1 $c 2>&1) || { echo "  # $c: exit status $?"; return 1; }
         if grep -qi incompatible <<< "$out"; then echo "  # $c: $(grep -i incompatible <<< "$out")"; return 1; fi
     done

@@ -39,14 +39,34 @@
 #               still remove exactly virt-nest's rules and routes (by tag)
 #   stdout      no hook ever wrote to stdout
 #
-# Usage: hook-nest.sh BUILDDIR SRCDIR KIND   (KIND: libvirt9, seed, nftables)
+# The legacy kinds (libvirt's rules in legacy xtables, alone or beside an
+# empty iptables-nft filter table) run all of the above with
+# iptables-legacy, and besides:
+#   counters    before the exceptions, the legacy LIBVIRT_FWI REJECT's
+#               counters grow with every probe; legacy-nft: with the
+#               exceptions in iptables-nft's table alone (the legacy
+#               backend forced off), L0 -> L2 still fails and the counters
+#               still grow, and the stop takes those rules away again
+#   one copy    a legacy copy deleted by hand: status calls the rule
+#               missing (not ok for the iptables-nft copy), reconcile puts
+#               it back
+#   restore     iptables-legacy-save (and iptables-nft-save) while the
+#               exceptions are in place, a flush, an emptied state
+#               directory, the restore: the start adopts the restored
+#               copies (3 rules in legacy, 2 in iptables-nft, not twice
+#               that), the stop removes every copy
+#   binary      without iptables-legacy-save/-restore: the start refuses in
+#               one line that names the fix, and changes nothing
+#
+# Usage: hook-nest.sh BUILDDIR SRCDIR KIND
+#   (KIND: libvirt9, seed, nftables, legacy, legacy-nft)
 # Exit: 0 pass, 1 fail, 77 skipped (not root, no namespaces, no nftables).
 #
 set -u
 BUILD=$(realpath "$1")
 SRC=$(realpath "$2")
 KIND=$3
-case $KIND in libvirt9|seed|nftables) ;; *) echo "usage: $0 BUILDDIR SRCDIR libvirt9|seed|nftables" >&2; exit 2 ;; esac
+case $KIND in libvirt9|seed|nftables|legacy|legacy-nft) ;; *) echo "usage: $0 BUILDDIR SRCDIR libvirt9|seed|nftables|legacy|legacy-nft" >&2; exit 2 ;; esac
 VN=$BUILD/src/virt-nest
 G=$SRC/tests/golden/hook
 L1_URI=test://$SRC/xml/examples/seed-l1.xml
@@ -60,32 +80,44 @@ T=$NEST_TMP
 fail=0
 
 iptables_kind() { [ "$KIND" != nftables ]; }
+legacy_kind() { case $KIND in legacy|legacy-nft) return 0 ;; esac; return 1; }
 echo "# virt-nest-hook in the seed's nest; firewall: $KIND; namespaces $(nest_ns L0) $(nest_ns L1) $(nest_ns L2)"
 . "$SRC/tests/netns/checks.sh"
 
 iptables_lists() {  # WHEN: libvirt itself runs iptables -S; people run -L and -save
     iptables_kind || return 0
-    local c out r=0
-    for c in "iptables -w -S" "iptables -w -t nat -S" "iptables -w -t mangle -S" \
-             "iptables -w -L -n -v" "iptables-save"; do
+    local c out r=0 i ipts=("$NEST_IPT")
+    [ "$KIND" = legacy-nft ] && ipts+=(iptables-nft)
+    for i in "${ipts[@]}"; do
+    for c in "$i -w -S" "$i -w -t nat -S" "$i -w -t mangle -S" \
+             "$i -w -L -n -v" "$i-save"; do
         out=$(nest_x L1 $c 2>&1) || { r=1; echo "  # $c: exit status $?"; }
         if grep -qi incompatible <<< "$out"; then r=1; echo "  # $c: $(grep -i incompatible <<< "$out")"; fi
+    done
     done
     if [ $r = 0 ]; then ok "$1: iptables -S/-L/iptables-save list L1's tables, nothing incompatible"
     else bad "$1: iptables cannot list L1's tables"; fi
 }
 virt_nest_rules_listed() {  # iptables -S shows virt-nest's rules with their comments
     local n
-    n=$(nest_x L1 iptables-save | grep -c -- '--comment "virt-nest default ')
-    [ "$n" = 3 ] || { echo "  # iptables-save shows $n rules of virt-nest, not 3"; return 1; }
+    n=$(nest_x L1 "$NEST_IPT_SAVE" | grep -c -- '--comment "virt-nest default ')
+    [ "$n" = 3 ] || { echo "  # $NEST_IPT_SAVE shows $n rules of virt-nest, not 3"; return 1; }
+    [ "$KIND" = legacy-nft ] || return 0
+    # iptables-nft's table has no nat: the two forward exceptions only
+    n=$(nest_x L1 iptables-nft-save 2>/dev/null | grep -c -- '--comment "virt-nest default ')
+    [ "$n" = 2 ] || { echo "  # iptables-nft-save shows $n rules of virt-nest, not 2"; return 1; }
 }
 heads() {  # virt-nest's rules first where they must be first
     local f
     if iptables_kind; then
-        f=$(nest_x L1 iptables -w -S FORWARD | sed -n '2,3p')
+        f=$(nest_x L1 "$NEST_IPT" -w -S FORWARD | sed -n '2,3p')
         grep -c 'virt-nest default ' <<< "$f" | grep -qx 2 || { echo "  # FORWARD begins: $f"; return 1; }
-        f=$(nest_x L1 iptables -w -t nat -S POSTROUTING | sed -n 2p)
+        f=$(nest_x L1 "$NEST_IPT" -w -t nat -S POSTROUTING | sed -n 2p)
         grep -q 'virt-nest default nat' <<< "$f" || { echo "  # nat POSTROUTING begins: $f"; return 1; }
+        if [ "$KIND" = legacy-nft ]; then
+            f=$(nest_x L1 iptables-nft -w -S FORWARD 2>/dev/null | sed -n '2,3p')
+            grep -c 'virt-nest default ' <<< "$f" | grep -qx 2 || { echo "  # iptables-nft FORWARD begins: $f"; return 1; }
+        fi
     else
         f=$(nest_x L1 nft list chain ip libvirt_network forward | sed -n '4,5p')
         grep -c 'comment "virt-nest default ' <<< "$f" | grep -qx 2 || { echo "  # forward begins: $f"; return 1; }
@@ -116,6 +148,55 @@ check "L0 has the route 192.168.124.0/24 via 192.168.122.191 dev virbr0 proto 15
 nest_x L0 ping -n -c 1 -W 1 192.168.124.91 > "$T/p" 2>&1
 check "with the route alone, L1's REJECT answers (From 192.168.122.191 ... Unreachable)" \
     grep -q 'From 192.168.122.191 .*Unreachable' "$T/p"
+
+# ============================================================ legacy: the REJECT's counters
+legacy_rejects() {  # packets L1's legacy LIBVIRT_FWI REJECT has rejected
+    nest_x L1 iptables-legacy -w -t filter -L LIBVIRT_FWI -v -n -x | awk '$3 == "REJECT" { print $1 }'
+}
+l1_same() {  # A B WHAT: L1's snapshots
+    if cmp -s "$T/snap.$1.l1" "$T/snap.$2.l1"; then ok "$3"
+    else bad "$3"; diff -u --label "L1 $1" --label "L1 $2" "$T/snap.$1.l1" "$T/snap.$2.l1" | sed 's/^/  # /'; fi
+}
+if legacy_kind; then
+    c0=$(legacy_rejects)
+    probe
+    c1=$(legacy_rejects)
+    if [ "${c1:-0}" -gt "${c0:-0}" ]; then
+        ok "before the exceptions, L1's legacy LIBVIRT_FWI REJECT counts the probes ($c0 -> $c1 packets)"
+    else
+        bad "before the exceptions, L1's legacy REJECT counted nothing ($c0 -> $c1): is it the rule in the way?"
+    fi
+fi
+if [ "$KIND" = legacy-nft ]; then
+    # what virt-nest did before it had a legacy backend: accepts at the
+    # head of iptables-nft's ip filter FORWARD only, which match and end
+    # nothing, while legacy xtables still rejects
+    nft_only() {  # OP SUBOP
+        nest_in L1 env VIRT_NEST_FIREWALL=iptables "$NEST_HOOKS/network" default "$1" "$2" - \
+            < "$T/l1-net.xml" > "$T/out" 2> "$T/err"
+        HOOK_RC=$?
+        [ -s "$T/out" ] && { echo "== nft_only $*"; cat "$T/out"; } >> "$T/stdout.all"
+        [ $HOOK_RC = 0 ] && [ ! -s "$T/err" ]
+    }
+    check "the legacy backend forced off (VIRT_NEST_FIREWALL=iptables): L1 network default started: exit 0, silent" \
+        nft_only started begin
+    n=$(nest_x L1 iptables-nft-save 2>/dev/null | grep -c -- '--comment "virt-nest default ')
+    [ "$n" = 2 ] && ok "... the 2 forward exceptions are in iptables-nft's FORWARD" ||
+        bad "... iptables-nft-save shows $n rules of virt-nest, not 2"
+    c0=$(legacy_rejects)
+    if probe; then
+        bad "with the exceptions in iptables-nft alone, L0 <-> L2 works: the legacy REJECT is not in the way?"
+    else
+        ok "with the exceptions in iptables-nft alone, L0 <-> L2 still fails:$BROKEN"
+    fi
+    c1=$(legacy_rejects)
+    [ "${c1:-0}" -gt "${c0:-0}" ] && ok "... and the legacy REJECT counts the drops ($c0 -> $c1 packets)" ||
+        bad "... the legacy REJECT counted nothing ($c0 -> $c1)"
+    check "the legacy backend forced off: L1 network default stopped: exit 0, silent" nft_only stopped end
+    snap nft-only-stopped handles
+    l1_same before nft-only-stopped "... and the stop left L1's ruleset as before (nft -s -a, iptables-save, iptables-legacy-save)"
+fi
+
 check "L1: network default started: exit 0, silent" start_l1
 works "after the start hooks"
 check "virt-nest's rules are at the head of the chains they must beat" heads
@@ -275,6 +356,91 @@ snap lost
 same before-nohandles lost "state directories lost: the stop hooks still removed exactly virt-nest's rules and routes"
 mkdir "$NEST_STATE_L0" "$NEST_STATE_L1"
 iptables_lists "at the end"
+
+# ============================================================ legacy: restored rules, no binary
+legacy_count() {  # TOOL-save: virt-nest's rules it lists in L1
+    nest_x L1 "$1" 2>/dev/null | grep -c -- '--comment "virt-nest default '
+}
+if legacy_kind; then
+    # one legacy copy gone (an iptables-legacy -D by hand): with the
+    # iptables-nft copy still there, status must not call the rule ok
+    check "one copy gone: start hooks: exit 0, silent" start_all
+    nest_x L1 iptables-legacy -w -D FORWARD 1
+    vn_l1 status --host -c "$L1_URI" > "$T/status.out" 2>&1
+    if grep -Eq -- '-o virbr0 +missing' "$T/status.out"; then
+        ok "one copy gone: virt-nest status on L1 calls the rule missing"
+    else
+        bad "one copy gone: virt-nest status on L1 does not call the rule missing:"; sed 's/^/  # /' "$T/status.out"
+    fi
+    vn_l1 reconcile -c "$L1_URI" > "$T/reconcile.out" 2>&1 &&
+        grep -q 'insert rule "virt-nest default in .*legacy ip filter FORWARD' "$T/reconcile.out" &&
+        ok "one copy gone: reconcile puts it back: $(tr '\n' ';' < "$T/reconcile.out")" ||
+        { bad "one copy gone: reconcile:"; sed 's/^/  # /' "$T/reconcile.out"; }
+    works "one copy gone, after reconcile"
+    check "one copy gone: stop hooks: exit 0, silent" stop_all
+    snap before-restore
+    check "restore: start hooks: exit 0, silent" start_all
+    nest_x L1 iptables-legacy-save > "$T/rules.v4"
+    [ "$KIND" = legacy-nft ] && nest_x L1 iptables-nft-save > "$T/rules.nft" 2>/dev/null
+    # a reboot: an empty ruleset, an empty /run; then iptables-persistent
+    # restores the saved rules, before libvirt starts the network again
+    for t in filter nat mangle; do
+        nest_x L1 iptables-legacy -w -t $t -F && nest_x L1 iptables-legacy -w -t $t -X
+    done
+    [ "$KIND" = legacy-nft ] && nest_x L1 nft flush ruleset
+    rm -rf -- "$NEST_STATE_L1" && mkdir "$NEST_STATE_L1"
+    nest_x L1 iptables-legacy-restore -w < "$T/rules.v4"
+    [ "$KIND" = legacy-nft ] && nest_x L1 iptables-nft-restore < "$T/rules.nft"
+    n=$(legacy_count iptables-legacy-save)
+    [ "$n" = 3 ] && ok "restore: the saved ruleset brought back virt-nest's 3 legacy rules" ||
+        bad "restore: $n legacy rules of virt-nest after the restore, not 3"
+    check "restore: L1 network default started (empty state directory): exit 0, silent" start_l1
+    n=$(legacy_count iptables-legacy-save)
+    [ "$n" = 3 ] && ok "restore: the start adopted the restored copies: 3 legacy rules, not 6" ||
+        bad "restore: $n legacy rules of virt-nest after the start, not 3"
+    if [ "$KIND" = legacy-nft ]; then
+        n=$(legacy_count iptables-nft-save)
+        [ "$n" = 2 ] && ok "restore: and 2 in iptables-nft's table, not 4" ||
+            bad "restore: $n rules of virt-nest in iptables-nft's table, not 2"
+    fi
+    works "after the restore and the start"
+    vn_l1 status --host -c "$L1_URI" > "$T/status.out" 2>&1
+    if grep -Eq 'missing|shadowed|stale' "$T/status.out"; then
+        bad "restore: virt-nest status on L1 sees a problem:"; sed 's/^/  # /' "$T/status.out"
+    else
+        ok "restore: virt-nest status on L1: nothing missing, shadowed or stale"
+    fi
+    check "restore: L1 network default stopped: exit 0, silent" \
+        hook_ok L1 network default stopped end "$T/l1-net.xml"
+    n=$(legacy_count iptables-legacy-save)
+    m=0; [ "$KIND" = legacy-nft ] && m=$(legacy_count iptables-nft-save)
+    [ "$n" = 0 ] && [ "$m" = 0 ] && ok "restore: the stop removed every copy" ||
+        bad "restore: after the stop, $n legacy and $m iptables-nft rules of virt-nest are left"
+    check "restore: the other stop hooks: exit 0, silent" stop_all
+    snap restored
+    l1_same before-restore restored "restore: after the stop, L1's ruleset is as before the start (nft -s, iptables-save, iptables-legacy-save)"
+
+    # iptables-legacy-save and -restore missing on a legacy host: one
+    # line that says what to install; nothing changes
+    hide='for f in iptables-legacy-save iptables-legacy-restore ip6tables-legacy-save ip6tables-legacy-restore; do
+              for d in /usr/sbin /sbin; do
+                  [ -e "$d/$f" ] && { mount --bind /dev/null "$(readlink -f "$d/$f")" || exit 125; }
+              done
+          done; exec "$@"'
+    snap nobin-before handles
+    nest_in L1 sh -c "$hide" sh "$NEST_HOOKS/network" default started begin - \
+        < "$T/l1-net.xml" > "$T/out" 2> "$T/err"
+    rc=$?
+    [ -s "$T/out" ] && { echo "== no binary"; cat "$T/out"; } >> "$T/stdout.all"
+    if [ $rc != 0 ] && [ $rc != 125 ] && [ "$(wc -l < "$T/err")" = 1 ] && grep -q 'install iptables' "$T/err"; then
+        ok "without iptables-legacy-save/-restore: refused, exit $rc: $(cat "$T/err")"
+    else
+        bad "without iptables-legacy-save/-restore: exit $rc, stderr:"; sed 's/^/  # /' "$T/err"
+    fi
+    snap nobin-after handles
+    same nobin-before nobin-after "without the binaries, nothing changed"
+    rm -rf -- "$NEST_STATE_L1" && mkdir "$NEST_STATE_L1"
+fi
 
 # ============================================================ stdout
 if [ -s "$T/stdout.all" ]; then

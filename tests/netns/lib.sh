@@ -29,6 +29,14 @@
 #     nftables              libvirt's nftables backend (>= 10.4): table ip
 #                           (and ip6) libvirt_network (libvirt-nft-base.nft
 #                           + libvirt-nft-nat-122.nft; 122 -> 124 for L1)
+#     legacy                libvirt 9.0 on a host whose iptables alternative
+#                           is iptables-legacy: libvirt9's rules loaded with
+#                           iptables-legacy-restore, so they live in legacy
+#                           xtables; no nftables table at all
+#     legacy-nft            legacy, and beside it an empty iptables-nft
+#                           filter table (INPUT, FORWARD, OUTPUT, policy
+#                           accept), as a stray `iptables-nft -L` or a tool
+#                           built for iptables-nft leaves it
 #   nest_libvirt_reload LAYER MODE
 #                           what libvirt does to its rules in LAYER (L0|L1):
 #     rules                 a reload as libvirt does it (SIGHUP, daemon
@@ -46,6 +54,10 @@
 #                           starting after an iptables flush);
 #                           nftables: the `forward` base chain flushed and
 #                           its jumps added again
+#   NEST_IPT                after nest_firewall: the iptables that holds
+#                           libvirt's rules (iptables, or iptables-legacy for
+#                           the legacy kinds); NEST_IPT_SAVE, NEST_IPT_RESTORE
+#                           likewise
 #   nest_ns LAYER           the namespace's name
 #   nest_state_dir LAYER    the layer's state directory (what nest_in mounts
 #                           on /run/virt-nest); delete it to lose the state
@@ -77,8 +89,10 @@
 #                           what virt-nest may change in LAYER, as text:
 #                           `nft -s list ruleset` (with `-a`, the handles,
 #                           if asked), `iptables-save` without counters and
-#                           dates, the IPv4 routes of every table, the IPv6
-#                           routes of table main
+#                           dates (and for the legacy kinds
+#                           `iptables-legacy-save` and `ip6tables-legacy-save`
+#                           the same way), the IPv4 routes of every table,
+#                           the IPv6 routes of table main
 #   nest_ping FROM DST      one ping from layer FROM to DST (1 s)
 #   nest_tcp FROM TO DST PORT
 #                           a TCP connection from layer FROM to DST:PORT,
@@ -125,6 +139,9 @@ NEST_PIDS=()
 NEST_L2_IF=${NEST_L2_IF:-enp1s0}
 NEST_KIND=
 NEST_TMP=
+NEST_IPT=iptables
+NEST_IPT_SAVE=iptables-save
+NEST_IPT_RESTORE=iptables-restore
 
 nest_ns() {
     case $1 in
@@ -298,6 +315,20 @@ nest_firewall() {  # KIND
         nest_x L0 iptables-restore < "$lv" &&
         nest_x L1 iptables-restore < "$d/seed-l1.iptables"
         ;;
+    legacy|legacy-nft)
+        NEST_IPT=iptables-legacy
+        NEST_IPT_SAVE=iptables-legacy-save
+        NEST_IPT_RESTORE=iptables-legacy-restore
+        command -v iptables-legacy-restore >/dev/null ||
+            { echo "nest_firewall: iptables-legacy-restore is missing" >&2; return 1; }
+        nest_x L0 iptables-legacy-restore -w < "$lv" &&
+        sed 's/192\.168\.122\./192.168.124./g' "$lv" | nest_x L1 iptables-legacy-restore -w || return 1
+        if [ "$1" = legacy-nft ]; then
+            printf '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n' > "$NEST_TMP/empty-filter"
+            nest_x L0 iptables-nft-restore < "$NEST_TMP/empty-filter" &&
+            nest_x L1 iptables-nft-restore < "$NEST_TMP/empty-filter"
+        fi
+        ;;
     nftables)
         nest_x L0 nft -f "$d/libvirt-nft-base.nft" &&
         nest_x L0 nft -f "$d/libvirt-nft-nat-122.nft" &&
@@ -305,7 +336,7 @@ nest_firewall() {  # KIND
         sed 's/192\.168\.122\./192.168.124./g' "$d/libvirt-nft-nat-122.nft" | nest_x L1 nft -f -
         ;;
     *)
-        echo "nest_firewall: unknown kind '$1' (libvirt9, seed, nftables)" >&2
+        echo "nest_firewall: unknown kind '$1' (libvirt9, seed, nftables, legacy, legacy-nft)" >&2
         return 2
         ;;
     esac
@@ -314,7 +345,7 @@ nest_firewall() {  # KIND
 # libvirt's own rules in TABLE CHAIN of LAYER, as `iptables -S` lists them
 # without "-A CHAIN ": every rule that is not virt-nest's
 _nest_ipt_own() {  # LAYER TABLE CHAIN
-    nest_x "$1" iptables -w -t "$2" -S "$3" | sed -n "s/^-A $3 //p" | grep -v -- '--comment "virt-nest '
+    nest_x "$1" "$NEST_IPT" -w -t "$2" -S "$3" | sed -n "s/^-A $3 //p" | grep -v -- '--comment "virt-nest '
 }
 
 # delete the rules (one per line, iptables -S form) and insert them again
@@ -323,16 +354,18 @@ _nest_ipt_reinsert() {  # LAYER TABLE CHAIN RULES
     local r
     [ -n "$4" ] || return 0
     while IFS= read -r r; do
-        eval "nest_x \"\$1\" iptables -w -t \"\$2\" -D \"\$3\" $r" || return 1
+        eval "nest_x \"\$1\" \"\$NEST_IPT\" -w -t \"\$2\" -D \"\$3\" $r" || return 1
     done <<< "$4"
     while IFS= read -r r; do
-        eval "nest_x \"\$1\" iptables -w -t \"\$2\" -I \"\$3\" 1 $r" || return 1
+        eval "nest_x \"\$1\" \"\$NEST_IPT\" -w -t \"\$2\" -I \"\$3\" 1 $r" || return 1
     done <<< "$(printf '%s\n' "$4" | tac)"
 }
 
 nest_libvirt_reload() {  # LAYER rules|jumps
     local layer=$1 mode=$2 kind=$NEST_KIND tc table chain
     [ "$NEST_KIND" = seed ] && [ "$layer" = L0 ] && kind=libvirt9
+    # the same rules, in legacy xtables ($NEST_IPT says which iptables)
+    case $kind in legacy|legacy-nft) kind=libvirt9 ;; esac
     case $kind:$mode in
     libvirt9:rules)
         for tc in filter:LIBVIRT_FWX filter:LIBVIRT_FWI filter:LIBVIRT_FWO \
@@ -422,8 +455,20 @@ nest_snapshot() {  # LAYER [handles]
     { nest_x "$1" nft -s $a list ruleset 2>&1 1>&3 3>&- |
           grep -v '^# Warning: table .* is managed by iptables-nft' >&2; } 3>&1
     echo "# iptables-save"
-    nest_x "$1" iptables-save | grep -v '^# \(Generated\|Completed\) ' |
-        sed 's/ \[[0-9]*:[0-9]*\]$//'
+    # (iptables-nft warns on stderr when legacy tables exist: not news)
+    { nest_x "$1" iptables-save 2>&1 1>&3 3>&- |
+          grep -v '^# Warning: iptables-legacy tables present' >&2; } 3>&1 |
+        grep -v '^# \(Generated\|Completed\) ' | sed 's/ \[[0-9]*:[0-9]*\]$//'
+    case $NEST_KIND in
+    legacy|legacy-nft)
+        echo "# iptables-legacy-save"
+        nest_x "$1" iptables-legacy-save | grep -v '^# \(Generated\|Completed\) ' |
+            sed 's/ \[[0-9]*:[0-9]*\]$//'
+        echo "# ip6tables-legacy-save"
+        nest_x "$1" ip6tables-legacy-save | grep -v '^# \(Generated\|Completed\) ' |
+            sed 's/ \[[0-9]*:[0-9]*\]$//'
+        ;;
+    esac
     echo "# ip -4 route show table all"
     ip -n "$(nest_ns "$1")" -4 route show table all
     echo "# ip -6 route show table main"
