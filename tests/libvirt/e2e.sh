@@ -282,6 +282,33 @@ fi
 rm -f "$late"
 lab_virsh "$L" net-undefine nestlate >/dev/null
 
+# 6d. libvirt >= 9.7 sets a running network's metadata with
+# virNetworkSetMetadata (virsh net-metadata; 11.3's virsh inside the lab):
+# no network hook fires, so the exceptions stay those of the old peers
+# until reconcile; status must say so
+if [ "$WHICH" = backports ]; then
+    setpeer() {  # SUBNET
+        lab_exec "$L" virsh -q net-metadata nestnet urn:virt-nest:1 --key nest --live --config \
+            --set "<network><peer subnet=\"$1\"/></network>"
+    }
+    setpeer 10.88.0.0/24
+    check "virsh net-metadata --live: nestnet's peer is 10.88.0.0/24 now" \
+        "lab_virsh $L net-dumpxml nestnet | grep -q '<nest:peer subnet=\"10.88.0.0/24\"/>'"
+    check "no hook fired: the exceptions are still those of 10.77.0.0/24" \
+        "heads_fwd nestnet && fwd_rules | grep -q 'virt-nest nestnet in 10.77.0.0/24>' && ! fwsave | grep -q 'virt-nest nestnet in 10.88.0.0/24>'"
+    vn status -c "$URI" > "$LAB_ROOT/status-meta.txt" 2>/dev/null
+    check "status: the new peer's three rules missing, the old peer's three stale, and reconcile named" \
+        "[ \"\$(grep -c '10.88.0.0/24.*  missing\$' '$LAB_ROOT/status-meta.txt')\" = 3 ] && [ \"\$(grep -c '10.77.0.0/24.*(stale)' '$LAB_ROOT/status-meta.txt')\" = 3 ] && grep -q \"run 'virt-nest reconcile'\" '$LAB_ROOT/status-meta.txt'"
+    vn reconcile -c "$URI" > "$LAB_ROOT/reconcile-meta.txt" 2>/dev/null
+    check "reconcile: 3 rules of 10.77.0.0/24 deleted, 3 of 10.88.0.0/24 inserted" \
+        "[ \"\$(grep -c 'delete rule \"virt-nest nestnet .*10.77.0.0/24' '$LAB_ROOT/reconcile-meta.txt')\" = 3 ] && [ \"\$(grep -c 'insert rule \"virt-nest nestnet .*10.88.0.0/24' '$LAB_ROOT/reconcile-meta.txt')\" = 3 ] && [ \"\$(grep -c . '$LAB_ROOT/reconcile-meta.txt')\" = 6 ]"
+    check "and they head $FWD and $NAT" \
+        "heads_fwd nestnet && fwd_rules | sed -n 1,2p | grep -q 10.88.0.0/24 && nat_rules | sed -n 1p | grep -q 'virt-nest nestnet nat 192.168.150.0/24>10.88.0.0/24'"
+    setpeer 10.77.0.0/24
+    vn reconcile -c "$URI" >/dev/null 2>&1
+    check "the peer set back and reconciled: rules as before" "[ \"\$snap\" = \"\$(fwsave; routes)\" ]"
+fi
+
 # 7. a guest known only by its lease: pending at start, routed by reconcile
 lab_virsh "$L" define "$XML/dom-leasey.xml" >/dev/null
 lab_virsh "$L" start leasey >/dev/null || bad "virsh start leasey"

@@ -171,7 +171,9 @@ lab_start() {
     ip netns add "$name" || return 1
     ip -n "$name" link set lo up
     local tcmount=
-    if [ -n "${LAB_LIBVIRT_ROOT:-}" ] && ! _lab_tc_csum_works "$name"; then
+    # (the iptables backend uses iptables' CHECKSUM target instead)
+    if [ -n "${LAB_LIBVIRT_ROOT:-}" ] && [ "${LAB_FIREWALL_BACKEND:-}" != iptables ] &&
+       ! _lab_tc_csum_works "$name"; then
         cp "$(command -v tc)" "$dir/bin/tc.real"
         sed -e "s#@REAL@#$dir/bin/tc.real#" -e "s#@LOG@#$dir/log/tc-no-csum.log#" \
             "$(dirname "${BASH_SOURCE[0]}")/tc-no-csum" > "$dir/bin/tc"
