@@ -11,6 +11,7 @@
 #include <virt-nest/cidr.h>
 #include <virt-nest/error.h>
 #include <virt-nest/model.h>
+#include <virt-nest/layerindex.h>
 #include <virt-nest/libvirtxml.h>
 #include <virt-nest/leases.h>
 #include <virt-nest/hostread.h>

@@ -16,7 +16,7 @@ libvirt_rejects_new_inbound(void **state)
                      VN_CT_NEW);
     VnFwResult r;
 
-    vn_fw_eval(fw, "forward", "filter", &p, &r);
+    vn_fw_eval(fw, "forward", "filter", &p, NULL, &r);
     assert_int_equal(r.verdict, VN_FW_REJECT);
     assert_string_equal(r.chain->name, "LIBVIRT_FWI");
     assert_string_equal(r.base->name, "FORWARD");
@@ -25,7 +25,7 @@ libvirt_rejects_new_inbound(void **state)
 
     /* the reply of a connection from inside is let in */
     p.ct = VN_CT_ESTABLISHED;
-    vn_fw_eval(fw, "forward", "filter", &p, &r);
+    vn_fw_eval(fw, "forward", "filter", &p, NULL, &r);
     assert_int_equal(r.verdict, VN_FW_ACCEPT);
     assert_string_equal(r.chain->name, "LIBVIRT_FWI");
     assert_int_equal(r.rule->handle, 1);
@@ -33,17 +33,17 @@ libvirt_rejects_new_inbound(void **state)
 
     /* out of the network: FWO accepts; from a foreign source it rejects */
     p = pkt("192.168.124.91", "192.168.122.1", "virbr0", "enp1s0", VN_CT_NEW);
-    vn_fw_eval(fw, "forward", "filter", &p, &r);
+    vn_fw_eval(fw, "forward", "filter", &p, NULL, &r);
     assert_int_equal(r.verdict, VN_FW_ACCEPT);
     assert_string_equal(r.chain->name, "LIBVIRT_FWO");
     vn_fw_result_clear(&r);
     p = pkt("10.0.0.9", "192.168.122.1", "virbr0", "enp1s0", VN_CT_NEW);
-    vn_fw_eval(fw, "forward", "filter", &p, &r);
+    vn_fw_eval(fw, "forward", "filter", &p, NULL, &r);
     assert_int_equal(r.verdict, VN_FW_REJECT);
     vn_fw_result_clear(&r);
 
     /* no hook there: accepted with no rule */
-    vn_fw_eval(fw, "input", "filter", &p, &r);
+    vn_fw_eval(fw, "input", "filter", &p, NULL, &r);
     assert_int_equal(r.verdict, VN_FW_ACCEPT);
     assert_null(r.rule);
     vn_fw_result_clear(&r);
@@ -66,7 +66,7 @@ exception_above_libvirt(void **state)
     r0->comment = g_strdup("virt-nest default in 192.168.122.0/24>192.168.124.0/24");
     r0->handle = 99;
     g_ptr_array_insert(fwd->rules, 0, r0);
-    vn_fw_eval(fw, "forward", "filter", &p, &r);
+    vn_fw_eval(fw, "forward", "filter", &p, NULL, &r);
     assert_int_equal(r.verdict, VN_FW_ACCEPT);
     assert_ptr_equal(r.rule, r0);
     vn_fw_result_clear(&r);
@@ -75,7 +75,7 @@ exception_above_libvirt(void **state)
     g_ptr_array_insert(fwd->rules, 0, vn_fw_rule_new());
     ((VnFwRule *)fwd->rules->pdata[0])->verdict = VN_FW_JUMP;
     ((VnFwRule *)fwd->rules->pdata[0])->target = g_strdup("LIBVIRT_FWI");
-    vn_fw_eval(fw, "forward", "filter", &p, &r);
+    vn_fw_eval(fw, "forward", "filter", &p, NULL, &r);
     assert_int_equal(r.verdict, VN_FW_REJECT);
     vn_fw_result_clear(&r);
 }
@@ -98,14 +98,14 @@ every_base_chain_has_its_say(void **state)
     rule(b, "-i virbr+ -j ACCEPT");
     (void)v6;
     /* accepted by iptables, then dropped by the policy of the later chain */
-    vn_fw_eval(fw, "forward", "filter", &p, &r);
+    vn_fw_eval(fw, "forward", "filter", &p, NULL, &r);
     assert_int_equal(r.verdict, VN_FW_DROP);
     assert_ptr_equal(r.base, b);
     assert_null(r.rule);
     vn_fw_result_clear(&r);
     /* an interface prefix */
     p.iif = "virbr7";
-    vn_fw_eval(fw, "forward", "filter", &p, &r);
+    vn_fw_eval(fw, "forward", "filter", &p, NULL, &r);
     assert_int_equal(r.verdict, VN_FW_ACCEPT);
     assert_ptr_equal(r.base, a);        /* the first rule that accepted */
     vn_fw_result_clear(&r);
@@ -130,18 +130,18 @@ goto_return_and_negation(void **state)
     rule(c2, "-j RETURN");
     rule(c2, "-j DROP");
     /* ICMP: C2 returns, C1 does not drop 10.1/16, goto falls to the policy */
-    vn_fw_eval(fw, "forward", "filter", &p, &r);
+    vn_fw_eval(fw, "forward", "filter", &p, NULL, &r);
     assert_int_equal(r.verdict, VN_FW_DROP);
     assert_null(r.rule);
     vn_fw_result_clear(&r);
     p.proto = IPPROTO_TCP;
-    vn_fw_eval(fw, "forward", "filter", &p, &r);
+    vn_fw_eval(fw, "forward", "filter", &p, NULL, &r);
     assert_int_equal(r.verdict, VN_FW_ACCEPT);
     assert_ptr_equal(r.chain, c2);
     vn_fw_result_clear(&r);
     p.proto = IPPROTO_ICMP;
     assert_true(vn_cidr_parse("172.16.0.1", VN_CIDR_ADDRESS, &p.src, NULL));
-    vn_fw_eval(fw, "forward", "filter", &p, &r);
+    vn_fw_eval(fw, "forward", "filter", &p, NULL, &r);
     assert_int_equal(r.verdict, VN_FW_DROP);
     assert_ptr_equal(r.chain, c1);
     vn_fw_result_clear(&r);
@@ -159,8 +159,96 @@ loops_end(void **state)
 
     rule(base, "-j LOOP");
     rule(c, "-j LOOP");
-    vn_fw_eval(fw, "forward", "filter", &p, &r);
+    vn_fw_eval(fw, "forward", "filter", &p, NULL, &r);
     assert_int_equal(r.verdict, VN_FW_ACCEPT);
+    vn_fw_result_clear(&r);
+}
+
+/* k rules that jump to their own chain, and the same k at the head of
+ * FORWARD: about k^17 rule evaluations without a budget (issue 11). */
+static GPtrArray *
+self_jumps(guint k, gboolean opaque)
+{
+    GPtrArray *fw = fw_new();
+    VnFwChain *base = chain(fw, NFPROTO_IPV4, "filter", "FORWARD", "forward",
+                            "filter", 0, TRUE);
+    VnFwChain *c = chain(fw, NFPROTO_IPV4, "filter", "LOOP", NULL, NULL, 0,
+                         FALSE);
+
+    for (guint i = 0; i < k; i++) {
+        rule(base, "-j LOOP");
+        rule(c, "-j LOOP");
+    }
+    if (opaque)
+        rule(c, "--opaque -m_recent -j DROP");
+    return fw;
+}
+
+static void
+loops_have_a_budget(void **state)
+{
+    VnPacket p = pkt("10.1.1.1", "10.2.2.2", "eth0", "eth1", VN_CT_NEW);
+    VnFwResult r;
+
+    /* k=2 is 2^18 or so: within the budget, and the policy decides */
+    {
+        g_autoptr(GPtrArray) fw = self_jumps(2, FALSE);
+
+        vn_fw_eval(fw, "forward", "filter", &p, NULL, &r);
+        assert_false(r.too_complex);
+        assert_int_equal(r.verdict, VN_FW_DROP);
+        assert_true(r.evaluated > 100000 && r.evaluated < VN_FW_EVAL_BUDGET);
+        vn_fw_result_clear(&r);
+    }
+    for (guint i = 0; i < 3; i++) {
+        static const guint ks[] = { 3, 8, 64 };
+        guint k = ks[i];
+        g_autoptr(GPtrArray) fw = self_jumps(k, TRUE);
+        gint64 t0 = g_get_monotonic_time();
+
+        vn_fw_eval(fw, "forward", "filter", &p, NULL, &r);
+        assert_true(r.too_complex);
+        assert_int_equal(r.verdict, VN_FW_CONTINUE);
+        assert_string_equal(r.base->name, "FORWARD");
+        assert_null(r.rule);
+        assert_int_equal(r.evaluated, VN_FW_EVAL_BUDGET);
+        /* the opaque rule was met many times, and is reported once */
+        assert_int_equal(r.unknown->len, 1);
+        vn_fw_result_clear(&r);
+        /* a million evaluations is a fraction of a second, even under
+         * valgrind's tenfold */
+        assert_true(g_get_monotonic_time() - t0 < 20 * G_USEC_PER_SEC);
+    }
+}
+
+static void
+budget_is_shared(void **state)
+{
+    g_autoptr(GPtrArray) fw = self_jumps(3, FALSE);
+    g_autoptr(GPtrArray) ok = libvirt9();
+    VnPacket p = pkt("10.1.1.1", "10.2.2.2", "eth0", "eth1", VN_CT_NEW);
+    VnPacket q = pkt("192.168.122.1", "192.168.124.91", "enp1s0", "virbr0",
+                     VN_CT_NEW);
+    guint64 budget = 1000;
+    VnFwResult r;
+
+    vn_fw_eval(fw, "forward", "filter", &p, &budget, &r);
+    assert_true(r.too_complex);
+    assert_int_equal(r.evaluated, 1000);
+    assert_int_equal(budget, 0);
+    vn_fw_result_clear(&r);
+    /* nothing left: even a simple ruleset is not evaluated any more */
+    vn_fw_eval(ok, "forward", "filter", &q, &budget, &r);
+    assert_true(r.too_complex);
+    assert_int_equal(r.evaluated, 0);
+    vn_fw_result_clear(&r);
+    /* with some left, it is, and costs what it costs */
+    budget = 50;
+    vn_fw_eval(ok, "forward", "filter", &q, &budget, &r);
+    assert_false(r.too_complex);
+    assert_int_equal(r.verdict, VN_FW_REJECT);
+    assert_int_equal(budget, 50 - r.evaluated);
+    assert_int_equal(r.evaluated, 5);   /* FWX's jump and rule, FWI's jump, 2 */
     vn_fw_result_clear(&r);
 }
 
@@ -175,7 +263,7 @@ opaque_rules_are_reported(void **state)
 
     rule(base, "--opaque -m_recent -j DROP");
     rule(base, "-s 10.9.0.0/16 --opaque -m_limit -j DROP");     /* cannot match */
-    vn_fw_eval(fw, "forward", "filter", &p, &r);
+    vn_fw_eval(fw, "forward", "filter", &p, NULL, &r);
     assert_int_equal(r.verdict, VN_FW_ACCEPT);
     assert_int_equal(r.unknown->len, 1);
     assert_string_equal(((VnFwRule *)r.unknown->pdata[0])->opaque, "-m_recent");
@@ -197,7 +285,7 @@ nat_first_verdict_wins(void **state)
     rule(post, "-j LIBVIRT_PRT");
     rule(prt, "-s 192.168.124.0/24 -d 224.0.0.0/24 -j RETURN");
     rule(prt, "-s 192.168.124.0/24 ! -d 192.168.124.0/24 -j MASQUERADE");
-    vn_fw_eval(fw, "postrouting", "nat", &p, &r);
+    vn_fw_eval(fw, "postrouting", "nat", &p, NULL, &r);
     assert_int_equal(r.verdict, VN_FW_MASQUERADE);
     assert_ptr_equal(r.chain, prt);
     vn_fw_result_clear(&r);
@@ -210,11 +298,11 @@ nat_first_verdict_wins(void **state)
         assert_true(vn_cidr_parse("192.168.122.0/24", VN_CIDR_SUBNET, &x->dst, NULL));
         x->verdict = VN_FW_ACCEPT;
     }
-    vn_fw_eval(fw, "postrouting", "nat", &p, &r);
+    vn_fw_eval(fw, "postrouting", "nat", &p, NULL, &r);
     assert_int_equal(r.verdict, VN_FW_ACCEPT);
     vn_fw_result_clear(&r);
     /* a filter evaluation ignores NAT targets */
-    vn_fw_eval(fw, "postrouting", "filter", &p, &r);
+    vn_fw_eval(fw, "postrouting", "filter", &p, NULL, &r);
     assert_int_equal(r.verdict, VN_FW_ACCEPT);
     vn_fw_result_clear(&r);
 }
@@ -233,7 +321,7 @@ families(void **state)
 
     (void)v4;
     rule(v6, "-d fd00:124::/64 -j REJECT");
-    vn_fw_eval(fw, "forward", "filter", &p, &r);
+    vn_fw_eval(fw, "forward", "filter", &p, NULL, &r);
     assert_int_equal(r.verdict, VN_FW_REJECT);
     assert_ptr_equal(r.base, v6);
     vn_fw_result_clear(&r);
@@ -248,6 +336,8 @@ main(void)
         cmocka_unit_test(every_base_chain_has_its_say),
         cmocka_unit_test(goto_return_and_negation),
         cmocka_unit_test(loops_end),
+        cmocka_unit_test(loops_have_a_budget),
+        cmocka_unit_test(budget_is_shared),
         cmocka_unit_test(opaque_rules_are_reported),
         cmocka_unit_test(nat_first_verdict_wins),
         cmocka_unit_test(families),

@@ -123,6 +123,29 @@ ours_at_head_passes(void **state)
     vn_fw_path_clear(&p);
 }
 
+/* Jumps that loop back at the head of FORWARD (fweval.h's budget): no
+ * verdict, so not "passes" */
+static void
+too_complex_is_unknown(void **state)
+{
+    g_autoptr(VnHost) h = seed_l1(libvirt9());
+    g_autoptr(VnRule) x = exception(VN_RULE_IN, "192.168.122.0/24",
+                                    "192.168.124.0/24");
+    VnFwChain *fwd = chain_named(h->firewall, "filter", "FORWARD");
+    VnFwChain *loop = chain(h->firewall, NFPROTO_IPV4, "filter", "LOOP", NULL,
+                            NULL, 0, FALSE);
+    VnFwPath p;
+
+    ours_at_head(fwd, x);
+    for (guint i = 0; i < 4; i++) {
+        rule(loop, "-j LOOP");
+        to_head(fwd, rule(fwd, "-j LOOP"));
+    }
+    vn_fw_path_check(h, x, &p);
+    assert_int_equal(p.state, VN_FW_PATH_UNKNOWN);
+    vn_fw_path_clear(&p);
+}
+
 /* Docker 28's jumps re-inserted above virt-nest's rule: they match none
  * of the nest's traffic, so the exception still decides */
 static void
@@ -339,6 +362,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(libvirt_alone_stops_it),
         cmocka_unit_test(ours_at_head_passes),
+        cmocka_unit_test(too_complex_is_unknown),
         cmocka_unit_test(docker_jumps_above_do_not_shadow),
         cmocka_unit_test(libvirt_above_shadows),
         cmocka_unit_test(another_table_blocks),

@@ -103,6 +103,35 @@ write_roundtrip(void **state)
     assert_string_equal(vn_json_get_string(back, "name"), "de\"fault\\\n");
 }
 
+/* What a terminal would act on leaves the writer as \uXXXX, and bytes that
+ * are no UTF-8 (a kernel link name can be any) as U+FFFD: the output is
+ * valid JSON that reads back the same names. */
+static void
+write_hostile_names(void **state)
+{
+    const char *name = "a\x1b[2J\x7f\xc2\x9b" "1m\xe2\x80\xae\xe2\x80\xa8" "\xc3\xa9";
+    g_autoptr(VnJsonWriter) w = vn_json_writer_new();
+    g_autofree char *text = NULL;
+    g_autoptr(VnJson) back = NULL;
+
+    vn_json_begin_object(w, NULL);
+    vn_json_string(w, "name", name);
+    vn_json_string(w, "bad", "x\xff\xfey");
+    vn_json_end_object(w);
+    text = vn_json_writer_finish(w);
+    assert_string_equal(text,
+                        "{\n"
+                        "  \"name\": \"a\\u001b[2J\\u007f\\u009b1m"
+                        "\\u202e\\u2028\xc3\xa9\",\n"
+                        "  \"bad\": \"x\\ufffd\\ufffdy\"\n"
+                        "}\n");
+    back = vn_json_parse(text, -1, NULL);
+    assert_non_null(back);
+    assert_string_equal(vn_json_get_string(back, "name"), name);
+    assert_string_equal(vn_json_get_string(back, "bad"),
+                        "x\xef\xbf\xbd\xef\xbf\xbdy");
+}
+
 int
 main(void)
 {
@@ -111,6 +140,7 @@ main(void)
         cmocka_unit_test(parse_errors),
         cmocka_unit_test(deep_nesting),
         cmocka_unit_test(write_roundtrip),
+        cmocka_unit_test(write_hostile_names),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -326,17 +326,17 @@ evaluate(void **state)
     /* L1 of the seed's nest before the fix: the nft accept matches, the
      * legacy REJECT decides */
     add_nft_accept(chains);
-    vn_fw_eval(chains, "forward", "filter", &in, &res);
+    vn_fw_eval(chains, "forward", "filter", &in, NULL, &res);
     assert_int_equal(res.verdict, VN_FW_REJECT);
     assert_true(res.base->legacy);
     assert_true(res.chain->legacy);
     assert_string_equal(res.chain->name, "LIBVIRT_FWI");
     assert_int_equal(res.rule->handle, 2);
     vn_fw_result_clear(&res);
-    vn_fw_eval(chains, "forward", "filter", &back, &res);
+    vn_fw_eval(chains, "forward", "filter", &back, NULL, &res);
     assert_int_equal(res.verdict, VN_FW_ACCEPT);
     vn_fw_result_clear(&res);
-    vn_fw_eval(chains, "postrouting", "nat", &nat, &res);
+    vn_fw_eval(chains, "postrouting", "nat", &nat, NULL, &res);
     assert_int_equal(res.verdict, VN_FW_MASQUERADE);
     assert_true(res.chain->legacy);
     vn_fw_result_clear(&res);
@@ -364,12 +364,12 @@ evaluate(void **state)
         vn_rule_free(rules[k]);
     }
     vn_xt_ruleset_model(rs, fixed);
-    vn_fw_eval(fixed, "forward", "filter", &in, &res);
+    vn_fw_eval(fixed, "forward", "filter", &in, NULL, &res);
     assert_int_equal(res.verdict, VN_FW_ACCEPT);
     assert_true(vn_rule_comment_is_ours(res.rule->comment));
     assert_string_equal(res.chain->name, "FORWARD");
     vn_fw_result_clear(&res);
-    vn_fw_eval(fixed, "postrouting", "nat", &nat, &res);
+    vn_fw_eval(fixed, "postrouting", "nat", &nat, NULL, &res);
     assert_int_equal(res.verdict, VN_FW_ACCEPT);
     assert_non_null(res.rule);
     assert_true(vn_rule_comment_is_ours(res.rule->comment));

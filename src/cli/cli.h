@@ -6,6 +6,8 @@
 
 #include <glib.h>
 
+#include "stitch.h"
+
 G_BEGIN_DECLS
 
 #define VN_EXIT_OK 0
@@ -24,6 +26,10 @@ void vn_cli_error(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 /* Report a getopt failure (opterr = 0) in one line. */
 void vn_cli_bad_option(const char *command, const char *optstring,
                        char **argv);
+
+/* The nest from the snapshot files (graph, doctor); NULL after printing
+ * why, as "virt-nest: COMMAND: ...". */
+VnNest *vn_cli_load_nest(const char *command, int n, char **paths);
 
 int vn_cmd_status(int argc, char **argv);
 int vn_cmd_reconcile(int argc, char **argv);

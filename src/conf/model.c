@@ -435,7 +435,17 @@ vn_guest_iface_address(const VnGuest *guest, const VnIface *iface,
                        const VnNetwork *net, GPtrArray *leases, gint64 now,
                        int family, VnGuestAddr *out)
 {
-    const VnDhcpHost *h;
+    return vn_guest_iface_address_with(guest, iface, net,
+                                       vn_network_find_host(net, iface->mac),
+                                       leases, now, family, out);
+}
+
+gboolean
+vn_guest_iface_address_with(const VnGuest *guest, const VnIface *iface,
+                            const VnNetwork *net, const VnDhcpHost *h,
+                            GPtrArray *leases, gint64 now, int family,
+                            VnGuestAddr *out)
+{
     const VnLease *lease;
 
     memset(out, 0, sizeof(*out));
@@ -448,7 +458,6 @@ vn_guest_iface_address(const VnGuest *guest, const VnIface *iface,
         out->source = VN_SOURCE_METADATA;
         return TRUE;
     }
-    h = vn_network_find_host(net, iface->mac);
     if (h && h->ip.family == family) {
         out->address = h->ip;
         out->source = VN_SOURCE_RESERVATION;

@@ -242,6 +242,15 @@ gboolean vn_guest_iface_address(const VnGuest *guest, const VnIface *iface,
                                 const VnNetwork *net, GPtrArray *leases,
                                 gint64 now, int family, VnGuestAddr *out);
 
+/* The same, with @iface's reservation on @net already looked up (NULL:
+ * none), for callers that look up many (layerindex.h). */
+gboolean vn_guest_iface_address_with(const VnGuest *guest,
+                                     const VnIface *iface,
+                                     const VnNetwork *net,
+                                     const VnDhcpHost *reservation,
+                                     GPtrArray *leases, gint64 now,
+                                     int family, VnGuestAddr *out);
+
 /* The IPv6 link-local address a guest derives from @mac by EUI-64 (the
  * kernel's default, addr_gen_mode eui64): fe80::5054:ff:fefc:38e0 for
  * 52:54:00:fc:38:e0. FALSE if @mac is invalid. */

@@ -52,28 +52,85 @@ vn_fw_rule_matches(const VnFwRule *r, const VnPacket *p)
            (!r->ct_state || (r->ct_state & p->ct));
 }
 
-static const VnFwChain *
-find_chain(GPtrArray *chains, const VnFwChain *base, const char *name)
+/* Chains by family, table and name, for jumps. */
+static guint
+chain_hash(gconstpointer p)
 {
-    for (guint i = 0; i < chains->len; i++) {
-        const VnFwChain *c = chains->pdata[i];
+    const VnFwChain *c = p;
 
-        if (c->family == base->family && c->legacy == base->legacy &&
-            !g_strcmp0(c->table, base->table) && !g_strcmp0(c->name, name))
-            return c;
-    }
-    return NULL;
+    return g_str_hash(c->name ? c->name : "") * 31u +
+           g_str_hash(c->table ? c->table : "") + (guint)c->family +
+           (c->legacy ? 7u : 0u);
+}
+
+static gboolean
+chain_equal(gconstpointer a, gconstpointer b)
+{
+    const VnFwChain *x = a, *y = b;
+
+    /* a jump never crosses between legacy xtables and nf_tables */
+    return x->family == y->family && x->legacy == y->legacy &&
+           !g_strcmp0(x->table, y->table) && !g_strcmp0(x->name, y->name);
+}
+
+static GHashTable *
+chain_index_new(GPtrArray *chains)
+{
+    GHashTable *index = g_hash_table_new(chain_hash, chain_equal);
+
+    for (guint i = 0; chains && i < chains->len; i++)
+        if (!g_hash_table_contains(index, chains->pdata[i]))   /* first wins */
+            g_hash_table_add(index, chains->pdata[i]);
+    return index;
 }
 
 typedef struct {
-    GPtrArray *chains;
+    GHashTable *index;      /* VnFwChain, for jumps */
     const VnPacket *pkt;
     VnFwResult *out;
+    GHashTable *unknown;    /* VnFwRule already in out->unknown */
     gboolean nat;
+    guint64 left;           /* rule evaluations left */
 } Eval;
 
+static const VnFwChain *
+jump_target(Eval *e, const VnFwChain *from, const char *name)
+{
+    VnFwChain key = { .family = from->family, .table = from->table,
+                      .name = (char *)name, .legacy = from->legacy };
+
+    return g_hash_table_lookup(e->index, &key);
+}
+
+static void
+note_opaque(Eval *e, const VnFwChain *chain, const VnFwRule *r)
+{
+    if (r->verdict == VN_FW_CONTINUE || !g_hash_table_add(e->unknown, (gpointer)r))
+        return;
+    g_ptr_array_add(e->out->unknown, (gpointer)r);
+    g_ptr_array_add(e->out->unknown_chains, (gpointer)chain);
+}
+
+static VnFwVerdict run_chain(Eval *e, const VnFwChain *chain, guint depth);
+
+/* A jump or goto by @r in @chain: the verdict of the chain it leads to,
+ * or CONTINUE to go on after @r; *@leave when a goto's chain returned. */
+static VnFwVerdict
+run_jump(Eval *e, const VnFwChain *chain, const VnFwRule *r, guint depth,
+         gboolean *leave)
+{
+    const VnFwChain *t = jump_target(e, chain, r->target);
+    VnFwVerdict v;
+
+    if (!t)
+        return VN_FW_CONTINUE;
+    v = run_chain(e, t, depth + 1);
+    *leave = v == VN_FW_CONTINUE && r->verdict == VN_FW_GOTO;
+    return v;
+}
+
 /* Run @chain; returns a terminal verdict, or CONTINUE when the packet
- * falls off its end (or RETURNs). */
+ * falls off its end (or RETURNs), or when the budget ran out. */
 static VnFwVerdict
 run_chain(Eval *e, const VnFwChain *chain, guint depth)
 {
@@ -81,15 +138,19 @@ run_chain(Eval *e, const VnFwChain *chain, guint depth)
         return VN_FW_CONTINUE;
     for (guint i = 0; i < chain->rules->len; i++) {
         const VnFwRule *r = chain->rules->pdata[i];
+        gboolean leave = FALSE;
         VnFwVerdict v;
 
+        if (e->left == 0) {
+            e->out->too_complex = TRUE;
+            return VN_FW_CONTINUE;
+        }
+        e->left--;
+        e->out->evaluated++;
         if (!vn_fw_rule_matches(r, e->pkt))
             continue;
         if (r->opaque) {
-            if (r->verdict != VN_FW_CONTINUE) {
-                g_ptr_array_add(e->out->unknown, (gpointer)r);
-                g_ptr_array_add(e->out->unknown_chains, (gpointer)chain);
-            }
+            note_opaque(e, chain, r);
             continue;
         }
         switch (r->verdict) {
@@ -98,18 +159,11 @@ run_chain(Eval *e, const VnFwChain *chain, guint depth)
         case VN_FW_RETURN:
             return VN_FW_CONTINUE;
         case VN_FW_JUMP:
-        case VN_FW_GOTO: {
-            const VnFwChain *t = find_chain(e->chains, chain, r->target);
-
-            if (!t)
-                break;
-            v = run_chain(e, t, depth + 1);
-            if (v != VN_FW_CONTINUE)
+        case VN_FW_GOTO:
+            v = run_jump(e, chain, r, depth, &leave);
+            if (v != VN_FW_CONTINUE || leave || e->out->too_complex)
                 return v;
-            if (r->verdict == VN_FW_GOTO)
-                return VN_FW_CONTINUE;
             break;
-        }
         case VN_FW_MASQUERADE:
         case VN_FW_SNAT:
         case VN_FW_DNAT:
@@ -156,19 +210,13 @@ cmp_prio(gconstpointer a, gconstpointer b)
     return g_strcmp0(x->table, y->table);
 }
 
-void
-vn_fw_eval(GPtrArray *chains, const char *hook, const char *type,
-           const VnPacket *pkt, VnFwResult *out)
+/* The base chains of @type at @hook for @pkt's family, by priority. */
+static GPtrArray *
+base_chains(GPtrArray *chains, const char *hook, const char *type,
+            const VnPacket *pkt)
 {
-    g_autoptr(GPtrArray) bases = g_ptr_array_new();
-    Eval e = { chains, pkt, out, g_strcmp0(type, "nat") == 0 };
-    const VnFwChain *acc_base = NULL, *acc_chain = NULL;
-    const VnFwRule *acc_rule = NULL;
+    GPtrArray *bases = g_ptr_array_new();
 
-    memset(out, 0, sizeof(*out));
-    out->verdict = VN_FW_ACCEPT;
-    out->unknown = g_ptr_array_new();
-    out->unknown_chains = g_ptr_array_new();
     for (guint i = 0; chains && i < chains->len; i++) {
         const VnFwChain *c = chains->pdata[i];
 
@@ -177,10 +225,29 @@ vn_fw_eval(GPtrArray *chains, const char *hook, const char *type,
             g_ptr_array_add(bases, (gpointer)c);
     }
     g_ptr_array_sort(bases, cmp_prio);
+    return bases;
+}
+
+/* Every base chain in turn, until one decides for good (a drop, a reject,
+ * a NAT verdict at a NAT hook) or the budget runs out. */
+static void
+run_bases(Eval *e, GPtrArray *bases)
+{
+    VnFwResult *out = e->out;
+    const VnFwChain *acc_base = NULL, *acc_chain = NULL;
+    const VnFwRule *acc_rule = NULL;
+
     for (guint i = 0; i < bases->len; i++) {
         const VnFwChain *base = bases->pdata[i];
-        VnFwVerdict v = run_chain(&e, base, 0);
+        VnFwVerdict v = run_chain(e, base, 0);
 
+        if (out->too_complex) {
+            out->verdict = VN_FW_CONTINUE;
+            out->base = base;
+            out->chain = NULL;
+            out->rule = NULL;
+            return;
+        }
         if (v == VN_FW_CONTINUE) {
             if (!base->policy_drop)
                 continue;
@@ -199,7 +266,7 @@ vn_fw_eval(GPtrArray *chains, const char *hook, const char *type,
         }
         out->verdict = v;
         out->base = base;
-        if (e.nat || v == VN_FW_DROP || v == VN_FW_REJECT)
+        if (e->nat || v == VN_FW_DROP || v == VN_FW_REJECT)
             return;
     }
     if (out->verdict == VN_FW_ACCEPT) {
@@ -208,4 +275,25 @@ vn_fw_eval(GPtrArray *chains, const char *hook, const char *type,
         out->chain = acc_chain;
         out->rule = acc_rule;
     }
+}
+
+void
+vn_fw_eval(GPtrArray *chains, const char *hook, const char *type,
+           const VnPacket *pkt, guint64 *budget, VnFwResult *out)
+{
+    g_autoptr(GPtrArray) bases = base_chains(chains, hook, type, pkt);
+    g_autoptr(GHashTable) index = chain_index_new(chains);
+    g_autoptr(GHashTable) unknown = g_hash_table_new(NULL, NULL);
+    Eval e = { index, pkt, out, unknown, g_strcmp0(type, "nat") == 0,
+               VN_FW_EVAL_BUDGET };
+
+    memset(out, 0, sizeof(*out));
+    out->verdict = VN_FW_ACCEPT;
+    out->unknown = g_ptr_array_new();
+    out->unknown_chains = g_ptr_array_new();
+    if (budget)
+        e.left = MIN(e.left, *budget);
+    run_bases(&e, bases);
+    if (budget)
+        *budget -= out->evaluated;
 }

@@ -137,7 +137,13 @@ vn_fw_path_check(const VnHost *host, const VnRule *rule, VnFwPath *out)
         if (src.family == AF_INET6 && protos[i] == IPPROTO_ICMP)
             p.proto = IPPROTO_ICMPV6;
         vn_fw_eval(host->firewall, nat ? "postrouting" : "forward",
-                   nat ? "nat" : "filter", &p, &res);
+                   nat ? "nat" : "filter", &p, NULL, &res);
+        if (res.too_complex) {
+            /* more than VN_FW_EVAL_BUDGET rule evaluations: no verdict */
+            out->state = VN_FW_PATH_UNKNOWN;
+            vn_fw_result_clear(&res);
+            return;
+        }
         worse = stopped(rule, &res) && out->state == VN_FW_PATH_PASSES;
         if (worse || !out->packet) {
             g_free(out->packet);

@@ -21,7 +21,8 @@ typedef enum {
     VN_FW_PATH_PASSES,      /* every base chain lets it through */
     VN_FW_PATH_STOPPED,     /* a base chain drops, rejects or (NAT)
                              * rewrites it */
-    VN_FW_PATH_UNKNOWN,     /* the host's firewall was not read */
+    VN_FW_PATH_UNKNOWN,     /* the host's firewall was not read, or is
+                             * too complex to evaluate (fweval.h) */
 } VnFwPathState;
 
 typedef struct {

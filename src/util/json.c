@@ -430,23 +430,52 @@ vn_json_writer_free(VnJsonWriter *w)
     g_free(w);
 }
 
+/* Characters a terminal acts on, or a reader is fooled by, besides C0:
+ * C1 controls, bidirectional and zero-width format characters, line and
+ * paragraph separators. JSON allows them raw; \uXXXX reads the same. */
+static gboolean
+needs_u_escape(gunichar c)
+{
+    switch (g_unichar_type(c)) {
+    case G_UNICODE_CONTROL:
+    case G_UNICODE_FORMAT:
+    case G_UNICODE_LINE_SEPARATOR:
+    case G_UNICODE_PARAGRAPH_SEPARATOR:
+        return TRUE;
+    default:
+        return FALSE;
+    }
+}
+
+/* A JSON string: valid UTF-8 out whatever comes in (a kernel link name
+ * may be any bytes; each byte that is no UTF-8 becomes U+FFFD). */
 static void
 put_string(GString *out, const char *s)
 {
+    const char *p = s, *end = s + strlen(s);
+
     g_string_append_c(out, '"');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
+    while (p < end) {
+        gunichar c = g_utf8_get_char_validated(p, end - p);
+
+        if (c == (gunichar)-1 || c == (gunichar)-2) {
+            g_string_append(out, "\\ufffd");
+            p++;
+            continue;
+        }
+        switch (c) {
         case '"': g_string_append(out, "\\\""); break;
         case '\\': g_string_append(out, "\\\\"); break;
         case '\n': g_string_append(out, "\\n"); break;
         case '\r': g_string_append(out, "\\r"); break;
         case '\t': g_string_append(out, "\\t"); break;
         default:
-            if (*p < 0x20)
-                g_string_append_printf(out, "\\u%04x", *p);
+            if (c < 0x20 || (c >= 0x7f && c <= 0xffff && needs_u_escape(c)))
+                g_string_append_printf(out, "\\u%04x", c);
             else
-                g_string_append_c(out, (char)*p);
+                g_string_append_len(out, p, g_utf8_next_char(p) - p);
         }
+        p = g_utf8_next_char(p);
     }
     g_string_append_c(out, '"');
 }

@@ -8,6 +8,10 @@
  * address on the same bridge. The reply walks back the same way, with the
  * NAT undone where it was done.
  *
+ * A Walker carries one run (both ways); a Hop is the packet on one
+ * layer. Everything a snapshot drives is bounded: MAX_HOPS layers each
+ * way, VN_DOCTOR_EVAL_BUDGET firewall rules in all, MAX_WARNINGS.
+ *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "config.h"
@@ -19,11 +23,13 @@
 
 #include "doctor.h"
 #include "error.h"
+#include "escape.h"
 #include "fweval.h"
 #include "json.h"
 #include "layerplan.h"
 
 #define MAX_HOPS 32
+#define MAX_WARNINGS 32
 
 typedef struct {
     const VnNestLayer *layer;
@@ -31,16 +37,36 @@ typedef struct {
     VnCidr mapped;
 } NatMap;
 
+/* One doctor run while it walks, there and then back. */
 typedef struct {
     const VnNest *nest;
     const VnDoctorQuery *q;
-    VnWalk *w;
-    GPtrArray *warnings;
-    GArray *nats;           /* NatMap */
+    VnWalk *way;            /* the way being walked */
+    GPtrArray *warnings;    /* the run's, char * */
+    GHashTable *warned;     /* the same, as a set */
+    guint dropped;          /* warnings past MAX_WARNINGS */
+    GArray *nats;           /* NatMap, the way there's */
     gboolean reply;
-    VnCidr osrc;            /* the source as it started */
-    VnCidr odst;
-} Walk;
+    VnCidr osrc;            /* the way's source and destination as it */
+    VnCidr odst;            /* started */
+    guint64 budget;         /* firewall rule evaluations left */
+} Walker;
+
+/* The packet on one layer. */
+typedef struct {
+    const VnNestLayer *l;
+    const VnHost *h;
+    const VnLink *iif;      /* NULL: this layer sends it */
+    VnCidr src;
+    VnCidr dst;
+    guint ct;
+    const VnNestLayer *d;   /* the layer that has dst, if any */
+    /* the route's decision */
+    const VnHostRoute *route;
+    const VnLink *oif;
+    VnCidr gw;
+    char *rtext;
+} Hop;
 
 static void
 step_free(VnStep *s)
@@ -50,7 +76,7 @@ step_free(VnStep *s)
 }
 
 static void
-walk_clear(VnWalk *w)
+way_clear(VnWalk *w)
 {
     g_clear_pointer(&w->steps, g_ptr_array_unref);
     g_clear_pointer(&w->death, g_free);
@@ -63,14 +89,24 @@ vn_doctor_free(VnDoctor *doc)
 {
     if (!doc)
         return;
-    walk_clear(&doc->there);
-    walk_clear(&doc->back);
+    way_clear(&doc->there);
+    way_clear(&doc->back);
     g_ptr_array_unref(doc->warnings);
     g_free(doc);
 }
 
+/* A text for people, with what a terminal would act on in names made
+ * visible. */
+static char *
+say(const char *fmt, va_list ap)
+{
+    g_autofree char *m = g_strdup_vprintf(fmt, ap);
+
+    return vn_escape_text(m);
+}
+
 static void G_GNUC_PRINTF(5, 6)
-step(Walk *k, const VnNestLayer *l, const char *check, gboolean ok,
+step(Walker *w, const VnNestLayer *l, const char *check, gboolean ok,
      const char *fmt, ...)
 {
     VnStep *s = g_new0(VnStep, 1);
@@ -80,48 +116,73 @@ step(Walk *k, const VnNestLayer *l, const char *check, gboolean ok,
     s->check = check;
     s->ok = ok;
     va_start(ap, fmt);
-    s->text = g_strdup_vprintf(fmt, ap);
+    s->text = say(fmt, ap);
     va_end(ap);
-    g_ptr_array_add(k->w->steps, s);
+    g_ptr_array_add(w->way->steps, s);
 }
 
-static void G_GNUC_PRINTF(3, 4)
-die(Walk *k, const VnNestLayer *l, const char *fmt, ...)
+/* The way ends at @l with @result: death says why. */
+static void G_GNUC_PRINTF(4, 5)
+end(Walker *w, const VnNestLayer *l, VnWalkResult result, const char *fmt, ...)
 {
     va_list ap;
     g_autofree char *m = NULL;
+    g_autofree char *full = NULL;
 
     va_start(ap, fmt);
     m = g_strdup_vprintf(fmt, ap);
     va_end(ap);
-    k->w->result = VN_WALK_DIES;
-    k->w->death = g_strdup_printf("%s: %s", l->name, m);
+    full = g_strdup_printf("%s: %s", l->name, m);
+    w->way->result = result;
+    g_free(w->way->death);
+    w->way->death = vn_escape_text(full);
 }
 
+#define die(w, l, ...) end((w), (l), VN_WALK_DIES, __VA_ARGS__)
+
 static void G_GNUC_PRINTF(2, 3)
-fix(Walk *k, const char *fmt, ...)
+fix(Walker *w, const char *fmt, ...)
 {
     va_list ap;
 
     va_start(ap, fmt);
-    g_free(k->w->fix);
-    k->w->fix = g_strdup_vprintf(fmt, ap);
+    g_free(w->way->fix);
+    w->way->fix = say(fmt, ap);
     va_end(ap);
 }
 
 static void G_GNUC_PRINTF(2, 3)
-warn(Walk *k, const char *fmt, ...)
+leave(Walker *w, const char *fmt, ...)
 {
     va_list ap;
-    g_autofree char *m = NULL;
 
     va_start(ap, fmt);
-    m = g_strdup_vprintf(fmt, ap);
+    w->way->result = VN_WALK_LEAVES;
+    g_free(w->way->left);
+    w->way->left = say(fmt, ap);
     va_end(ap);
-    for (guint i = 0; i < k->warnings->len; i++)
-        if (!strcmp(k->warnings->pdata[i], m))
-            return;
-    g_ptr_array_add(k->warnings, g_steal_pointer(&m));
+}
+
+static void G_GNUC_PRINTF(2, 3)
+warn(Walker *w, const char *fmt, ...)
+{
+    va_list ap;
+    char *m;
+
+    va_start(ap, fmt);
+    m = say(fmt, ap);
+    va_end(ap);
+    if (g_hash_table_contains(w->warned, m)) {
+        g_free(m);
+        return;
+    }
+    if (w->warnings->len >= MAX_WARNINGS) {
+        w->dropped++;
+        g_free(m);
+        return;
+    }
+    g_hash_table_add(w->warned, m);
+    g_ptr_array_add(w->warnings, g_strdup(m));
 }
 
 static char *
@@ -157,11 +218,11 @@ route_lookup(const VnHost *h, const VnCidr *dst)
 }
 
 static char *
-route_text(const VnHost *h, const VnHostRoute *r)
+route_text(const VnNestLayer *l, const VnHostRoute *r)
 {
     GString *s = g_string_new(NULL);
     char b[VN_CIDR_STRLEN];
-    const VnLink *oif = vn_host_find_link(h, r->oif);
+    const VnLink *oif = vn_layer_index_link(l->index, r->oif);
 
     if (r->dst.prefix == 0)
         g_string_append(s, "default");
@@ -203,10 +264,7 @@ subnet_of(const VnNest *nest, const VnCidr *addr)
                 return vn_cidr_network(&ha->address);
         }
     }
-    if (addr->family == AF_INET)
-        net.prefix = 24;
-    else
-        net.prefix = 64;
+    net.prefix = addr->family == AF_INET ? 24 : 64;
     return vn_cidr_network(&net);
 }
 
@@ -228,48 +286,81 @@ guest_routes_cover(const VnGuest *g, const VnCidr *dst)
     return FALSE;
 }
 
-/* The fix for a layer that does not send @dst toward the layer @d has it. */
+/* The fix for a layer @l that does not send @dst toward the layer @d
+ * that has it. */
 static void
-fix_route(Walk *k, const VnNestLayer *l, const VnNestLayer *d,
+fix_route(Walker *w, const VnNestLayer *l, const VnNestLayer *d,
           const VnCidr *dst)
 {
     char s[VN_CIDR_STRLEN], a[VN_CIDR_STRLEN];
-    VnCidr net = subnet_of(k->nest, dst);
+    VnCidr net = subnet_of(w->nest, dst), up;
     const VnNestLayer *c = d ? child_toward(l, d) : NULL;
 
     vn_cidr_format(&net, TRUE, s);
-    if (c && c->guest && guest_routes_cover(c->guest, dst)) {
-        fix(k, "guest %s on %s has <nest:route subnet='%s'/> (or a wider "
+    if (c && c->guest && guest_routes_cover(c->guest, dst))
+        fix(w, "guest %s on %s has <nest:route subnet='%s'/> (or a wider "
             "one), but the route is not installed: run 'virt-nest reconcile' "
             "on %s ('virt-nest status' there shows what drifted)",
             c->guest->name, l->name, s, l->name);
-    } else if (c && c->guest) {
-        fix(k, "add <nest:route subnet='%s'/> to guest %s on %s, or run "
+    else if (c && c->guest)
+        fix(w, "add <nest:route subnet='%s'/> to guest %s on %s, or run "
             "virt-nest plan", s, c->guest->name, l->name);
-    } else if (c) {
-        VnCidr up;
-
-        if (vn_link_address(c->layer->host, c->uplink, dst->family, &up))
-            fix(k, "route %s via %s on %s (the guest that is %s is not in "
-                "%s's libvirt view, so virt-nest cannot do it)", s,
-                fmt_addr(&up, a), l->name, c->name, l->name);
-        else
-            fix(k, "route %s toward %s on %s", s, c->name, l->name);
-    } else if (d && l->parent) {
-        fix(k, "%s is outside %s: give %s a default route via its uplink %s",
+    else if (c && vn_nest_layer_link_address(c, c->uplink, dst->family, &up))
+        fix(w, "route %s via %s on %s (the guest that is %s is not in "
+            "%s's libvirt view, so virt-nest cannot do it)", s,
+            fmt_addr(&up, a), l->name, c->name, l->name);
+    else if (c)
+        fix(w, "route %s toward %s on %s", s, c->name, l->name);
+    else if (d && l->parent)
+        fix(w, "%s is outside %s: give %s a default route via its uplink %s",
             fmt_addr(dst, a), l->name, l->name,
             l->uplink ? l->uplink->name : "link");
+}
+
+/* The route decision on @hop's layer; FALSE when it drops the packet. */
+static gboolean
+hop_route(Walker *w, Hop *hop)
+{
+    char s[VN_CIDR_STRLEN];
+    const VnHostRoute *r = NULL;
+    int oifx = 0;
+
+    if (w->q->lookup) {
+        if (w->q->lookup(hop->l, &hop->dst, &oifx, &hop->gw, &hop->rtext,
+                         w->q->lookup_data))
+            hop->oif = vn_layer_index_link(hop->l->index, oifx);
+    } else if ((r = route_lookup(hop->h, &hop->dst))) {
+        hop->rtext = route_text(hop->l, r);
+        if (r->type == RTN_UNICAST) {
+            hop->oif = vn_layer_index_link(hop->l->index, r->oif);
+            hop->gw = r->gateway;
+        }
     }
+    if (hop->oif) {
+        step(w, hop->l, "route", TRUE, "%s", hop->rtext);
+        return TRUE;
+    }
+    step(w, hop->l, "route", FALSE, "%s", hop->rtext ? hop->rtext : "no route");
+    if (r && r->type == RTN_UNICAST) {
+        die(w, hop->l, "the route '%s' goes out of a link %s's snapshot does "
+            "not have, so %s goes nowhere", hop->rtext, hop->l->name,
+            fmt_addr(&hop->dst, s));
+        fix(w, "take %s's snapshot again with 'virt-nest status --json "
+            "--host' (this one names a link in a route and not in its links)",
+            hop->l->name);
+        return FALSE;
+    }
+    if (r)
+        die(w, hop->l, "the route '%s' drops %s", hop->rtext,
+            fmt_addr(&hop->dst, s));
+    else
+        die(w, hop->l, "no route to %s", fmt_addr(&hop->dst, s));
+    fix_route(w, hop->l, hop->d, &hop->dst);
+    return FALSE;
 }
 
 /* ------------------------------------------------------------------ */
 /* firewall                                                            */
-
-static gboolean
-bridge_of_network(const VnLayer *layer, const char *name)
-{
-    return name && vn_layer_find_network_by_bridge(layer, name) != NULL;
-}
 
 static gboolean
 is_virt_nest(const VnFwRule *r)
@@ -278,7 +369,7 @@ is_virt_nest(const VnFwRule *r)
 }
 
 static gboolean
-is_libvirt(const VnLayer *layer, const VnFwChain *c, const VnFwRule *r)
+is_libvirt(const VnNestLayer *l, const VnFwChain *c, const VnFwRule *r)
 {
     if (is_virt_nest(r))
         return FALSE;
@@ -287,8 +378,8 @@ is_libvirt(const VnLayer *layer, const VnFwChain *c, const VnFwRule *r)
               !g_strcmp0(c->table, "libvirt")))
         return TRUE;
     /* libvirt before 5.1 put its rules straight into FORWARD */
-    return r && (bridge_of_network(layer, r->iif) ||
-                 bridge_of_network(layer, r->oif));
+    return r && (vn_layer_index_network_by_bridge(l->index, r->iif) ||
+                 vn_layer_index_network_by_bridge(l->index, r->oif));
 }
 
 static char *
@@ -314,15 +405,15 @@ where(const VnFwChain *c, const VnFwRule *r)
 }
 
 static void
-note_unknown(Walk *k, const VnNestLayer *l, const VnFwResult *res)
+note_unknown(Walker *w, const VnNestLayer *l, const VnFwResult *res)
 {
     for (guint i = 0; i < res->unknown->len; i++) {
         const VnFwRule *r = res->unknown->pdata[i];
         const VnFwChain *c = res->unknown_chains->pdata[i];
-        g_autofree char *w = where(c, r);
+        g_autofree char *at = where(c, r);
 
-        warn(k, "%s: %s might match too, but uses %s, which virt-nest does "
-             "not evaluate", l->name, w, r->opaque);
+        warn(w, "%s: %s might match too, but uses %s, which virt-nest does "
+             "not evaluate", l->name, at, r->opaque);
     }
 }
 
@@ -330,7 +421,8 @@ note_unknown(Walk *k, const VnNestLayer *l, const VnFwResult *res)
 static const VnNetwork *
 network_on(const VnNestLayer *l, const VnLink *link)
 {
-    return link ? vn_layer_find_network_by_bridge(l->layer, link->name) : NULL;
+    return link ? vn_layer_index_network_by_bridge(l->index, link->name)
+                : NULL;
 }
 
 static gboolean
@@ -342,157 +434,254 @@ network_has_peer(const VnNetwork *n, const VnCidr *src)
     return FALSE;
 }
 
-/* Returns FALSE when the firewall drops the packet. */
-static gboolean
-firewall(Walk *k, const VnNestLayer *l, const char *hook, const VnCidr *src,
-         const VnCidr *dst, guint ct, const VnLink *iif, const VnLink *oif)
+/* The budget ran out at @hook: the way ends, undecided. */
+static void
+too_complex(Walker *w, const Hop *hop, const char *hook,
+            const VnFwResult *res)
 {
-    const VnHost *h = l->layer->host;
-    VnPacket p = { *src, *dst, k->q->proto, iif ? iif->name : NULL,
-                   oif ? oif->name : NULL, ct };
-    VnFwResult res;
-    g_autofree char *w = NULL;
+    const VnFwChain *b = res->base;
+    g_autofree char *base = g_strdup_printf("%s %s %s",
+                                            vn_fw_family_to_string(b->family),
+                                            b->table, b->name);
+    gboolean one = res->evaluated >= VN_FW_EVAL_BUDGET;
+    g_autofree char *why = one ?
+        g_strdup_printf("more than %u rule evaluations for this one packet",
+                        VN_FW_EVAL_BUDGET) :
+        g_strdup_printf("this run's %" G_GUINT64_FORMAT " rule evaluations "
+                        "are used up", VN_DOCTOR_EVAL_BUDGET);
+
+    step(w, hop->l, hook, FALSE, "too complex to evaluate: %s: %s", base, why);
+    end(w, hop->l, VN_WALK_TOO_COMPLEX, "the %s firewall is too complex to "
+        "evaluate (%s: %s), so virt-nest cannot say whether the packet "
+        "passes", hook, base, why);
+    if (one)
+        fix(w, "look at the jumps from %s on %s ('nft list ruleset' there): "
+            "no kernel loads jumps that loop back, so a snapshot with them is "
+            "not what %s runs; take the snapshot again with 'virt-nest status "
+            "--json --host' on %s", base, hop->l->name, hop->l->name,
+            hop->l->name);
+    else
+        fix(w, "the firewalls on the way cost more than virt-nest evaluates "
+            "for one walk: look for jumps that loop back in each layer's "
+            "ruleset ('nft list ruleset'), and take the snapshots again with "
+            "'virt-nest status --json --host'");
+}
+
+/* libvirt's rule or policy dropped it: which network, which fix. */
+static void
+blame_libvirt(Walker *w, const Hop *hop, const VnFwResult *res,
+              const char *vs, const VnLink *oif)
+{
+    const VnNestLayer *l = hop->l;
+    const VnNetwork *in = network_on(l, oif);
+    const VnNetwork *net = in ? in : network_on(l, hop->iif);
+    VnCidr peer = subnet_of(w->nest, in ? &w->osrc : &w->odst);
     char s[VN_CIDR_STRLEN], d[VN_CIDR_STRLEN], n[VN_CIDR_STRLEN];
 
-    if (!h->firewall) {
-        step(k, l, hook, TRUE, "not checked: %s",
-             h->firewall_error ? h->firewall_error : "the snapshot has no "
-             "firewall");
+    fmt_addr(&hop->src, s);
+    fmt_addr(&hop->dst, d);
+    vn_cidr_format(&peer, TRUE, n);
+    const char *xt = res->chain->legacy ? " (legacy iptables)" : "";
+
+    if (res->rule)
+        die(w, l, "libvirt's %s in %s%s drops %s -> %s", vs, res->chain->name,
+            xt, s, d);
+    else
+        die(w, l, "libvirt's drop policy in %s%s drops %s -> %s",
+            res->chain->name, xt, s, d);
+    if (net && network_has_peer(net, &peer))
+        fix(w, "network %s on %s has the peer %s, but its exceptions are not "
+            "in place: run 'virt-nest reconcile' on %s ('virt-nest status' "
+            "there shows what drifted)", net->name, l->name, n, l->name);
+    else if (net)
+        fix(w, "add <nest:network><nest:peer subnet='%s'/> to network %s on "
+            "%s", n, net->name, l->name);
+}
+
+/* Evaluates @hook's filter chains on @hop's layer (@oif: the way out, NULL
+ * for input); FALSE when the packet goes no further. */
+static gboolean
+firewall(Walker *w, const Hop *hop, const char *hook, const VnLink *iif,
+         const VnLink *oif)
+{
+    VnPacket p = { hop->src, hop->dst, w->q->proto, iif ? iif->name : NULL,
+                   oif ? oif->name : NULL, hop->ct };
+    g_auto(VnFwResult) res = { 0 };
+    g_autofree char *at = NULL, *vs = NULL;
+    char s[VN_CIDR_STRLEN], d[VN_CIDR_STRLEN];
+
+    if (!hop->h->firewall) {
+        step(w, hop->l, hook, TRUE, "not checked: %s",
+             hop->h->firewall_error ? hop->h->firewall_error :
+             "the snapshot has no firewall");
         return TRUE;
     }
-    vn_fw_eval(h->firewall, hook, "filter", &p, &res);
-    note_unknown(k, l, &res);
-    w = where(res.chain, res.rule);
+    vn_fw_eval(hop->h->firewall, hook, "filter", &p, &w->budget, &res);
+    note_unknown(w, hop->l, &res);
+    if (res.too_complex) {
+        too_complex(w, hop, hook, &res);
+        return FALSE;
+    }
+    at = where(res.chain, res.rule);
     if (res.verdict == VN_FW_ACCEPT) {
-        step(k, l, hook, TRUE, "accepted%s%s: %s",
+        step(w, hop->l, hook, TRUE, "accepted%s%s: %s",
              is_virt_nest(res.rule) ? " by virt-nest" : "",
-             is_libvirt(l->layer, res.chain, res.rule) ? " by libvirt" : "", w);
-        vn_fw_result_clear(&res);
+             is_libvirt(hop->l, res.chain, res.rule) ? " by libvirt" : "", at);
         return TRUE;
     }
-    g_autofree char *vs = verdict(res.verdict);
-
-    step(k, l, hook, FALSE, "%s: %s", vs, w);
-    fmt_addr(src, s);
-    fmt_addr(dst, d);
-    if (is_libvirt(l->layer, res.chain, res.rule)) {
-        const VnNetwork *in = network_on(l, oif);
-        const VnNetwork *out = network_on(l, iif);
-        const VnNetwork *net = in ? in : out;
-        VnCidr peer = subnet_of(k->nest, in ? &k->osrc : &k->odst);
-
-        const char *xt = res.chain->legacy ? " (legacy iptables)" : "";
-
-        if (res.rule)
-            die(k, l, "libvirt's %s in %s%s drops %s -> %s", vs,
-                res.chain->name, xt, s, d);
-        else
-            die(k, l, "libvirt's drop policy in %s%s drops %s -> %s",
-                res.chain->name, xt, s, d);
-        vn_cidr_format(&peer, TRUE, n);
-        if (net && network_has_peer(net, &peer))
-            fix(k, "network %s on %s has the peer %s, but its exceptions are "
-                "not in place: run 'virt-nest reconcile' on %s ('virt-nest "
-                "status' there shows what drifted)", net->name, l->name, n,
-                l->name);
-        else if (net)
-            fix(k, "add <nest:network><nest:peer subnet='%s'/> to network %s "
-                "on %s", n, net->name, l->name);
-    } else {
-        die(k, l, "%s drops %s -> %s", w, s, d);
-        fix(k, "that rule is not libvirt's: allow %s -> %s there yourself "
-            "(virt-nest places its exceptions only above libvirt's rules)",
-            s, d);
+    vs = verdict(res.verdict);
+    step(w, hop->l, hook, FALSE, "%s: %s", vs, at);
+    if (is_libvirt(hop->l, res.chain, res.rule)) {
+        blame_libvirt(w, hop, &res, vs, oif);
+        return FALSE;
     }
-    vn_fw_result_clear(&res);
+    fmt_addr(&hop->src, s);
+    fmt_addr(&hop->dst, d);
+    die(w, hop->l, "%s drops %s -> %s", at, s, d);
+    fix(w, "that rule is not libvirt's: allow %s -> %s there yourself "
+        "(virt-nest places its exceptions only above libvirt's rules)", s, d);
     return FALSE;
 }
 
-/* Source NAT at postrouting, for a new connection. */
-static void
-nat(Walk *k, const VnNestLayer *l, VnCidr *src, const VnCidr *dst,
-    const VnLink *iif, const VnLink *oif)
+/* Source NAT at postrouting, for a new connection; FALSE when the NAT
+ * chains are too complex to evaluate. */
+static gboolean
+nat(Walker *w, Hop *hop)
 {
-    const VnHost *h = l->layer->host;
-    VnPacket p = { *src, *dst, k->q->proto, iif ? iif->name : NULL,
-                   oif ? oif->name : NULL, VN_CT_NEW };
-    VnFwResult res;
-    NatMap m;
+    VnPacket p = { hop->src, hop->dst, w->q->proto,
+                   hop->iif ? hop->iif->name : NULL, hop->oif->name,
+                   VN_CT_NEW };
+    g_auto(VnFwResult) res = { 0 };
+    g_autofree char *at = NULL, *vs = NULL;
     char a[VN_CIDR_STRLEN], b[VN_CIDR_STRLEN];
-    g_autofree char *w = NULL;
-    g_autofree char *vs = NULL;
+    NatMap m = { hop->l, hop->src, { 0 } };
 
-    if (!h->firewall)
-        return;
-    vn_fw_eval(h->firewall, "postrouting", "nat", &p, &res);
+    if (!hop->h->firewall)
+        return TRUE;
+    vn_fw_eval(hop->h->firewall, "postrouting", "nat", &p, &w->budget, &res);
+    if (res.too_complex) {
+        too_complex(w, hop, "nat", &res);
+        return FALSE;
+    }
+    at = res.rule ? where(res.chain, res.rule) : NULL;
     if (res.verdict != VN_FW_MASQUERADE && res.verdict != VN_FW_SNAT) {
-        if (res.rule && res.verdict == VN_FW_ACCEPT) {
-            g_autofree char *x = where(res.chain, res.rule);
-
-            step(k, l, "nat", TRUE, "not NATed: %s", x);
-        }
-        vn_fw_result_clear(&res);
-        return;
+        if (res.rule && res.verdict == VN_FW_ACCEPT)
+            step(w, hop->l, "nat", TRUE, "not NATed: %s", at);
+        return TRUE;
     }
-    w = where(res.chain, res.rule);
     vs = verdict(res.verdict);
-    m.layer = l;
-    m.orig = *src;
-    if (!vn_link_address(h, oif, src->family, &m.mapped)) {
-        step(k, l, "nat", TRUE, "%s, but %s has no address: %s", vs,
-             oif ? oif->name : "?", w);
-        vn_fw_result_clear(&res);
-        return;
+    if (!vn_nest_layer_link_address(hop->l, hop->oif, hop->src.family,
+                                    &m.mapped)) {
+        step(w, hop->l, "nat", TRUE, "%s, but %s has no address: %s", vs,
+             hop->oif->name, at);
+        return TRUE;
     }
-    m.mapped.prefix = vn_cidr_max_prefix(src->family);
-    if (vn_cidr_equal(&m.mapped, src)) {
-        step(k, l, "nat", TRUE, "%s keeps the source %s, %s's own address: %s",
-             vs, fmt_addr(src, a), oif->name, w);
-        vn_fw_result_clear(&res);
-        return;
+    m.mapped.prefix = vn_cidr_max_prefix(hop->src.family);
+    if (vn_cidr_equal(&m.mapped, &hop->src)) {
+        step(w, hop->l, "nat", TRUE, "%s keeps the source %s, %s's own "
+             "address: %s", vs, fmt_addr(&hop->src, a), hop->oif->name, at);
+        return TRUE;
     }
-    step(k, l, "nat", TRUE, "%s: source %s becomes %s: %s", vs,
-         fmt_addr(src, a), fmt_addr(&m.mapped, b), w);
-    g_array_append_val(k->nats, m);
-    *src = m.mapped;
-    vn_fw_result_clear(&res);
+    step(w, hop->l, "nat", TRUE, "%s: source %s becomes %s: %s", vs,
+         fmt_addr(&hop->src, a), fmt_addr(&m.mapped, b), at);
+    g_array_append_val(w->nats, m);
+    hop->src = m.mapped;
+    return TRUE;
 }
 
 /* ------------------------------------------------------------------ */
-/* the walk                                                            */
+/* a forwarded packet                                                  */
+
+static gboolean
+check_ip_forward(Walker *w, const Hop *hop)
+{
+    gboolean v4 = hop->dst.family == AF_INET;
+    int fwd = v4 ? hop->h->ip_forward : hop->h->ip6_forward;
+    const char *knob = v4 ? "net.ipv4.ip_forward"
+                          : "net.ipv6.conf.all.forwarding";
+    char s[VN_CIDR_STRLEN], t[VN_CIDR_STRLEN];
+
+    if (fwd != 0) {
+        step(w, hop->l, "ip_forward", TRUE, "%s = %d%s", knob, fwd,
+             fwd < 0 ? " (unknown)" : "");
+        return TRUE;
+    }
+    step(w, hop->l, "ip_forward", FALSE, "%s = 0", knob);
+    die(w, hop->l, "%s is 0, so %s does not forward %s -> %s", knob,
+        hop->l->name, fmt_addr(&hop->src, s), fmt_addr(&hop->dst, t));
+    fix(w, "sysctl -w %s=1 on %s, and keep it in /etc/sysctl.d/ (libvirt "
+        "turns it on when it starts a NAT or routed network; something "
+        "turned it off)", knob, hop->l->name);
+    return FALSE;
+}
+
+/* rp_filter (IPv4): the way back to the source must leave by the link it
+ * came in on (strict) or by some link (loose). */
+static gboolean
+check_rp_filter(Walker *w, const Hop *hop)
+{
+    const VnLink *iif = hop->iif;
+    int mode = MAX(hop->h->rp_filter_all, iif->rp_filter);
+    const VnHostRoute *back;
+    const VnLink *bl;
+    char s[VN_CIDR_STRLEN], t[VN_CIDR_STRLEN];
+    g_autofree char *why = NULL;
+
+    if (hop->dst.family != AF_INET || mode <= 0)
+        return TRUE;
+    back = route_lookup(hop->h, &hop->src);
+    bl = back ? vn_layer_index_link(hop->l->index, back->oif) : NULL;
+    if (back && back->type == RTN_UNICAST &&
+        (mode == 2 || back->oif == iif->ifindex)) {
+        step(w, hop->l, "rp_filter", TRUE, "%d on %s: the way back leaves by "
+             "%s", mode, iif->name, bl ? bl->name : "?");
+        return TRUE;
+    }
+    step(w, hop->l, "rp_filter", FALSE, "%d on %s", mode, iif->name);
+    why = bl ? g_strdup_printf("leaves by %s, not %s", bl->name, iif->name)
+             : g_strdup("has no route");
+    fmt_addr(&hop->src, s);
+    die(w, hop->l, "rp_filter=%d (%s) drops %s -> %s coming in on %s: the way "
+        "back to %s %s", mode, mode == 1 ? "strict" : "loose", s,
+        fmt_addr(&hop->dst, t), iif->name, s, why);
+    if (bl)
+        fix(w, "route %s back through %s on %s, or set sysctl "
+            "net.ipv4.conf.%s.rp_filter=2 (loose)", s, iif->name,
+            hop->l->name, iif->name);
+    else
+        fix(w, "add a route back to %s on %s", s, hop->l->name);
+    return FALSE;
+}
+
+/* ------------------------------------------------------------------ */
+/* the wire                                                            */
 
 /* The layer on the other end of @oif that has @nh, and its link. */
 static const VnNestLayer *
 next_layer(const VnNestLayer *l, const VnLink *oif, const VnCidr *nh,
            const VnLink **in, gboolean *segment)
 {
-    const VnNestLayer *p = NULL;
-    const VnLink *bridge = NULL;
+    const VnNestLayer *p = l;
+    const VnLink *bridge = oif, *link = NULL;
     g_autoptr(GPtrArray) kids = NULL;
-    const VnLink *link;
 
     *segment = FALSE;
-    if (!oif)
-        return NULL;
     if (l->parent && l->uplink && oif->ifindex == l->uplink->ifindex) {
         p = l->parent;
         bridge = l->bridge;
-    } else {
-        p = l;
-        bridge = oif;
     }
     kids = vn_nest_children_on(p, bridge);
     if (p == l && kids->len == 0)
         return NULL;
     *segment = TRUE;
-    if (p != l && vn_host_has_address(p->layer->host, nh, &link)) {
+    if (p != l && vn_nest_layer_has_address(p, nh, &link)) {
         *in = bridge ? bridge : link;
         return p;
     }
     for (guint i = 0; i < kids->len; i++) {
         const VnNestLayer *c = kids->pdata[i];
 
-        if (c != l && vn_host_has_address(c->layer->host, nh, &link)) {
+        if (c != l && vn_nest_layer_has_address(c, nh, NULL)) {
             *in = c->uplink;
             return c;
         }
@@ -510,240 +699,267 @@ wire_limit(const VnNestLayer *c)
     return m;
 }
 
-/* Returns FALSE when a packet of --size dies on the wire. */
+/* The wire between guest layer @c and its parent; FALSE when a packet of
+ * --size dies on it. */
 static gboolean
-wire_mtu(Walk *k, const VnNestLayer *c)
+wire_mtu(Walker *w, const VnNestLayer *c)
 {
-    const VnNetwork *net = c->bridge ?
-        vn_layer_find_network_by_bridge(c->parent->layer, c->bridge->name) : NULL;
-    guint lim = wire_limit(c);
+    const VnNetwork *net = c->bridge ? vn_layer_index_network_by_bridge(
+        c->parent->index, c->bridge->name) : NULL;
+    guint lim = wire_limit(c), small;
+    const char *tap = c->tap ? c->tap->name : "TAP";
 
     if (!c->uplink)
         return TRUE;
-    if (k->q->size && lim && k->q->size > lim) {
-        step(k, c, "mtu", FALSE, "%u bytes > %u, the smaller MTU of %s %s "
-             "and %s %s", k->q->size, lim, c->parent->name,
-             c->tap ? c->tap->name : "TAP", c->name, c->uplink->name);
-        die(k, c, "a packet of %u bytes is dropped on guest %s's link, whose "
+    if (w->q->size && lim && w->q->size > lim) {
+        step(w, c, "mtu", FALSE, "%u bytes > %u, the smaller MTU of %s %s and "
+             "%s %s", w->q->size, lim, c->parent->name, tap, c->name,
+             c->uplink->name);
+        die(w, c, "a packet of %u bytes is dropped on guest %s's link, whose "
             "ends have MTU %u (%s %s) and %u (%s %s), without an error",
-            k->q->size, c->guest ? c->guest->name : c->name,
-            c->tap ? c->tap->mtu : 0, c->parent->name,
-            c->tap ? c->tap->name : "TAP", c->uplink->mtu, c->name,
-            c->uplink->name);
-        fix(k, "give both ends the same MTU: <mtu size='%u'/> on network %s "
-            "on %s, or the MTU %u on %s in %s", lim, net ? net->name : "?",
+            w->q->size, c->guest ? c->guest->name : c->name,
+            c->tap ? c->tap->mtu : 0, c->parent->name, tap, c->uplink->mtu,
+            c->name, c->uplink->name);
+        fix(w, "give both ends the same MTU: <mtu size='%u'/> on network %s on "
+            "%s, or the MTU %u on %s in %s", lim, net ? net->name : "?",
             c->parent->name, lim, c->uplink->name, c->name);
         return FALSE;
     }
-    if (!c->tap || !c->uplink || !c->tap->mtu || !c->uplink->mtu ||
+    if (!c->tap || !c->tap->mtu || !c->uplink->mtu ||
         c->tap->mtu == c->uplink->mtu)
         return TRUE;
-    warn(k, "MTU mismatch between %s %s (%u) and %s %s (%u), the two ends of "
+    small = MIN(c->tap->mtu, c->uplink->mtu);
+    warn(w, "MTU mismatch between %s %s (%u) and %s %s (%u), the two ends of "
          "guest %s's link: frames over %u bytes are dropped without an "
-         "error; give network %s on %s the smaller MTU (<mtu size='%u'/>) "
-         "or set %s's MTU to %u in %s",
-         c->parent->name, c->tap->name, c->tap->mtu, c->name, c->uplink->name,
-         c->uplink->mtu, c->guest ? c->guest->name : c->name,
-         MIN(c->tap->mtu, c->uplink->mtu),
-         net ? net->name : "?", c->parent->name,
-         MIN(c->tap->mtu, c->uplink->mtu), c->uplink->name,
-         MIN(c->tap->mtu, c->uplink->mtu), c->name);
+         "error; give network %s on %s the smaller MTU (<mtu size='%u'/>) or "
+         "set %s's MTU to %u in %s", c->parent->name, c->tap->name,
+         c->tap->mtu, c->name, c->uplink->name, c->uplink->mtu,
+         c->guest ? c->guest->name : c->name, small, net ? net->name : "?",
+         c->parent->name, small, c->uplink->name, small, c->name);
     return TRUE;
 }
 
+/* The MTU of the way out: the smallest so far, and --size; FALSE when the
+ * packet does not fit. */
+static gboolean
+hop_mtu(Walker *w, const Hop *hop)
+{
+    const VnLink *oif = hop->oif;
+
+    if (oif->mtu && (!w->way->mtu || oif->mtu < w->way->mtu)) {
+        g_autofree char *x = g_strdup_printf("%s %s", hop->l->name, oif->name);
+
+        w->way->mtu = oif->mtu;
+        w->way->mtu_where = g_intern_string(x);
+    }
+    if (!w->q->size || !oif->mtu || w->q->size <= oif->mtu)
+        return TRUE;
+    step(w, hop->l, "mtu", FALSE, "%u bytes > MTU %u of %s", w->q->size,
+         oif->mtu, oif->name);
+    die(w, hop->l, "a packet of %u bytes that must not be fragmented does not "
+        "fit the MTU %u of %s", w->q->size, oif->mtu, oif->name);
+    fix(w, "send at most %u bytes (path MTU discovery needs the ICMP "
+        "'fragmentation needed' from %s to get through), or raise the MTU of "
+        "%s on %s", oif->mtu, hop->l->name, oif->name, hop->l->name);
+    return FALSE;
+}
+
+/* No layer has the next hop: out of the nest, or lost on the way. */
 static void
-walk(Walk *k, const VnNestLayer *start, const VnLink *start_iif, VnCidr src,
+nowhere(Walker *w, const Hop *hop, const VnCidr *nh, gboolean segment)
+{
+    const VnNestLayer *l = hop->l, *d = hop->d;
+    const VnNestLayer *c = d ? child_toward(l, d) : NULL;
+    char s[VN_CIDR_STRLEN], g[VN_CIDR_STRLEN];
+
+    fmt_addr(&hop->dst, s);
+    fmt_addr(nh, g);
+    if (!d || d == l) {
+        leave(w, "%s by %s toward %s: no snapshot goes further", l->name,
+              hop->oif->name, g);
+        return;
+    }
+    if (!segment)
+        die(w, l, "the route '%s' takes %s out of the nest, away from %s%s%s(%s)",
+            hop->rtext, s, c && c->guest ? "guest " : "",
+            c && c->guest ? c->guest->name : "", c && c->guest ? " " : "",
+            c ? c->name : d->name);
+    else
+        die(w, l, "no layer on %s has the next hop %s; %s is on %s",
+            hop->oif->name, g, s, d->name);
+    fix_route(w, l, d, &hop->dst);
+}
+
+/* Over the wire to the layer that has the next hop; FALSE when the walk
+ * ends here. */
+static gboolean
+hop_next(Walker *w, Hop *hop)
+{
+    const VnNestLayer *l = hop->l, *next;
+    const VnLink *oif = hop->oif, *in = NULL;
+    VnCidr nh = vn_cidr_is_empty(&hop->gw) ? hop->dst : hop->gw;
+    gboolean segment;
+
+    nh.prefix = vn_cidr_max_prefix(nh.family);
+    if (!(next = next_layer(l, oif, &nh, &in, &segment))) {
+        nowhere(w, hop, &nh, segment);
+        return FALSE;
+    }
+    if (next->parent == l) {
+        step(w, l, "link", TRUE, "%s -> %s -> %s %s (guest %s, %s)", oif->name,
+             next->tap ? next->tap->name : "TAP", next->name,
+             next->uplink->name, next->guest ? next->guest->name : "?",
+             next->uplink->mac);
+        if (!wire_mtu(w, next))
+            return FALSE;
+    } else if (l->parent == next) {
+        step(w, l, "link", TRUE, "%s (%s) -> %s %s -> %s %s", oif->name,
+             oif->mac, next->name, l->tap ? l->tap->name : "TAP", next->name,
+             in ? in->name : "?");
+        if (!wire_mtu(w, l))
+            return FALSE;
+    } else {
+        step(w, l, "link", TRUE, "%s -> %s %s (same bridge)", oif->name,
+             next->name, in ? in->name : "?");
+    }
+    hop->l = next;
+    hop->iif = in;
+    return TRUE;
+}
+
+/* ------------------------------------------------------------------ */
+/* the walk                                                            */
+
+/* A reply to an address this layer NATed goes back to the original. */
+static void
+hop_undo_nat(Walker *w, Hop *hop)
+{
+    char s[VN_CIDR_STRLEN], t[VN_CIDR_STRLEN];
+
+    for (guint i = 0; w->reply && hop->iif && i < w->nats->len; i++) {
+        const NatMap *m = &g_array_index(w->nats, NatMap, i);
+
+        if (m->layer != hop->l || !vn_cidr_equal(&m->mapped, &hop->dst))
+            continue;
+        step(w, hop->l, "nat", TRUE, "reply to %s goes back to %s (conntrack "
+             "undoes the NAT)", fmt_addr(&hop->dst, s), fmt_addr(&m->orig, t));
+        hop->dst = m->orig;
+        hop->d = vn_nest_find_address(w->nest, &hop->dst, NULL);
+        return;
+    }
+}
+
+/* Delivery to a local address, after the input firewall. */
+static void
+hop_deliver(Walker *w, const Hop *hop, const VnLink *local)
+{
+    char s[VN_CIDR_STRLEN];
+
+    if (hop->iif && !firewall(w, hop, "input", hop->iif, NULL))
+        return;
+    step(w, hop->l, "deliver", TRUE, "%s is %s's address on %s",
+         fmt_addr(&hop->dst, s), hop->l->name, local ? local->name : "?");
+    w->way->result = VN_WALK_REACHED;
+}
+
+/* The packet through one layer; FALSE when the way ends there. */
+static gboolean
+hop_through(Walker *w, Hop *hop)
+{
+    const VnLink *local = NULL;
+    gboolean on;
+
+    if (!(hop->h = hop->l->layer->host)) {
+        leave(w, "%s has no host view; take its snapshot with --host",
+              hop->l->name);
+        return FALSE;
+    }
+    hop_undo_nat(w, hop);
+    if (vn_nest_layer_has_address(hop->l, &hop->dst, &local)) {
+        hop_deliver(w, hop, local);
+        return FALSE;
+    }
+    if (!hop_route(w, hop))
+        return FALSE;
+    if (hop->iif)
+        on = check_ip_forward(w, hop) && check_rp_filter(w, hop) &&
+             firewall(w, hop, "forward", hop->iif, hop->oif);
+    else
+        on = firewall(w, hop, "output", NULL, hop->oif);
+    return on && (hop->ct != VN_CT_NEW || nat(w, hop)) && hop_mtu(w, hop) &&
+           hop_next(w, hop);
+}
+
+/* Walks one way, into @w->way, from @start (in on @iif, NULL when @start
+ * sends it). */
+static void
+walk(Walker *w, const VnNestLayer *start, const VnLink *iif, VnCidr src,
      VnCidr dst, guint ct)
 {
-    const VnNestLayer *l = start;
-    const VnLink *iif = start_iif;
-    const VnNestLayer *d = vn_nest_find_address(k->nest, &dst, NULL);
-    char s[VN_CIDR_STRLEN], t[VN_CIDR_STRLEN], g[VN_CIDR_STRLEN];
+    Hop hop = { .l = start, .iif = iif, .src = src, .dst = dst, .ct = ct };
+    char s[VN_CIDR_STRLEN];
 
-    k->w->steps = g_ptr_array_new_with_free_func((GDestroyNotify)step_free);
-    k->osrc = src;
-    k->odst = dst;
+    w->way->steps = g_ptr_array_new_with_free_func((GDestroyNotify)step_free);
+    w->osrc = src;
+    w->odst = dst;
+    hop.d = vn_nest_find_address(w->nest, &dst, NULL);
     if (iif)
-        step(k, l, "arrive", TRUE, "%s comes in on %s, the way back to it",
+        step(w, start, "arrive", TRUE, "%s comes in on %s, the way back to it",
              fmt_addr(&src, s), iif->name);
-    for (guint hop = 0; hop < MAX_HOPS; hop++) {
-        const VnHost *h = l->layer->host;
-        const VnLink *local = NULL, *oif = NULL, *in = NULL;
-        const VnHostRoute *r = NULL;
-        g_autofree char *rtext = NULL;
-        VnCidr gw = { 0 }, nh;
-        int oifx = 0;
-        gboolean segment;
-        const VnNestLayer *next;
+    for (guint n = 0; n < MAX_HOPS; n++) {
+        gboolean on = hop_through(w, &hop);
 
-        if (!h) {
-            k->w->result = VN_WALK_LEAVES;
-            k->w->left = g_strdup_printf("%s has no host view; take its "
-                                         "snapshot with --host", l->name);
+        g_clear_pointer(&hop.rtext, g_free);
+        hop.route = NULL;
+        hop.oif = NULL;
+        memset(&hop.gw, 0, sizeof(hop.gw));
+        if (!on)
             return;
-        }
-        /* a reply to an address this layer NATed */
-        for (guint i = 0; k->reply && iif && i < k->nats->len; i++) {
-            const NatMap *m = &g_array_index(k->nats, NatMap, i);
-
-            if (m->layer == l && vn_cidr_equal(&m->mapped, &dst)) {
-                step(k, l, "nat", TRUE, "reply to %s goes back to %s "
-                     "(conntrack undoes the NAT)", fmt_addr(&dst, s),
-                     fmt_addr(&m->orig, t));
-                dst = m->orig;
-                d = vn_nest_find_address(k->nest, &dst, NULL);
-                break;
-            }
-        }
-        if (vn_host_has_address(h, &dst, &local)) {
-            if (iif && !firewall(k, l, "input", &src, &dst, ct, iif, NULL))
-                return;
-            step(k, l, "deliver", TRUE, "%s is %s's address on %s",
-                 fmt_addr(&dst, s), l->name, local ? local->name : "?");
-            k->w->result = VN_WALK_REACHED;
-            return;
-        }
-        if (k->q->lookup) {
-            if (k->q->lookup(l, &dst, &oifx, &gw, &rtext,
-                             k->q->lookup_data))
-                oif = vn_host_find_link(h, oifx);
-        } else if ((r = route_lookup(h, &dst)) && r->type == RTN_UNICAST) {
-            oif = vn_host_find_link(h, r->oif);
-            gw = r->gateway;
-            rtext = route_text(h, r);
-        }
-        if (!oif) {
-            if (r)
-                rtext = route_text(h, r);
-            step(k, l, "route", FALSE, "%s", rtext ? rtext : "no route");
-            if (r)
-                die(k, l, "the route '%s' drops %s", rtext, fmt_addr(&dst, s));
-            else
-                die(k, l, "no route to %s", fmt_addr(&dst, s));
-            fix_route(k, l, d, &dst);
-            return;
-        }
-        step(k, l, "route", TRUE, "%s", rtext);
-        if (iif) {
-            int fwd = dst.family == AF_INET ? h->ip_forward : h->ip6_forward;
-            const char *knob = dst.family == AF_INET ? "net.ipv4.ip_forward"
-                                                     : "net.ipv6.conf.all.forwarding";
-
-            if (fwd == 0) {
-                step(k, l, "ip_forward", FALSE, "%s = 0", knob);
-                die(k, l, "%s is 0, so %s does not forward %s -> %s", knob,
-                    l->name, fmt_addr(&src, s), fmt_addr(&dst, t));
-                fix(k, "sysctl -w %s=1 on %s, and keep it in /etc/sysctl.d/ "
-                    "(libvirt turns it on when it starts a NAT or routed "
-                    "network; something turned it off)", knob, l->name);
-                return;
-            }
-            step(k, l, "ip_forward", TRUE, "%s = %d%s", knob, fwd,
-                 fwd < 0 ? " (unknown)" : "");
-            if (dst.family == AF_INET) {
-                int mode = MAX(h->rp_filter_all, iif->rp_filter);
-
-                if (mode > 0) {
-                    const VnHostRoute *back = route_lookup(h, &src);
-                    gboolean ok = back && back->type == RTN_UNICAST &&
-                                  (mode == 2 || back->oif == iif->ifindex);
-                    const VnLink *bl = back ? vn_host_find_link(h, back->oif)
-                                            : NULL;
-
-                    if (!ok) {
-                        step(k, l, "rp_filter", FALSE, "%d on %s", mode,
-                             iif->name);
-                        g_autofree char *why = bl ?
-                            g_strdup_printf("leaves by %s, not %s", bl->name,
-                                            iif->name) :
-                            g_strdup("has no route");
-
-                        die(k, l, "rp_filter=%d (%s) drops %s -> %s coming in "
-                            "on %s: the way back to %s %s", mode,
-                            mode == 1 ? "strict" : "loose", fmt_addr(&src, s),
-                            fmt_addr(&dst, t), iif->name, s, why);
-                        if (bl)
-                            fix(k, "route %s back through %s on %s, or set "
-                                "sysctl net.ipv4.conf.%s.rp_filter=2 (loose)",
-                                s, iif->name, l->name, iif->name);
-                        else
-                            fix(k, "add a route back to %s on %s", s, l->name);
-                        return;
-                    }
-                    step(k, l, "rp_filter", TRUE, "%d on %s: the way back "
-                         "leaves by %s", mode, iif->name, bl ? bl->name : "?");
-                }
-            }
-            if (!firewall(k, l, "forward", &src, &dst, ct, iif, oif))
-                return;
-        } else if (!firewall(k, l, "output", &src, &dst, ct, NULL, oif)) {
-            return;
-        }
-        if (ct == VN_CT_NEW)
-            nat(k, l, &src, &dst, iif, oif);
-        if (oif->mtu && (!k->w->mtu || oif->mtu < k->w->mtu)) {
-            g_autofree char *x = g_strdup_printf("%s %s", l->name, oif->name);
-
-            k->w->mtu = oif->mtu;
-            k->w->mtu_where = g_intern_string(x);
-        }
-        if (k->q->size && oif->mtu && k->q->size > oif->mtu) {
-            step(k, l, "mtu", FALSE, "%u bytes > MTU %u of %s", k->q->size,
-                 oif->mtu, oif->name);
-            die(k, l, "a packet of %u bytes that must not be fragmented does "
-                "not fit the MTU %u of %s", k->q->size, oif->mtu, oif->name);
-            fix(k, "send at most %u bytes (path MTU discovery needs the ICMP "
-                "'fragmentation needed' from %s to get through), or raise "
-                "the MTU of %s on %s", oif->mtu, l->name, oif->name, l->name);
-            return;
-        }
-        nh = vn_cidr_is_empty(&gw) ? dst : gw;
-        nh.prefix = vn_cidr_max_prefix(nh.family);
-        next = next_layer(l, oif, &nh, &in, &segment);
-        if (!next) {
-            if (d && d != l) {
-                const VnNestLayer *c = child_toward(l, d);
-
-                if (!segment)
-                    die(k, l, "the route '%s' takes %s out of the nest, away "
-                        "from %s%s%s(%s)", rtext, fmt_addr(&dst, s),
-                        c && c->guest ? "guest " : "",
-                        c && c->guest ? c->guest->name : "",
-                        c && c->guest ? " " : "",
-                        c ? c->name : d->name);
-                else
-                    die(k, l, "no layer on %s has the next hop %s; %s is on %s",
-                        oif->name, fmt_addr(&nh, g), fmt_addr(&dst, s), d->name);
-                fix_route(k, l, d, &dst);
-                return;
-            }
-            k->w->result = VN_WALK_LEAVES;
-            k->w->left = g_strdup_printf("%s by %s toward %s: no snapshot "
-                                         "goes further", l->name, oif->name,
-                                         fmt_addr(&nh, g));
-            return;
-        }
-        if (next->parent == l) {
-            step(k, l, "link", TRUE, "%s -> %s -> %s %s (guest %s, %s)",
-                 oif->name, next->tap ? next->tap->name : "TAP", next->name,
-                 next->uplink->name, next->guest ? next->guest->name : "?",
-                 next->uplink->mac);
-            if (!wire_mtu(k, next))
-                return;
-        } else if (l->parent == next) {
-            step(k, l, "link", TRUE, "%s (%s) -> %s %s -> %s %s", oif->name,
-                 oif->mac, next->name, l->tap ? l->tap->name : "TAP",
-                 next->name, in ? in->name : "?");
-            if (!wire_mtu(k, l))
-                return;
-        } else {
-            step(k, l, "link", TRUE, "%s -> %s %s (same bridge)", oif->name,
-                 next->name, in ? in->name : "?");
-        }
-        l = next;
-        iif = in;
     }
-    die(k, l, "more than %u hops: a routing loop", MAX_HOPS);
+    die(w, hop.l, "more than %u hops: a routing loop", MAX_HOPS);
+}
+
+/* ------------------------------------------------------------------ */
+/* where the packet starts                                             */
+
+/* From outside the nest: it comes into the outermost layer where the way
+ * back to its source goes out; NULL when that layer has no route back. */
+static const VnLink *
+way_in(const VnNest *nest, const VnDoctorQuery *q)
+{
+    const VnNestLayer *l = nest->layers->pdata[0];
+    const VnHost *h = l->layer->host;
+    g_autofree char *text = NULL;
+    VnCidr gw;
+    int oif = 0;
+
+    if (!h)
+        return NULL;
+    if (q->lookup) {
+        q->lookup(l, &q->from, &oif, &gw, &text, q->lookup_data);
+    } else {
+        const VnHostRoute *r = route_lookup(h, &q->from);
+
+        oif = r && r->type == RTN_UNICAST ? r->oif : 0;
+    }
+    return vn_layer_index_link(l->index, oif);
+}
+
+static void
+no_such_source(const VnNest *nest, const VnDoctorQuery *q, GError **error)
+{
+    char b[VN_CIDR_STRLEN];
+    g_autoptr(GString) names = g_string_new(NULL);
+
+    for (guint i = 0; i < nest->layers->len; i++) {
+        const VnNestLayer *l = nest->layers->pdata[i];
+
+        g_string_append_printf(names, "%s%s", i ? ", " : "", l->source);
+    }
+    g_set_error(error, VN_ERROR, VN_ERROR_INVALID,
+                "--from %s is no address of any layer (%s), and the outermost "
+                "one has no route back to it; give an address of one of their "
+                "links", fmt_addr(&q->from, b), names->str);
 }
 
 VnDoctor *
@@ -751,70 +967,47 @@ vn_doctor_run(const VnNest *nest, const VnDoctorQuery *q, GError **error)
 {
     g_autoptr(VnDoctor) doc = g_new0(VnDoctor, 1);
     g_autoptr(GArray) nats = g_array_new(FALSE, TRUE, sizeof(NatMap));
+    g_autoptr(GHashTable) warned = g_hash_table_new_full(g_str_hash,
+                                                         g_str_equal,
+                                                         g_free, NULL);
+    Walker w = { nest, q, &doc->there, NULL, warned, 0, nats, FALSE, { 0 },
+                 { 0 }, VN_DOCTOR_EVAL_BUDGET };
     const VnNestLayer *from;
     const VnLink *from_iif = NULL;
-    Walk k = { nest, q, &doc->there, NULL, nats, FALSE, { 0 }, { 0 } };
-    VnCidr back_dst;
+    VnCidr back_dst = q->from;
 
     doc->warnings = g_ptr_array_new_with_free_func(g_free);
-    k.warnings = doc->warnings;
+    w.warnings = doc->warnings;
     if (q->from.family != q->to.family) {
         g_set_error(error, VN_ERROR, VN_ERROR_INVALID,
                     "--from and --to are of different families; give two "
                     "IPv4 or two IPv6 addresses");
         return NULL;
     }
-    from = vn_nest_find_address(nest, &q->from, NULL);
+    if (!(from = vn_nest_find_address(nest, &q->from, NULL)) &&
+        (from_iif = way_in(nest, q)))
+        from = nest->layers->pdata[0];
     if (!from) {
-        /* from outside the nest: it comes into the outermost layer where
-         * the way back to its source goes out */
-        const VnNestLayer *l = nest->layers->pdata[0];
-        const VnHost *h = l->layer->host;
-        g_autofree char *text = NULL;
-        VnCidr gw;
-        int oif = 0;
-
-        if (h && q->lookup)
-            q->lookup(l, &q->from, &oif, &gw, &text, q->lookup_data);
-        else if (h) {
-            const VnHostRoute *r = route_lookup(h, &q->from);
-
-            oif = r && r->type == RTN_UNICAST ? r->oif : 0;
-        }
-        from_iif = h ? vn_host_find_link(h, oif) : NULL;
-        if (from_iif)
-            from = l;
-    }
-    if (!from) {
-        char b[VN_CIDR_STRLEN];
-        g_autoptr(GString) names = g_string_new(NULL);
-
-        for (guint i = 0; i < nest->layers->len; i++) {
-            const VnNestLayer *l = nest->layers->pdata[i];
-
-            g_string_append_printf(names, "%s%s", i ? ", " : "", l->source);
-        }
-        g_set_error(error, VN_ERROR, VN_ERROR_INVALID,
-                    "--from %s is no address of any layer (%s), and the "
-                    "outermost one has no route back to it; give an address "
-                    "of one of their links", fmt_addr(&q->from, b), names->str);
+        no_such_source(nest, q, error);
         return NULL;
     }
     doc->from_layer = from;
     doc->from_iif = from_iif ? from_iif->name : NULL;
     doc->to_layer = vn_nest_find_address(nest, &q->to, NULL);
-    walk(&k, from, from_iif, q->from, q->to, VN_CT_NEW);
-    if (doc->there.result != VN_WALK_REACHED)
-        return g_steal_pointer(&doc);
-    /* the reply, from where it arrived, to the address it came from */
-    back_dst = q->from;
-    if (nats->len)
-        back_dst = g_array_index(nats, NatMap, nats->len - 1).mapped;
-    k.w = &doc->back;
-    k.reply = TRUE;
-    walk(&k, vn_nest_find_address(nest, &q->to, NULL), NULL, q->to, back_dst,
-         VN_CT_ESTABLISHED);
-    doc->reachable = doc->back.result == VN_WALK_REACHED;
+    walk(&w, from, from_iif, q->from, q->to, VN_CT_NEW);
+    if (doc->there.result == VN_WALK_REACHED) {
+        /* the reply, from where it arrived, to the address it came from */
+        if (nats->len)
+            back_dst = g_array_index(nats, NatMap, nats->len - 1).mapped;
+        w.way = &doc->back;
+        w.reply = TRUE;
+        walk(&w, doc->to_layer, NULL, q->to, back_dst, VN_CT_ESTABLISHED);
+        doc->reachable = doc->back.result == VN_WALK_REACHED;
+    }
+    if (w.dropped)
+        g_ptr_array_add(doc->warnings, g_strdup_printf(
+            "and %u more warnings like these", w.dropped));
+    doc->evaluated = VN_DOCTOR_EVAL_BUDGET - w.budget;
     return g_steal_pointer(&doc);
 }
 
@@ -833,13 +1026,14 @@ proto_name(guint8 p)
 }
 
 static void
-text_walk(GString *o, const char *title, const VnWalk *w)
+text_way(GString *o, const char *title, const VnWalk *w)
 {
     g_string_append_printf(o, "%s:\n", title);
     for (guint i = 0; w->steps && i < w->steps->len; i++) {
         const VnStep *s = w->steps->pdata[i];
+        g_autofree char *layer = vn_escape_text(s->layer);
 
-        g_string_append_printf(o, "  %-6s %-10s %s%s\n", s->layer, s->check,
+        g_string_append_printf(o, "  %-6s %-10s %s%s\n", layer, s->check,
                                s->ok ? "" : "FAILS: ", s->text);
     }
     switch (w->result) {
@@ -847,7 +1041,11 @@ text_walk(GString *o, const char *title, const VnWalk *w)
         g_string_append(o, "  arrives\n");
         break;
     case VN_WALK_DIES:
-        g_string_append_printf(o, "  DIES at %s\n", w->death);
+    case VN_WALK_TOO_COMPLEX:
+        g_string_append_printf(o, "  %s at %s\n",
+                               w->result == VN_WALK_DIES ? "DIES"
+                                                         : "UNDECIDED",
+                               w->death);
         if (w->fix)
             g_string_append_printf(o, "  fix: %s\n", w->fix);
         break;
@@ -857,27 +1055,59 @@ text_walk(GString *o, const char *title, const VnWalk *w)
     }
 }
 
+static void
+text_query(GString *o, const VnDoctor *doc, const VnDoctorQuery *q)
+{
+    char a[VN_CIDR_STRLEN], b[VN_CIDR_STRLEN];
+    g_autofree char *fromwhere = doc->from_iif ?
+        g_strdup_printf("outside %s, in on %s", doc->from_layer->name,
+                        doc->from_iif) : g_strdup(doc->from_layer->name);
+    g_autofree char *line = g_strdup_printf(
+        "%s (%s) -> %s (%s), %s", fmt_addr(&q->from, a), fromwhere,
+        fmt_addr(&q->to, b), doc->to_layer ? doc->to_layer->name : "no snapshot",
+        proto_name(q->proto));
+
+    vn_escape_text_append(o, line);
+    if (q->size)
+        g_string_append_printf(o, ", %u bytes", q->size);
+    g_string_append(o, "\n\n");
+}
+
+/* The last line: reachable, where it dies, or how far the snapshots go. */
+static void
+text_verdict(GString *o, const VnDoctor *doc)
+{
+    const VnWalk *bad = doc->there.result == VN_WALK_REACHED ? &doc->back
+                                                             : &doc->there;
+    const char *reply = bad == &doc->back ? "the reply dies: " : "";
+
+    g_autofree char *mtu_where = vn_escape_text(doc->there.mtu_where);
+
+    if (doc->reachable)
+        g_string_append_printf(o, "reachable: there and back; the smallest "
+                               "MTU on the way is %u (%s)\n", doc->there.mtu,
+                               mtu_where ? mtu_where : "?");
+    else if (bad->result == VN_WALK_DIES)
+        g_string_append_printf(o, "NOT REACHABLE: %s%s\nfix: %s\n", reply,
+                               bad->death, bad->fix ? bad->fix : "see above");
+    else if (bad->result == VN_WALK_TOO_COMPLEX)
+        g_string_append_printf(o, "UNDECIDED: %s\nfix: %s\n", bad->death,
+                               bad->fix ? bad->fix : "see above");
+    else
+        g_string_append_printf(o, "no problem found as far as the snapshots "
+                               "go: the packet leaves %s\n", bad->left);
+}
+
 char *
 vn_doctor_text(const VnDoctor *doc, const VnDoctorQuery *q)
 {
     GString *o = g_string_new(NULL);
-    char a[VN_CIDR_STRLEN], b[VN_CIDR_STRLEN];
 
-    g_autofree char *fromwhere = doc->from_iif ?
-        g_strdup_printf("outside %s, in on %s", doc->from_layer->name,
-                        doc->from_iif) : g_strdup(doc->from_layer->name);
-
-    g_string_append_printf(o, "%s (%s) -> %s (%s), %s", fmt_addr(&q->from, a),
-                           fromwhere, fmt_addr(&q->to, b),
-                           doc->to_layer ? doc->to_layer->name : "no snapshot",
-                           proto_name(q->proto));
-    if (q->size)
-        g_string_append_printf(o, ", %u bytes", q->size);
-    g_string_append(o, "\n\n");
-    text_walk(o, "there", &doc->there);
+    text_query(o, doc, q);
+    text_way(o, "there", &doc->there);
     if (doc->back.steps) {
         g_string_append_c(o, '\n');
-        text_walk(o, "back", &doc->back);
+        text_way(o, "back", &doc->back);
     }
     if (doc->warnings->len) {
         g_string_append_c(o, '\n');
@@ -886,24 +1116,7 @@ vn_doctor_text(const VnDoctor *doc, const VnDoctorQuery *q)
                                    (char *)doc->warnings->pdata[i]);
     }
     g_string_append_c(o, '\n');
-    if (doc->reachable)
-        g_string_append_printf(o, "reachable: there and back; the smallest "
-                               "MTU on the way is %u (%s)\n",
-                               doc->there.mtu, doc->there.mtu_where ?
-                               doc->there.mtu_where : "?");
-    else if (doc->there.result == VN_WALK_DIES)
-        g_string_append_printf(o, "NOT REACHABLE: %s\nfix: %s\n",
-                               doc->there.death,
-                               doc->there.fix ? doc->there.fix : "see above");
-    else if (doc->back.result == VN_WALK_DIES)
-        g_string_append_printf(o, "NOT REACHABLE: the reply dies: %s\nfix: "
-                               "%s\n", doc->back.death,
-                               doc->back.fix ? doc->back.fix : "see above");
-    else
-        g_string_append_printf(o, "no problem found as far as the snapshots "
-                               "go: the packet leaves %s\n",
-                               doc->there.result == VN_WALK_LEAVES ?
-                               doc->there.left : doc->back.left);
+    text_verdict(o, doc);
     return g_string_free(o, FALSE);
 }
 
@@ -914,12 +1127,13 @@ result_name(VnWalkResult r)
     case VN_WALK_REACHED: return "arrives";
     case VN_WALK_DIES: return "dies";
     case VN_WALK_LEAVES: return "leaves";
+    case VN_WALK_TOO_COMPLEX: return "too_complex";
     }
     return "?";
 }
 
 static void
-json_walk(VnJsonWriter *j, const char *key, const VnWalk *w)
+json_way(VnJsonWriter *j, const char *key, const VnWalk *w)
 {
     if (!w->steps) {
         vn_json_null(j, key);
@@ -966,8 +1180,8 @@ vn_doctor_json(const VnDoctor *doc, const VnDoctorQuery *q)
     vn_json_string(j, "to_layer", doc->to_layer ? doc->to_layer->name : NULL);
     vn_json_string(j, "protocol", proto_name(q->proto));
     vn_json_bool(j, "reachable", doc->reachable);
-    json_walk(j, "there", &doc->there);
-    json_walk(j, "back", &doc->back);
+    json_way(j, "there", &doc->there);
+    json_way(j, "back", &doc->back);
     vn_json_begin_array(j, "warnings");
     for (guint i = 0; i < doc->warnings->len; i++)
         vn_json_string(j, NULL, doc->warnings->pdata[i]);

@@ -11,16 +11,25 @@
 
 #include <glib.h>
 
+#include "fweval.h"
 #include "stitch.h"
 
 G_BEGIN_DECLS
+
+/* Rule evaluations one doctor run may cost, there and back (fweval.h):
+ * a few packets' worth of VN_FW_EVAL_BUDGET. */
+#define VN_DOCTOR_EVAL_BUDGET (4 * (guint64)VN_FW_EVAL_BUDGET)
 
 typedef enum {
     VN_WALK_REACHED,        /* delivered to a local address */
     VN_WALK_DIES,           /* dropped; death and fix say where and why */
     VN_WALK_LEAVES,         /* left the layers we have snapshots of */
+    VN_WALK_TOO_COMPLEX,    /* a firewall on the way is too complex to
+                             * evaluate; death and fix say which */
 } VnWalkResult;
 
+/* Texts (text, death, fix, left, warnings) are for people: what a
+ * terminal would act on in a name is made visible (escape.h). */
 typedef struct {
     const char *layer;      /* "L1" */
     const char *check;      /* "route", "forward", "ip_forward", ... */
@@ -28,10 +37,11 @@ typedef struct {
     char *text;
 } VnStep;
 
+/* One way of the walk: there, or back. */
 typedef struct {
     GPtrArray *steps;       /* VnStep */
     VnWalkResult result;
-    char *death;            /* VN_WALK_DIES: "L1: libvirt's REJECT ..." */
+    char *death;            /* VN_WALK_DIES and _TOO_COMPLEX: "L1: ..." */
     char *fix;              /* what to do, or NULL */
     char *left;             /* VN_WALK_LEAVES: where */
     guint mtu;              /* the smallest MTU on the way; 0 unknown */
@@ -63,10 +73,14 @@ typedef struct {
     const char *from_iif;   /* set when --from is outside the one layer:
                              * the link it comes in on */
     const VnNestLayer *to_layer;    /* NULL: in no snapshot */
+    guint64 evaluated;      /* firewall rule evaluations the run cost */
 } VnDoctor;
 
 /**
  * vn_doctor_run:
+ * Walks at most 32 hops each way and evaluates at most
+ * VN_DOCTOR_EVAL_BUDGET firewall rules in all: a firewall past that is
+ * VN_WALK_TOO_COMPLEX.
  * Returns: (transfer full): the walk, or NULL when @query->from is not an
  * address of any layer (@error says so and lists them).
  */

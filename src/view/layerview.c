@@ -8,50 +8,60 @@
 #include <linux/rtnetlink.h>
 
 #include "driftcheck.h"
+#include "escape.h"
+#include "facts.h"
 #include "fwmodel.h"
 #include "json.h"
+#include "layerindex.h"
 #include "layerview.h"
 #include "picture.h"
 
 /* ------------------------------------------------------------------ */
 /* shared helpers                                                      */
 
+/* What one rendering reads: the status, and its layer by hash. */
+typedef struct {
+    const VnStatus *st;
+    const VnLayer *layer;
+    VnLayerIndex *index;
+} View;
+
+static void
+view_init(View *v, const VnStatus *st)
+{
+    v->st = st;
+    v->layer = st->layer;
+    v->index = vn_layer_index_new(st->layer);
+}
+
+static void
+view_clear(View *v)
+{
+    g_clear_pointer(&v->index, vn_layer_index_free);
+}
+
 /* The TAP of a running interface: the host link whose MAC is the TAP MAC
  * when the host was read, else the XML's <target dev>. */
 static const char *
-iface_tap(const VnLayer *layer, const VnGuest *guest, const VnIface *iface)
+iface_tap(const View *v, const VnGuest *guest, const VnIface *iface)
 {
+    g_autofree char *tapmac = NULL;
+    const VnLink *l;
+
     if (guest->id < 0 && g_strcmp0(guest->state, "running") != 0)
         return NULL;
-    if (layer->host && iface->mac) {
-        g_autofree char *tapmac = vn_mac_tap(iface->mac);
-
-        for (guint i = 0; tapmac && i < layer->host->links->len; i++) {
-            const VnLink *l = layer->host->links->pdata[i];
-
-            if (g_strcmp0(l->mac, tapmac) == 0)
-                return l->name;
-        }
-    }
+    tapmac = vn_mac_tap(iface->mac);
+    if (v->layer->host && (l = vn_layer_index_link_by_mac(v->index, tapmac)))
+        return l->name;
     return iface->target;
 }
 
-static const VnNetwork *
-iface_network(const VnLayer *layer, const VnIface *iface)
-{
-    const VnNetwork *net = vn_layer_find_network(layer, iface->network);
-
-    if (!net && !iface->network)
-        net = vn_layer_find_network_by_bridge(layer, iface->bridge);
-    return net;
-}
-
 static gboolean
-iface_address(const VnStatus *st, const VnGuest *guest, const VnIface *iface,
+iface_address(const View *v, const VnGuest *guest, const VnIface *iface,
               int family, VnGuestAddr *out)
 {
-    return vn_guest_iface_address(guest, iface, iface_network(st->layer, iface),
-                                  st->layer->leases, st->now, family, out);
+    return vn_layer_index_iface_address(v->index, guest, iface, v->st->now,
+                                        family, out);
 }
 
 static char *
@@ -64,16 +74,6 @@ dhcp_range_text(const VnDhcpRange *r)
     if (r->start.family == AF_INET && memcmp(r->start.addr, r->end.addr, 3) == 0)
         return g_strdup_printf("%s-%u", a, r->end.addr[3]);
     return g_strdup_printf("%s - %s", a, b);
-}
-
-static guint
-count_hosts(const VnNetwork *net)
-{
-    guint n = 0;
-
-    for (guint i = 0; i < net->ips->len; i++)
-        n += ((VnNetIp *)net->ips->pdata[i])->hosts->len;
-    return n;
 }
 
 /* The state of one needed route or rule. A rule goes into every backend
@@ -125,7 +125,8 @@ table_new(guint ncols, ...)
     return t;
 }
 
-/* Add a row; takes ownership of nothing, copies the strings. */
+/* Add a row; takes ownership of nothing, copies the strings with what a
+ * terminal would act on made visible. */
 static void
 table_add(Table *t, ...)
 {
@@ -136,7 +137,7 @@ table_add(Table *t, ...)
     for (guint i = 0; i < t->ncols; i++) {
         const char *s = va_arg(ap, const char *);
 
-        row[i] = g_strdup(s ? s : "");
+        row[i] = vn_escape_text(s ? s : "");
     }
     va_end(ap);
     g_ptr_array_add(t->rows, row);
@@ -149,9 +150,12 @@ table_note(Table *t, const char *fmt, ...)
     char **row = g_new0(char *, t->ncols + 1);
     va_list ap;
 
+    g_autofree char *note = NULL;
+
     va_start(ap, fmt);
     row[0] = g_strdup("\x01");      /* marks a note row */
-    row[1] = g_strdup_vprintf(fmt, ap);
+    note = g_strdup_vprintf(fmt, ap);
+    row[1] = vn_escape_text(note);
     va_end(ap);
     for (guint i = 2; i < t->ncols; i++)
         row[i] = g_strdup("");
@@ -215,8 +219,9 @@ text_host(const VnStatus *st, GString *out)
                               "real host; --host reads this machine)\n");
         return;
     }
-    g_string_append_printf(out, "Host %s\n", host->hostname ? host->hostname
-                                                          : "(unnamed)");
+    g_string_append(out, "Host ");
+    vn_escape_text_append(out, host->hostname ? host->hostname : "(unnamed)");
+    g_string_append_c(out, '\n');
     t = table_new(5, "LINK", "KIND", "MASTER", "MTU", "ADDRESSES");
     for (guint i = 0; i < host->links->len; i++) {
         const VnLink *l = host->links->pdata[i];
@@ -224,22 +229,70 @@ text_host(const VnStatus *st, GString *out)
         g_autoptr(GString) addrs = g_string_new(NULL);
         g_autofree char *mtu = g_strdup_printf("%u", l->mtu);
 
-        for (guint j = 0; j < host->addrs->len; j++) {
-            const VnHostAddr *a = host->addrs->pdata[j];
-            char buf[VN_CIDR_STRLEN];
-
-            if (a->ifindex != l->ifindex)
-                continue;
-            /* link-local IPv6 addresses are noise here */
-            if (vn_cidr_is_link_local(&a->address))
-                continue;
-            g_string_append_printf(addrs, "%s%s", addrs->len ? " " : "",
-                                   vn_cidr_format(&a->address, TRUE, buf));
-        }
+        /* link-local IPv6 addresses are noise here */
+        vn_view_link_addresses(addrs, host, l, " ");
         table_add(t, l->name, l->kind ? l->kind : "-", m ? m->name : "-", mtu,
-                  addrs->len ? addrs->str : "-");
+                  addrs->len ? addrs->str + 1 : "-");
     }
     table_print(t, out);
+}
+
+/* A network's rows: one per address, with its DHCP ranges. */
+static void
+network_rows(Table *t, const VnNetwork *n)
+{
+    const char *state = n->active ? "active" : "inactive";
+    const char *bridge = n->bridge ? n->bridge : "-";
+
+    if (!n->ips->len)
+        table_add(t, n->name, state, n->forward_mode, bridge, "-", "-");
+    for (guint j = 0; j < n->ips->len; j++) {
+        const VnNetIp *ip = n->ips->pdata[j];
+        char buf[VN_CIDR_STRLEN];
+        g_autoptr(GString) dhcp = g_string_new(NULL);
+
+        for (guint k = 0; k < ip->ranges->len; k++) {
+            g_autofree char *r =
+                dhcp_range_text(&g_array_index(ip->ranges, VnDhcpRange, k));
+
+            g_string_append_printf(dhcp, "%s%s", k ? ", " : "", r);
+        }
+        table_add(t, j ? "" : n->name, j ? "" : state,
+                  j ? "" : n->forward_mode, j ? "" : bridge,
+                  vn_cidr_format(&ip->address, TRUE, buf),
+                  dhcp->len ? dhcp->str : "-");
+    }
+}
+
+/* A network's notes: reservations, libvirt's routes, virt-nest's peers. */
+static void
+network_notes(Table *t, const VnNetwork *n)
+{
+    char a[VN_CIDR_STRLEN], b[VN_CIDR_STRLEN];
+
+    for (guint j = 0; j < n->ips->len; j++) {
+        const VnNetIp *ip = n->ips->pdata[j];
+
+        for (guint k = 0; k < ip->hosts->len; k++) {
+            const VnDhcpHost *h = ip->hosts->pdata[k];
+
+            table_note(t, "reservation %s -> %s%s%s", h->mac ? h->mac : "-",
+                       vn_cidr_format(&h->ip, FALSE, a),
+                       h->name ? " " : "", h->name ? h->name : "");
+        }
+    }
+    for (guint j = 0; j < n->routes->len; j++) {
+        const VnNetRoute *r = &g_array_index(n->routes, VnNetRoute, j);
+
+        table_note(t, "libvirt route %s via %s",
+                   vn_cidr_format(&r->dest, TRUE, a),
+                   vn_cidr_format(&r->gateway, FALSE, b));
+    }
+    if (n->nest) {
+        g_autofree char *p = vn_cidr_join(n->peers);
+
+        table_note(t, "nest peers %s", *p ? p : "(none)");
+    }
 }
 
 static void
@@ -255,63 +308,16 @@ text_networks(const VnStatus *st, GString *out)
     }
     t = table_new(6, "NAME", "STATE", "MODE", "BRIDGE", "ADDRESS", "DHCP");
     for (guint i = 0; i < layer->networks->len; i++) {
-        const VnNetwork *n = layer->networks->pdata[i];
-        guint hosts = count_hosts(n);
-
-        if (!n->ips->len)
-            table_add(t, n->name, n->active ? "active" : "inactive",
-                      n->forward_mode, n->bridge ? n->bridge : "-", "-", "-");
-        for (guint j = 0; j < n->ips->len; j++) {
-            const VnNetIp *ip = n->ips->pdata[j];
-            char buf[VN_CIDR_STRLEN];
-            g_autoptr(GString) dhcp = g_string_new(NULL);
-
-            for (guint k = 0; k < ip->ranges->len; k++) {
-                g_autofree char *r =
-                    dhcp_range_text(&g_array_index(ip->ranges, VnDhcpRange, k));
-
-                g_string_append_printf(dhcp, "%s%s", k ? ", " : "", r);
-            }
-            table_add(t, j ? "" : n->name,
-                      j ? "" : (n->active ? "active" : "inactive"),
-                      j ? "" : n->forward_mode,
-                      j ? "" : (n->bridge ? n->bridge : "-"),
-                      vn_cidr_format(&ip->address, TRUE, buf),
-                      dhcp->len ? dhcp->str : "-");
-        }
-        for (guint j = 0; hosts && j < n->ips->len; j++) {
-            const VnNetIp *ip = n->ips->pdata[j];
-
-            for (guint k = 0; k < ip->hosts->len; k++) {
-                const VnDhcpHost *h = ip->hosts->pdata[k];
-                char buf[VN_CIDR_STRLEN];
-
-                table_note(t, "reservation %s -> %s%s%s", h->mac ? h->mac : "-",
-                           vn_cidr_format(&h->ip, FALSE, buf),
-                           h->name ? " " : "", h->name ? h->name : "");
-            }
-        }
-        for (guint j = 0; j < n->routes->len; j++) {
-            const VnNetRoute *r = &g_array_index(n->routes, VnNetRoute, j);
-            char a[VN_CIDR_STRLEN], b[VN_CIDR_STRLEN];
-
-            table_note(t, "libvirt route %s via %s",
-                       vn_cidr_format(&r->dest, TRUE, a),
-                       vn_cidr_format(&r->gateway, FALSE, b));
-        }
-        if (n->nest) {
-            g_autofree char *p = vn_cidr_join(n->peers);
-
-            table_note(t, "nest peers %s", *p ? p : "(none)");
-        }
+        network_rows(t, layer->networks->pdata[i]);
+        network_notes(t, layer->networks->pdata[i]);
     }
     table_print(t, out);
 }
 
 static void
-text_guests(const VnStatus *st, GString *out)
+text_guests(const View *v, GString *out)
 {
-    const VnLayer *layer = st->layer;
+    const VnLayer *layer = v->layer;
     Table *t;
 
     g_string_append(out, "\nGuests\n");
@@ -327,12 +333,12 @@ text_guests(const VnStatus *st, GString *out)
             table_add(t, g->name, g->state, "-", "-", "-", "-");
         for (guint j = 0; j < g->ifaces->len; j++) {
             const VnIface *iface = g->ifaces->pdata[j];
-            const char *tap = iface_tap(layer, g, iface);
+            const char *tap = iface_tap(v, g, iface);
             g_autofree char *addr = NULL;
             VnGuestAddr ga;
 
-            if (iface_address(st, g, iface, AF_INET, &ga) ||
-                iface_address(st, g, iface, AF_INET6, &ga)) {
+            if (iface_address(v, g, iface, AF_INET, &ga) ||
+                iface_address(v, g, iface, AF_INET6, &ga)) {
                 char buf[VN_CIDR_STRLEN];
 
                 addr = g_strdup_printf("%s (%s)",
@@ -367,7 +373,9 @@ need_row(const VnStatus *st, Table **t, GString *out, char **group,
     if (g_strcmp0(*group, object) != 0) {
         if (*t)
             table_print_indent(*t, out, 4);
-        g_string_append_printf(out, "  %s\n", object);
+        g_string_append(out, "  ");
+        vn_escape_text_append(out, object);
+        g_string_append_c(out, '\n');
         *t = table_new(st->drift ? 3 : 2, NULL, NULL, NULL);
         g_free(*group);
         *group = g_strdup(object);
@@ -437,15 +445,18 @@ text_drift(const VnStatus *st, GString *out)
     }
     for (guint i = 0; i < st->drift->items->len; i++) {
         const VnDriftItem *d = st->drift->items->pdata[i];
+        g_autofree char *line = NULL;
 
         if (d->state != VN_DRIFT_STALE && d->state != VN_DRIFT_FOREIGN)
             continue;
         if (!header)
             g_string_append(out, "\nInstalled but not needed\n");
         header = TRUE;
-        g_string_append_printf(out, "  %s: %s%s%s (%s)\n", d->object, d->what,
+        line = g_strdup_printf("  %s: %s%s%s (%s)", d->object, d->what,
                                d->where ? " at " : "", d->where ? d->where : "",
                                vn_drift_state_to_string(d->state));
+        vn_escape_text_append(out, line);
+        g_string_append_c(out, '\n');
     }
     if (vn_drift_needs_reconcile(st->drift))
         g_string_append(out, "\nDrift: what is installed differs from what "
@@ -469,13 +480,16 @@ text_hand_fixes(const VnStatus *st, GString *out)
 char *
 vn_status_text(const VnStatus *st)
 {
-    GString *out = g_string_new(NULL);
+    GString *out = g_string_new("Layer ");
     const VnLayer *layer = st->layer;
+    View v;
 
-    g_string_append_printf(out, "Layer %s\n", layer->uri ? layer->uri : "-");
+    view_init(&v, st);
+    vn_escape_text_append(out, layer->uri ? layer->uri : "-");
+    g_string_append_c(out, '\n');
     text_host(st, out);
     text_networks(st, out);
-    text_guests(st, out);
+    text_guests(&v, out);
     text_needs(st, out);
     text_drift(st, out);
     text_hand_fixes(st, out);
@@ -483,36 +497,17 @@ vn_status_text(const VnStatus *st)
         g_string_append_printf(out, "\nProblems: %u, each on its own line "
                                "on stderr\n",
                                layer->problems->len + st->plan->problems->len);
+    view_clear(&v);
     return g_string_free(out, FALSE);
 }
 
 /* ------------------------------------------------------------------ */
 /* JSON                                                                */
 
-static void
-json_cidr(VnJsonWriter *w, const char *key, const VnCidr *c, gboolean prefix)
-{
-    char buf[VN_CIDR_STRLEN];
-
-    if (vn_cidr_is_empty(c))
-        vn_json_null(w, key);
-    else
-        vn_json_string(w, key, vn_cidr_format(c, prefix, buf));
-}
-
 static const char *
 family_name(int family)
 {
     return family == AF_INET6 ? "ipv6" : "ipv4";
-}
-
-static void
-json_sysctl(VnJsonWriter *w, const char *key, int v)
-{
-    if (v < 0)
-        vn_json_null(w, key);
-    else
-        vn_json_int(w, key, v);
 }
 
 static void
@@ -615,9 +610,9 @@ json_host(VnJsonWriter *w, const VnHost *host)
     }
     vn_json_begin_object(w, "host");
     vn_json_string(w, "hostname", host->hostname);
-    json_sysctl(w, "ip_forward", host->ip_forward);
-    json_sysctl(w, "ip6_forward", host->ip6_forward);
-    json_sysctl(w, "rp_filter", host->rp_filter_all);
+    vn_view_json_sysctl(w, "ip_forward", host->ip_forward);
+    vn_view_json_sysctl(w, "ip6_forward", host->ip6_forward);
+    vn_view_json_sysctl(w, "rp_filter", host->rp_filter_all);
     vn_json_begin_array(w, "links");
     for (guint i = 0; i < host->links->len; i++) {
         const VnLink *l = host->links->pdata[i];
@@ -631,13 +626,13 @@ json_host(VnJsonWriter *w, const VnHost *host)
         vn_json_string(w, "master", m ? m->name : NULL);
         vn_json_int(w, "mtu", l->mtu);
         vn_json_bool(w, "up", l->up);
-        json_sysctl(w, "rp_filter", l->rp_filter);
+        vn_view_json_sysctl(w, "rp_filter", l->rp_filter);
         vn_json_begin_array(w, "addresses");
         for (guint j = 0; j < host->addrs->len; j++) {
             const VnHostAddr *a = host->addrs->pdata[j];
 
             if (a->ifindex == l->ifindex)
-                json_cidr(w, NULL, &a->address, TRUE);
+                vn_view_json_cidr(w, NULL, &a->address, TRUE);
         }
         vn_json_end_array(w);
         vn_json_end_object(w);
@@ -649,8 +644,8 @@ json_host(VnJsonWriter *w, const VnHost *host)
         const VnLink *l = vn_host_find_link(host, r->oif);
 
         vn_json_begin_object(w, NULL);
-        json_cidr(w, "destination", &r->dst, TRUE);
-        json_cidr(w, "gateway", &r->gateway, FALSE);
+        vn_view_json_cidr(w, "destination", &r->dst, TRUE);
+        vn_view_json_cidr(w, "gateway", &r->gateway, FALSE);
         vn_json_string(w, "dev", l ? l->name : NULL);
         vn_json_int(w, "protocol", r->protocol);
         vn_json_int(w, "scope", r->scope);
@@ -664,137 +659,148 @@ json_host(VnJsonWriter *w, const VnHost *host)
 }
 
 static void
+json_ip(VnJsonWriter *w, const VnNetIp *ip)
+{
+    vn_json_begin_object(w, NULL);
+    vn_json_string(w, "family", family_name(ip->address.family));
+    vn_view_json_cidr(w, "address", &ip->address, TRUE);
+    vn_view_json_cidr(w, "subnet", &ip->subnet, TRUE);
+    vn_json_begin_array(w, "dhcp_ranges");
+    for (guint k = 0; k < ip->ranges->len; k++) {
+        const VnDhcpRange *r = &g_array_index(ip->ranges, VnDhcpRange, k);
+
+        vn_json_begin_object(w, NULL);
+        vn_view_json_cidr(w, "start", &r->start, FALSE);
+        vn_view_json_cidr(w, "end", &r->end, FALSE);
+        vn_json_end_object(w);
+    }
+    vn_json_end_array(w);
+    vn_json_begin_array(w, "reservations");
+    for (guint k = 0; k < ip->hosts->len; k++) {
+        const VnDhcpHost *h = ip->hosts->pdata[k];
+
+        vn_json_begin_object(w, NULL);
+        vn_json_string(w, "mac", h->mac);
+        vn_json_string(w, "name", h->name);
+        vn_view_json_cidr(w, "ip", &h->ip, FALSE);
+        vn_json_end_object(w);
+    }
+    vn_json_end_array(w);
+    vn_json_end_object(w);
+}
+
+static void
+json_network(VnJsonWriter *w, const VnNetwork *n)
+{
+    vn_json_begin_object(w, NULL);
+    vn_json_string(w, "name", n->name);
+    vn_json_string(w, "uuid", n->uuid);
+    vn_json_bool(w, "active", n->active);
+    vn_json_bool(w, "persistent", n->persistent);
+    vn_json_bool(w, "autostart", n->autostart);
+    vn_json_string(w, "forward", n->forward_mode);
+    vn_json_string(w, "bridge", n->bridge);
+    vn_json_begin_array(w, "ips");
+    for (guint j = 0; j < n->ips->len; j++)
+        json_ip(w, n->ips->pdata[j]);
+    vn_json_end_array(w);
+    vn_json_begin_array(w, "routes");
+    for (guint j = 0; j < n->routes->len; j++) {
+        const VnNetRoute *r = &g_array_index(n->routes, VnNetRoute, j);
+
+        vn_json_begin_object(w, NULL);
+        vn_view_json_cidr(w, "destination", &r->dest, TRUE);
+        vn_view_json_cidr(w, "gateway", &r->gateway, FALSE);
+        vn_json_end_object(w);
+    }
+    vn_json_end_array(w);
+    if (n->nest) {
+        vn_json_begin_object(w, "nest");
+        vn_json_begin_array(w, "peers");
+        for (guint j = 0; j < n->peers->len; j++)
+            vn_view_json_cidr(w, NULL, &g_array_index(n->peers, VnCidr, j), TRUE);
+        vn_json_end_array(w);
+        vn_json_end_object(w);
+    } else {
+        vn_json_null(w, "nest");
+    }
+    vn_json_end_object(w);
+}
+
+static void
 json_networks(VnJsonWriter *w, const VnLayer *layer)
 {
     vn_json_begin_array(w, "networks");
-    for (guint i = 0; i < layer->networks->len; i++) {
-        const VnNetwork *n = layer->networks->pdata[i];
-
-        vn_json_begin_object(w, NULL);
-        vn_json_string(w, "name", n->name);
-        vn_json_string(w, "uuid", n->uuid);
-        vn_json_bool(w, "active", n->active);
-        vn_json_bool(w, "persistent", n->persistent);
-        vn_json_bool(w, "autostart", n->autostart);
-        vn_json_string(w, "forward", n->forward_mode);
-        vn_json_string(w, "bridge", n->bridge);
-        vn_json_begin_array(w, "ips");
-        for (guint j = 0; j < n->ips->len; j++) {
-            const VnNetIp *ip = n->ips->pdata[j];
-
-            vn_json_begin_object(w, NULL);
-            vn_json_string(w, "family", family_name(ip->address.family));
-            json_cidr(w, "address", &ip->address, TRUE);
-            json_cidr(w, "subnet", &ip->subnet, TRUE);
-            vn_json_begin_array(w, "dhcp_ranges");
-            for (guint k = 0; k < ip->ranges->len; k++) {
-                const VnDhcpRange *r = &g_array_index(ip->ranges, VnDhcpRange, k);
-
-                vn_json_begin_object(w, NULL);
-                json_cidr(w, "start", &r->start, FALSE);
-                json_cidr(w, "end", &r->end, FALSE);
-                vn_json_end_object(w);
-            }
-            vn_json_end_array(w);
-            vn_json_begin_array(w, "reservations");
-            for (guint k = 0; k < ip->hosts->len; k++) {
-                const VnDhcpHost *h = ip->hosts->pdata[k];
-
-                vn_json_begin_object(w, NULL);
-                vn_json_string(w, "mac", h->mac);
-                vn_json_string(w, "name", h->name);
-                json_cidr(w, "ip", &h->ip, FALSE);
-                vn_json_end_object(w);
-            }
-            vn_json_end_array(w);
-            vn_json_end_object(w);
-        }
-        vn_json_end_array(w);
-        vn_json_begin_array(w, "routes");
-        for (guint j = 0; j < n->routes->len; j++) {
-            const VnNetRoute *r = &g_array_index(n->routes, VnNetRoute, j);
-
-            vn_json_begin_object(w, NULL);
-            json_cidr(w, "destination", &r->dest, TRUE);
-            json_cidr(w, "gateway", &r->gateway, FALSE);
-            vn_json_end_object(w);
-        }
-        vn_json_end_array(w);
-        if (n->nest) {
-            vn_json_begin_object(w, "nest");
-            vn_json_begin_array(w, "peers");
-            for (guint j = 0; j < n->peers->len; j++)
-                json_cidr(w, NULL, &g_array_index(n->peers, VnCidr, j), TRUE);
-            vn_json_end_array(w);
-            vn_json_end_object(w);
-        } else {
-            vn_json_null(w, "nest");
-        }
-        vn_json_end_object(w);
-    }
+    for (guint i = 0; i < layer->networks->len; i++)
+        json_network(w, layer->networks->pdata[i]);
     vn_json_end_array(w);
 }
 
 static void
-json_guests(VnJsonWriter *w, const VnStatus *st)
+json_iface(VnJsonWriter *w, const View *v, const VnGuest *g,
+           const VnIface *iface)
 {
-    const VnLayer *layer = st->layer;
+    const VnNetwork *net = vn_layer_index_iface_network(v->index, iface);
+    g_autofree char *tapmac = vn_mac_tap(iface->mac);
 
-    vn_json_begin_array(w, "guests");
-    for (guint i = 0; i < layer->guests->len; i++) {
-        const VnGuest *g = layer->guests->pdata[i];
-        const VnIface *up = vn_guest_uplink(g);
+    vn_json_begin_object(w, NULL);
+    vn_json_string(w, "type", iface->type);
+    vn_json_string(w, "mac", iface->mac);
+    vn_json_string(w, "network", iface->network);
+    vn_json_string(w, "bridge", vn_iface_bridge(iface, net));
+    vn_json_string(w, "tap", iface_tap(v, g, iface));
+    vn_json_string(w, "tap_mac", tapmac);
+    vn_json_bool(w, "uplink", g->nest && iface == vn_guest_uplink(g));
+    vn_json_begin_array(w, "addresses");
+    for (int f = 0; f < 2; f++) {
+        VnGuestAddr ga;
 
+        if (!iface_address(v, g, iface, f ? AF_INET6 : AF_INET, &ga))
+            continue;
         vn_json_begin_object(w, NULL);
-        vn_json_string(w, "name", g->name);
-        vn_json_string(w, "uuid", g->uuid);
-        vn_json_string(w, "state", g->state);
-        vn_json_bool(w, "persistent", g->persistent);
-        vn_json_begin_array(w, "interfaces");
-        for (guint j = 0; j < g->ifaces->len; j++) {
-            const VnIface *iface = g->ifaces->pdata[j];
-            const VnNetwork *net = iface_network(layer, iface);
-            g_autofree char *tapmac = vn_mac_tap(iface->mac);
-
-            vn_json_begin_object(w, NULL);
-            vn_json_string(w, "type", iface->type);
-            vn_json_string(w, "mac", iface->mac);
-            vn_json_string(w, "network", iface->network);
-            vn_json_string(w, "bridge", vn_iface_bridge(iface, net));
-            vn_json_string(w, "tap", iface_tap(layer, g, iface));
-            vn_json_string(w, "tap_mac", tapmac);
-            vn_json_bool(w, "uplink", g->nest && iface == up);
-            vn_json_begin_array(w, "addresses");
-            for (int f = 0; f < 2; f++) {
-                VnGuestAddr ga;
-
-                if (!iface_address(st, g, iface, f ? AF_INET6 : AF_INET, &ga))
-                    continue;
-                vn_json_begin_object(w, NULL);
-                json_cidr(w, "address", &ga.address, FALSE);
-                vn_json_string(w, "source", vn_source_to_string(ga.source));
-                vn_json_end_object(w);
-            }
-            vn_json_end_array(w);
-            vn_json_end_object(w);
-        }
-        vn_json_end_array(w);
-        if (g->nest) {
-            vn_json_begin_object(w, "nest");
-            vn_json_begin_array(w, "routes");
-            for (guint j = 0; j < g->routes->len; j++)
-                json_cidr(w, NULL, &g_array_index(g->routes, VnCidr, j), TRUE);
-            vn_json_end_array(w);
-            vn_json_begin_object(w, "uplink");
-            vn_json_string(w, "mac", g->uplink_mac);
-            json_cidr(w, "address", &g->uplink_address, FALSE);
-            vn_json_end_object(w);
-            vn_json_end_object(w);
-        } else {
-            vn_json_null(w, "nest");
-        }
+        vn_view_json_cidr(w, "address", &ga.address, FALSE);
+        vn_json_string(w, "source", vn_source_to_string(ga.source));
         vn_json_end_object(w);
     }
+    vn_json_end_array(w);
+    vn_json_end_object(w);
+}
+
+static void
+json_guest(VnJsonWriter *w, const View *v, const VnGuest *g)
+{
+    vn_json_begin_object(w, NULL);
+    vn_json_string(w, "name", g->name);
+    vn_json_string(w, "uuid", g->uuid);
+    vn_json_string(w, "state", g->state);
+    vn_json_bool(w, "persistent", g->persistent);
+    vn_json_begin_array(w, "interfaces");
+    for (guint j = 0; j < g->ifaces->len; j++)
+        json_iface(w, v, g, g->ifaces->pdata[j]);
+    vn_json_end_array(w);
+    if (g->nest) {
+        vn_json_begin_object(w, "nest");
+        vn_json_begin_array(w, "routes");
+        for (guint j = 0; j < g->routes->len; j++)
+            vn_view_json_cidr(w, NULL, &g_array_index(g->routes, VnCidr, j), TRUE);
+        vn_json_end_array(w);
+        vn_json_begin_object(w, "uplink");
+        vn_json_string(w, "mac", g->uplink_mac);
+        vn_view_json_cidr(w, "address", &g->uplink_address, FALSE);
+        vn_json_end_object(w);
+        vn_json_end_object(w);
+    } else {
+        vn_json_null(w, "nest");
+    }
+    vn_json_end_object(w);
+}
+
+static void
+json_guests(VnJsonWriter *w, const View *v)
+{
+    vn_json_begin_array(w, "guests");
+    for (guint i = 0; i < v->layer->guests->len; i++)
+        json_guest(w, v, v->layer->guests->pdata[i]);
     vn_json_end_array(w);
 }
 
@@ -807,7 +813,7 @@ json_leases(VnJsonWriter *w, const VnLayer *layer)
 
         vn_json_begin_object(w, NULL);
         vn_json_string(w, "mac", l->mac);
-        json_cidr(w, "ip", &l->ip, FALSE);
+        vn_view_json_cidr(w, "ip", &l->ip, FALSE);
         vn_json_string(w, "hostname", l->hostname);
         vn_json_string(w, "bridge", l->bridge);
         vn_json_int(w, "expiry", l->expiry);
@@ -830,8 +836,8 @@ json_needs(VnJsonWriter *w, const VnStatus *st)
         const VnDriftItem *d = find_drift(st, object, what);
 
         vn_json_begin_object(w, NULL);
-        json_cidr(w, "destination", &r->dst, TRUE);
-        json_cidr(w, "via", &r->via, FALSE);
+        vn_view_json_cidr(w, "destination", &r->dst, TRUE);
+        vn_view_json_cidr(w, "via", &r->via, FALSE);
         vn_json_string(w, "via_source", vn_cidr_is_empty(&r->via) ? NULL :
                        vn_source_to_string(r->via_source));
         vn_json_string(w, "dev", r->dev);
@@ -856,8 +862,8 @@ json_needs(VnJsonWriter *w, const VnStatus *st)
         vn_json_string(w, "network", r->network);
         vn_json_string(w, "kind", vn_rule_kind_to_string(r->kind));
         vn_json_string(w, "family", family_name(r->src.family));
-        json_cidr(w, "source", &r->src, TRUE);
-        json_cidr(w, "destination", &r->dst, TRUE);
+        vn_view_json_cidr(w, "source", &r->src, TRUE);
+        vn_view_json_cidr(w, "destination", &r->dst, TRUE);
         vn_json_string(w, "bridge", r->bridge);
         vn_json_string(w, "iptables", ipt);
         vn_json_string(w, "comment", comment);
@@ -937,20 +943,23 @@ char *
 vn_status_json(const VnStatus *st)
 {
     g_autoptr(VnJsonWriter) w = vn_json_writer_new();
+    View v;
 
+    view_init(&v, st);
     vn_json_begin_object(w, NULL);
     vn_json_string(w, "format", "virt-nest-status");
     vn_json_int(w, "version", VN_STATUS_JSON_VERSION);
     vn_json_string(w, "uri", st->layer->uri);
     json_host(w, st->layer->host);
     json_networks(w, st->layer);
-    json_guests(w, st);
+    json_guests(w, &v);
     json_leases(w, st->layer);
     json_needs(w, st);
     json_drift(w, st);
     json_hand_fixes(w, st);
     json_problems(w, st);
     vn_json_end_object(w);
+    view_clear(&v);
     return vn_json_writer_finish(w);
 }
 
@@ -958,168 +967,145 @@ vn_status_json(const VnStatus *st)
 /* pictures                                                            */
 
 static void
-pic_layer(VnPic *pic, const VnStatus *st)
+pic_networks(VnPic *pic, const View *v)
 {
-    const VnLayer *layer = st->layer;
-    g_autoptr(GString) title = g_string_new(NULL);
-
-    if (layer->host && layer->host->hostname)
-        g_string_append_printf(title, "host %s", layer->host->hostname);
-    else
-        g_string_append_printf(title, "%s", layer->uri ? layer->uri : "layer");
-    {
-        g_autofree char *t = vn_pic_label(pic, title->str);
-
-        if (pic->dot)
-            g_string_append_printf(pic->out, "  subgraph cluster_layer {\n"
-                                   "    label=\"%s\";\n", t);
-        else
-            g_string_append_printf(pic->out, "  subgraph layer[\"%s\"]\n"
-                                   "    direction TB\n", t);
-    }
-
-    for (guint i = 0; i < layer->networks->len; i++) {
-        const VnNetwork *n = layer->networks->pdata[i];
-        g_autofree char *id = vn_pic_id("net", n->name);
+    for (guint i = 0; i < v->layer->networks->len; i++) {
+        const VnNetwork *n = v->layer->networks->pdata[i];
         g_autoptr(GString) t = g_string_new(NULL);
 
-        g_string_append_printf(t, "%s · network %s\n%s%s",
-                               n->bridge ? n->bridge : "(no bridge)", n->name,
-                               n->forward_mode, n->active ? "" : ", inactive");
-        for (guint j = 0; j < n->ips->len; j++) {
-            const VnNetIp *ip = n->ips->pdata[j];
-            char buf[VN_CIDR_STRLEN];
-
-            g_string_append_printf(t, "\n%s",
-                                   vn_cidr_format(&ip->address, TRUE, buf));
-        }
-        if (n->nest) {
-            for (guint j = 0; j < n->peers->len; j++) {
-                char buf[VN_CIDR_STRLEN];
-
-                g_string_append_printf(t, "\npeer %s",
-                                       vn_cidr_format(&g_array_index(n->peers,
-                                                                     VnCidr, j),
-                                                      TRUE, buf));
-            }
-        }
-        vn_pic_node(pic, id, VN_PIC_BRIDGE, t->str);
+        vn_pic_network_text(t, n, NULL, NULL);
+        vn_pic_node(pic, vn_pic_id(pic, "net", n->name), VN_PIC_BRIDGE, t->str);
     }
+}
 
-    for (guint i = 0; i < layer->guests->len; i++) {
-        const VnGuest *g = layer->guests->pdata[i];
-        g_autofree char *gid = vn_pic_id("guest", g->name);
-        g_autoptr(GString) t = g_string_new(NULL);
+/* A guest, each of its interfaces wired to its network through its TAP
+ * (or dashed, "shut off", when it has none). */
+static void
+pic_guest(VnPic *pic, const View *v, const VnGuest *g)
+{
+    g_autoptr(GString) t = g_string_new(NULL);
+    const char *gid = vn_pic_id(pic, "guest", g->name);
 
-        g_string_append_printf(t, "guest %s\n%s", g->name, g->state);
-        for (guint j = 0; j < g->ifaces->len; j++) {
-            const VnIface *iface = g->ifaces->pdata[j];
-            VnGuestAddr ga;
-            char buf[VN_CIDR_STRLEN];
+    vn_pic_guest_text(t, v->index, g, v->st->now);
+    vn_pic_node(pic, gid, VN_PIC_GUEST, t->str);
+    for (guint j = 0; j < g->ifaces->len; j++) {
+        const VnIface *iface = g->ifaces->pdata[j];
+        const VnNetwork *net = vn_layer_index_iface_network(v->index, iface);
+        const char *tap = iface_tap(v, g, iface);
+        g_autofree char *key = g_strdup_printf("%s_%u", g->name, j);
+        g_autofree char *tapmac = vn_mac_tap(iface->mac);
+        g_autoptr(GString) tt = g_string_new(NULL);
+        const char *nid, *tid;
 
-            g_string_append_printf(t, "\n%s", iface->mac ? iface->mac : "?");
-            if (iface_address(st, g, iface, AF_INET, &ga) ||
-                iface_address(st, g, iface, AF_INET6, &ga))
-                g_string_append_printf(t, "\n%s (%s)",
-                                       vn_cidr_format(&ga.address, FALSE, buf),
-                                       vn_source_to_string(ga.source));
+        if (!net)
+            continue;
+        nid = vn_pic_id(pic, "net", net->name);
+        if (!tap) {
+            vn_pic_edge(pic, nid, gid, "shut off", TRUE);
+            continue;
         }
-        vn_pic_node(pic, gid, VN_PIC_GUEST, t->str);
-
-        for (guint j = 0; j < g->ifaces->len; j++) {
-            const VnIface *iface = g->ifaces->pdata[j];
-            const VnNetwork *net = iface_network(layer, iface);
-            const char *tap = iface_tap(layer, g, iface);
-            g_autofree char *nid = net ? vn_pic_id("net", net->name) : NULL;
-            g_autofree char *key = g_strdup_printf("%s_%u", g->name, j);
-            g_autofree char *tid = vn_pic_id("tap", key);
-            g_autofree char *tapmac = vn_mac_tap(iface->mac);
-
-            if (!nid)
-                continue;
-            if (tap) {
-                g_autofree char *tt = g_strdup_printf("%s (TAP)\n%s", tap,
-                                                      tapmac ? tapmac : "");
-
-                vn_pic_node(pic, tid, VN_PIC_TAP, tt);
-                vn_pic_edge(pic, nid, tid, NULL, FALSE);
-                vn_pic_edge(pic, tid, gid, NULL, FALSE);
-            } else {
-                vn_pic_edge(pic, nid, gid, "shut off", TRUE);
-            }
-        }
+        tid = vn_pic_id(pic, "tap", key);
+        vn_pic_tap_text(tt, tap, tapmac);
+        vn_pic_node(pic, tid, VN_PIC_TAP, tt->str);
+        vn_pic_edge(pic, nid, tid, NULL, FALSE);
+        vn_pic_edge(pic, tid, gid, NULL, FALSE);
     }
+}
 
-    /* the nested subnets, with the routes this layer needs to reach them */
+/* The nested subnets, with the routes this layer needs to reach them. */
+static void
+pic_nested(VnPic *pic, const View *v)
+{
+    const VnStatus *st = v->st;
+
     for (guint i = 0; i < st->plan->routes->len; i++) {
         const VnRoute *r = st->plan->routes->pdata[i];
-        char d[VN_CIDR_STRLEN], v[VN_CIDR_STRLEN];
-        g_autofree char *sid = NULL;
-        g_autofree char *gid = vn_pic_id("guest", r->guest);
-        g_autofree char *text = NULL;
-        g_autofree char *edge = NULL;
+        char d[VN_CIDR_STRLEN], via[VN_CIDR_STRLEN];
         g_autofree char *object = vn_route_object(r);
         g_autofree char *what = vn_route_what(r);
         const VnDriftItem *di = find_drift(st, object, what);
+        g_autofree char *text = NULL, *edge = NULL;
+        const char *sid;
 
         vn_cidr_format(&r->dst, TRUE, d);
-        sid = vn_pic_id("nested", d);
+        sid = vn_pic_id(pic, "nested", d);
         text = g_strdup_printf("nested %s", d);
         vn_pic_node(pic, sid, VN_PIC_SUBNET, text);
         edge = g_strdup_printf("route via %s dev %s%s%s",
                                vn_cidr_is_empty(&r->via) ? "?" :
-                               vn_cidr_format(&r->via, FALSE, v), r->dev,
+                               vn_cidr_format(&r->via, FALSE, via), r->dev,
                                di ? ", " : "",
                                di ? vn_drift_state_to_string(di->state) : "");
-        vn_pic_edge(pic, gid, sid, edge, TRUE);
+        vn_pic_edge(pic, vn_pic_id(pic, "guest", r->guest), sid, edge, TRUE);
     }
-    /* the peers each network lets in, with the NAT choice */
-    for (guint i = 0; i < layer->networks->len; i++) {
-        const VnNetwork *n = layer->networks->pdata[i];
-        g_autofree char *nid = vn_pic_id("net", n->name);
+}
+
+static gboolean
+exempts_nat(const VnPlan *plan, const VnNetwork *n)
+{
+    for (guint k = 0; k < plan->rules->len; k++) {
+        const VnRule *r = plan->rules->pdata[k];
+
+        if (r->kind == VN_RULE_NAT && g_strcmp0(r->network, n->name) == 0)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+/* The peers each network lets in, with the NAT choice. */
+static void
+pic_peers(VnPic *pic, const View *v)
+{
+    for (guint i = 0; i < v->layer->networks->len; i++) {
+        const VnNetwork *n = v->layer->networks->pdata[i];
+        gboolean nat = !exempts_nat(v->st->plan, n);
 
         for (guint j = 0; n->nest && j < n->peers->len; j++) {
             char p[VN_CIDR_STRLEN];
-            g_autofree char *pid = NULL;
             g_autofree char *text = NULL;
-            gboolean nat = TRUE;
+            const char *pid;
 
             vn_cidr_format(&g_array_index(n->peers, VnCidr, j), TRUE, p);
-            pid = vn_pic_id("peer", p);
+            pid = vn_pic_id(pic, "peer", p);
             text = g_strdup_printf("outer %s", p);
-            for (guint k = 0; k < st->plan->rules->len; k++) {
-                const VnRule *r = st->plan->rules->pdata[k];
-
-                if (r->kind == VN_RULE_NAT && g_strcmp0(r->network, n->name) == 0)
-                    nat = FALSE;
-            }
             vn_pic_node(pic, pid, VN_PIC_SUBNET, text);
-            vn_pic_edge(pic, pid, nid, nat ? "accepted in (replies NATed)"
-                                        : "accepted in, no NAT back", TRUE);
+            vn_pic_edge(pic, pid, vn_pic_id(pic, "net", n->name),
+                        nat ? "accepted in (replies NATed)"
+                            : "accepted in, no NAT back", TRUE);
         }
     }
-    g_string_append(pic->out, pic->dot ? "  }\n" : "  end\n");
+}
+
+static char *
+picture(const VnStatus *st, gboolean dot)
+{
+    VnPic *pic = vn_pic_new(dot);
+    const VnLayer *layer = st->layer;
+    g_autofree char *title = layer->host && layer->host->hostname ?
+        g_strdup_printf("host %s", layer->host->hostname) :
+        g_strdup(layer->uri ? layer->uri : "layer");
+    View v;
+
+    view_init(&v, st);
+    vn_pic_cluster_begin(pic, "layer", title);
+    pic_networks(pic, &v);
+    for (guint i = 0; i < layer->guests->len; i++)
+        pic_guest(pic, &v, layer->guests->pdata[i]);
+    pic_nested(pic, &v);
+    pic_peers(pic, &v);
+    vn_pic_cluster_end(pic);
+    view_clear(&v);
+    return vn_pic_finish(pic);
 }
 
 char *
 vn_status_mermaid(const VnStatus *st)
 {
-    VnPic pic = { g_string_new("flowchart TB\n"), FALSE };
-
-    pic_layer(&pic, st);
-    return g_string_free(pic.out, FALSE);
+    return picture(st, FALSE);
 }
 
 char *
 vn_status_dot(const VnStatus *st)
 {
-    VnPic pic = { g_string_new("digraph virt_nest {\n"
-                             "  rankdir=TB;\n"
-                             "  node [fontname=\"Helvetica\", fontsize=10];\n"
-                             "  edge [fontname=\"Helvetica\", fontsize=9, "
-                             "arrowhead=none];\n"), TRUE };
-
-    pic_layer(&pic, st);
-    g_string_append(pic.out, "}\n");
-    return g_string_free(pic.out, FALSE);
+    return picture(st, TRUE);
 }

@@ -1,4 +1,8 @@
-/* nestview.c: the whole nest as one picture.
+/* nestview.c: the whole nest as one picture, as text and as JSON.
+ *
+ * What each layer shows is worked out once per layer (LayerFacts), by
+ * hash, so that a snapshot of tens of thousands of links, guests and rules
+ * draws in time in proportion to its size.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -7,12 +11,13 @@
 #include <string.h>
 #include <linux/rtnetlink.h>
 
+#include "escape.h"
+#include "facts.h"
 #include "fwmodel.h"
-#include "nestview.h"
 #include "json.h"
-#include "picture.h"
 #include "layerplan.h"
-
+#include "nestview.h"
+#include "picture.h"
 
 /* ------------------------------------------------------------------ */
 /* what each layer shows                                               */
@@ -24,67 +29,42 @@ typedef enum {
     SHOW_TAP,       /* a port of a bridge that leads to a guest */
 } Show;
 
+typedef struct {
+    const VnNestLayer *l;
+    const VnHost *host;
+    const VnHostRoute *dr4;     /* the IPv4 default route */
+    GHashTable *masqueraded;    /* VnCidr source subnets of a MASQUERADE/SNAT */
+    GHashTable *exceptions;     /* VnNetwork -> GPtrArray of char * */
+    GHashTable *taps_of;        /* VnGuest -> GPtrArray of its TAP VnLinks */
+    GHashTable *stitched;       /* VnGuest that are a layer of their own */
+    GPtrArray *none;
+} LayerFacts;
+
 static gboolean
-has_global_address(const VnHost *h, const VnLink *link)
+has_global_address(const VnNestLayer *l, const VnLink *link)
 {
-    for (guint i = 0; i < h->addrs->len; i++) {
-        const VnHostAddr *a = h->addrs->pdata[i];
+    GPtrArray *addrs = vn_layer_index_addresses(l->index, link->ifindex);
 
-        if (a->ifindex == link->ifindex && !vn_cidr_is_link_local(&a->address))
+    for (guint i = 0; i < addrs->len; i++)
+        if (!vn_cidr_is_link_local(&((VnHostAddr *)addrs->pdata[i])->address))
             return TRUE;
-    }
     return FALSE;
-}
-
-/* The guest (and interface) on @l whose TAP is @link, by MAC. */
-static const VnGuest *
-guest_of_tap(const VnLayer *layer, const VnLink *link, const VnIface **iface)
-{
-    for (guint i = 0; i < layer->guests->len; i++) {
-        const VnGuest *g = layer->guests->pdata[i];
-
-        for (guint j = 0; j < g->ifaces->len; j++) {
-            const VnIface *f = g->ifaces->pdata[j];
-            g_autofree char *tap = vn_mac_tap(f->mac);
-
-            if ((tap && !g_strcmp0(tap, link->mac)) ||
-                (f->target && !g_strcmp0(f->target, link->name))) {
-                if (iface)
-                    *iface = f;
-                return g;
-            }
-        }
-    }
-    return NULL;
-}
-
-static const VnNestLayer *
-child_on_tap(const VnNestLayer *l, const VnLink *link)
-{
-    for (guint i = 0; i < l->children->len; i++) {
-        const VnNestLayer *c = l->children->pdata[i];
-
-        if (c->tap && c->tap->ifindex == link->ifindex)
-            return c;
-    }
-    return NULL;
 }
 
 static Show
 show(const VnNestLayer *l, const VnLink *link)
 {
-    const VnHost *h = l->layer->host;
-
     if (!g_strcmp0(link->name, "lo"))
         return SHOW_NOT;
     if (!g_strcmp0(link->kind, "bridge"))
         return SHOW_BRIDGE;
     if (link->master)
-        return child_on_tap(l, link) || guest_of_tap(l->layer, link, NULL)
+        return vn_nest_layer_child_on_tap(l, link) ||
+               vn_layer_index_guest_on_tap(l->index, link, NULL)
                ? SHOW_TAP : SHOW_NOT;
     if (l->uplink && l->uplink->ifindex == link->ifindex)
         return SHOW_LINK;
-    return has_global_address(h, link) ? SHOW_LINK : SHOW_NOT;
+    return has_global_address(l, link) ? SHOW_LINK : SHOW_NOT;
 }
 
 static const VnHostRoute *
@@ -92,7 +72,7 @@ default_route(const VnHost *h, int family)
 {
     const VnHostRoute *best = NULL;
 
-    for (guint i = 0; i < h->routes->len; i++) {
+    for (guint i = 0; h && i < h->routes->len; i++) {
         const VnHostRoute *r = h->routes->pdata[i];
 
         if (r->dst.family == family && r->dst.prefix == 0 &&
@@ -102,79 +82,6 @@ default_route(const VnHost *h, int family)
     return best;
 }
 
-/* The layer (and its link) that has @a. */
-static const VnNestLayer *
-owner(const VnNest *nest, const VnCidr *a, const VnLink **link)
-{
-    VnCidr h = *a;
-
-    h.prefix = vn_cidr_max_prefix(a->family);
-    return vn_nest_find_address(nest, &h, link);
-}
-
-/* Does a MASQUERADE rule cover @subnet's way out? */
-static gboolean
-masquerades(const VnHost *h, const VnCidr *subnet)
-{
-    for (guint i = 0; h->firewall && i < h->firewall->len; i++) {
-        const VnFwChain *c = h->firewall->pdata[i];
-
-        for (guint j = 0; j < c->rules->len; j++) {
-            const VnFwRule *r = c->rules->pdata[j];
-
-            if ((r->verdict == VN_FW_MASQUERADE || r->verdict == VN_FW_SNAT) &&
-                !r->src_neg && vn_cidr_equal(&r->src, subnet))
-                return TRUE;
-        }
-    }
-    return FALSE;
-}
-
-/* virt-nest's rules for @network on @h: their comments, without the
- * "virt-nest NETWORK " prefix. */
-static GPtrArray *
-exceptions(const VnHost *h, const char *network)
-{
-    GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
-    g_autofree char *prefix = vn_rule_comment_prefix(network);
-
-    for (guint i = 0; h->firewall && i < h->firewall->len; i++) {
-        const VnFwChain *c = h->firewall->pdata[i];
-
-        for (guint j = 0; j < c->rules->len; j++) {
-            const VnFwRule *r = c->rules->pdata[j];
-
-            if (r->comment && g_str_has_prefix(r->comment, prefix))
-                g_ptr_array_add(out, g_strdup_printf("%s (%s %s)",
-                                                     r->comment + strlen(prefix),
-                                                     c->table, c->name));
-        }
-    }
-    return out;
-}
-
-static char *
-id_of(const VnNestLayer *l, const char *kind, const char *name)
-{
-    g_autofree char *k = g_strdup_printf("%s_%s", l->name, kind);
-
-    return vn_pic_id(k, name);
-}
-
-static void
-addresses(GString *t, const VnHost *h, const VnLink *link, const char *sep)
-{
-    char b[VN_CIDR_STRLEN];
-
-    for (guint i = 0; i < h->addrs->len; i++) {
-        const VnHostAddr *a = h->addrs->pdata[i];
-
-        if (a->ifindex == link->ifindex && !vn_cidr_is_link_local(&a->address))
-            g_string_append_printf(t, "%s%s", sep,
-                                   vn_cidr_format(&a->address, TRUE, b));
-    }
-}
-
 /* A route that leads to another layer: virt-nest's, or one added by hand
  * (anything but the kernel's connected routes and the default route). */
 static gboolean
@@ -182,6 +89,153 @@ cross_route(const VnHostRoute *r)
 {
     return r->type == RTN_UNICAST && r->dst.prefix > 0 &&
            !vn_cidr_is_empty(&r->gateway) && r->protocol != RTPROT_KERNEL;
+}
+
+static guint
+cidr_hash(gconstpointer p)
+{
+    const VnCidr *c = p;
+    guint h = c->family * 131u + c->prefix;
+
+    for (guint i = 0; i < 16; i++)
+        h = h * 31u + c->addr[i];
+    return h;
+}
+
+static gboolean
+cidr_equal(gconstpointer a, gconstpointer b)
+{
+    return vn_cidr_equal(a, b);
+}
+
+/* The network whose comment prefix ("virt-nest NAME ", layerplan.h; the
+ * name holds no space there) @r's comment starts with, if any. */
+static void
+note_exception(LayerFacts *f, GHashTable *prefixes, const VnFwChain *c,
+               const VnFwRule *r)
+{
+    const char *end = strchr(r->comment + strlen("virt-nest "), ' ');
+    g_autofree char *head = end ? g_strndup(r->comment, end + 1 - r->comment)
+                                : NULL;
+    const VnNetwork *net = head ? g_hash_table_lookup(prefixes, head) : NULL;
+    GPtrArray *list;
+
+    if (!net)
+        return;
+    if (!(list = g_hash_table_lookup(f->exceptions, net))) {
+        list = g_ptr_array_new_with_free_func(g_free);
+        g_hash_table_insert(f->exceptions, (gpointer)net, list);
+    }
+    g_ptr_array_add(list, g_strdup_printf("%s (%s %s)", end + 1, c->table,
+                                          c->name));
+}
+
+/* One pass over the firewall: virt-nest's rules by network, and the
+ * subnets a MASQUERADE or SNAT rule covers. */
+static void
+facts_firewall(LayerFacts *f)
+{
+    g_autoptr(GHashTable) prefixes = g_hash_table_new_full(g_str_hash,
+                                                           g_str_equal,
+                                                           g_free, NULL);
+    const VnLayer *layer = f->l->layer;
+
+    for (guint i = 0; i < layer->networks->len; i++) {
+        const VnNetwork *n = layer->networks->pdata[i];
+        char *prefix = vn_rule_comment_prefix(n->name);
+
+        if (g_hash_table_contains(prefixes, prefix))
+            g_free(prefix);
+        else
+            g_hash_table_insert(prefixes, prefix, (gpointer)n);
+    }
+    for (guint i = 0; f->host->firewall && i < f->host->firewall->len; i++) {
+        const VnFwChain *c = f->host->firewall->pdata[i];
+
+        for (guint j = 0; j < c->rules->len; j++) {
+            const VnFwRule *r = c->rules->pdata[j];
+
+            if ((r->verdict == VN_FW_MASQUERADE || r->verdict == VN_FW_SNAT) &&
+                !r->src_neg)
+                g_hash_table_add(f->masqueraded, (gpointer)&r->src);
+            if (vn_rule_comment_is_ours(r->comment))
+                note_exception(f, prefixes, c, r);
+        }
+    }
+}
+
+/* The TAPs of each guest, and the guests that are layers of their own. */
+static void
+facts_guests(LayerFacts *f)
+{
+    const VnNestLayer *l = f->l;
+
+    for (guint i = 0; i < l->children->len; i++) {
+        const VnNestLayer *c = l->children->pdata[i];
+
+        if (c->guest)
+            g_hash_table_add(f->stitched, (gpointer)c->guest);
+    }
+    for (guint i = 0; f->host && i < f->host->links->len; i++) {
+        const VnLink *link = f->host->links->pdata[i];
+        const VnGuest *g = link->master ?
+            vn_layer_index_guest_on_tap(l->index, link, NULL) : NULL;
+        GPtrArray *taps;
+
+        if (!g)
+            continue;
+        if (!(taps = g_hash_table_lookup(f->taps_of, g))) {
+            taps = g_ptr_array_new();
+            g_hash_table_insert(f->taps_of, (gpointer)g, taps);
+        }
+        g_ptr_array_add(taps, (gpointer)link);
+    }
+}
+
+static LayerFacts *
+facts_new(const VnNestLayer *l)
+{
+    LayerFacts *f = g_new0(LayerFacts, 1);
+
+    f->l = l;
+    f->host = l->layer->host;
+    f->dr4 = default_route(f->host, AF_INET);
+    f->masqueraded = g_hash_table_new(cidr_hash, cidr_equal);
+    f->exceptions = g_hash_table_new_full(NULL, NULL, NULL,
+                                          (GDestroyNotify)g_ptr_array_unref);
+    f->taps_of = g_hash_table_new_full(NULL, NULL, NULL,
+                                       (GDestroyNotify)g_ptr_array_unref);
+    f->stitched = g_hash_table_new(NULL, NULL);
+    f->none = g_ptr_array_new();
+    if (f->host)
+        facts_firewall(f);
+    facts_guests(f);
+    return f;
+}
+
+static void
+facts_free(LayerFacts *f)
+{
+    if (!f)
+        return;
+    g_hash_table_unref(f->masqueraded);
+    g_hash_table_unref(f->exceptions);
+    g_hash_table_unref(f->taps_of);
+    g_hash_table_unref(f->stitched);
+    g_ptr_array_unref(f->none);
+    g_free(f);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(LayerFacts, facts_free)
+
+/* virt-nest's rules for @net: their comments without the "virt-nest NET "
+ * prefix, and their table and chain. */
+static GPtrArray *
+exceptions(const LayerFacts *f, const VnNetwork *net)
+{
+    GPtrArray *list = g_hash_table_lookup(f->exceptions, net);
+
+    return list ? list : f->none;
 }
 
 static char *
@@ -203,56 +257,43 @@ layer_title(const VnNestLayer *l)
 /* ------------------------------------------------------------------ */
 /* pictures                                                            */
 
-static void
-pic_guests(VnPic *pic, const VnNestLayer *l)
+static const char *
+link_id(VnPic *pic, const VnNestLayer *l, const char *name)
 {
-    const VnLayer *layer = l->layer;
+    g_autofree char *kind = g_strdup_printf("%s link", l->name);
 
-    /* guests that are no snapshot of their own */
-    for (guint i = 0; i < layer->guests->len; i++) {
-        const VnGuest *g = layer->guests->pdata[i];
-        gboolean stitched = FALSE;
-        g_autofree char *gid = id_of(l, "guest", g->name);
-        g_autoptr(GString) t = g_string_new(NULL);
+    return vn_pic_id(pic, kind, name);
+}
 
-        for (guint j = 0; j < l->children->len; j++)
-            stitched |= ((VnNestLayer *)l->children->pdata[j])->guest == g;
-        if (stitched)
-            continue;
-        g_string_append_printf(t, "guest %s\n%s", g->name, g->state);
-        for (guint j = 0; j < g->ifaces->len; j++) {
-            const VnIface *f = g->ifaces->pdata[j];
-            const VnNetwork *net = f->network ?
-                vn_layer_find_network(layer, f->network) : NULL;
-            VnGuestAddr ga;
-            char b[VN_CIDR_STRLEN];
+static const char *
+guest_id(VnPic *pic, const VnNestLayer *l, const char *name)
+{
+    g_autofree char *kind = g_strdup_printf("%s guest", l->name);
 
-            g_string_append_printf(t, "\n%s", f->mac ? f->mac : "?");
-            if (vn_guest_iface_address(g, f, net, layer->leases, 0, AF_INET, &ga))
-                g_string_append_printf(t, " %s (%s)",
-                                       vn_cidr_format(&ga.address, FALSE, b),
-                                       vn_source_to_string(ga.source));
-        }
-        vn_pic_node(pic, gid, VN_PIC_GUEST, t->str);
-        for (guint j = 0; layer->host && j < layer->host->links->len; j++) {
-            const VnLink *link = layer->host->links->pdata[j];
-            g_autofree char *tid = NULL;
+    return vn_pic_id(pic, kind, name);
+}
 
-            if (!link->master || guest_of_tap(layer, link, NULL) != g)
-                continue;
-            tid = id_of(l, "link", link->name);
-            vn_pic_edge(pic, tid, gid, NULL, FALSE);
-        }
-        for (guint j = 0; !layer->host && j < g->ifaces->len; j++) {
-            const VnIface *f = g->ifaces->pdata[j];
-            const VnNetwork *n = f->network ?
-                vn_layer_find_network(layer, f->network) : NULL;
-            g_autofree char *nid = n && n->bridge ?
-                id_of(l, "link", n->bridge) : NULL;
+/* A guest that is no snapshot of its own, wired to its TAPs (or, with no
+ * host view, to its networks' bridges). */
+static void
+pic_guest(VnPic *pic, const LayerFacts *f, const VnGuest *g)
+{
+    const VnNestLayer *l = f->l;
+    const char *gid = guest_id(pic, l, g->name);
+    g_autoptr(GString) t = g_string_new(NULL);
+    GPtrArray *taps = g_hash_table_lookup(f->taps_of, g);
 
-            if (nid)
-                vn_pic_edge(pic, nid, gid, NULL, FALSE);
-        }
+    vn_pic_guest_text(t, l->index, g, 0);
+    vn_pic_node(pic, gid, VN_PIC_GUEST, t->str);
+    for (guint j = 0; taps && j < taps->len; j++)
+        vn_pic_edge(pic, link_id(pic, l, ((VnLink *)taps->pdata[j])->name),
+                    gid, NULL, FALSE);
+    for (guint j = 0; !f->host && j < g->ifaces->len; j++) {
+        const VnNetwork *n = vn_layer_index_iface_network(l->index,
+                                                          g->ifaces->pdata[j]);
+
+        if (n && n->bridge)
+            vn_pic_edge(pic, link_id(pic, l, n->bridge), gid, NULL, FALSE);
     }
 }
 
@@ -260,175 +301,176 @@ pic_guests(VnPic *pic, const VnNestLayer *l)
 static void
 pic_networks(VnPic *pic, const VnNestLayer *l)
 {
-    char b[VN_CIDR_STRLEN];
-
     for (guint i = 0; i < l->layer->networks->len; i++) {
         const VnNetwork *n = l->layer->networks->pdata[i];
-        g_autofree char *id = NULL;
-        g_autoptr(GString) t = NULL;
+        g_autoptr(GString) t = g_string_new(NULL);
 
         if (!n->bridge)
             continue;
-        id = id_of(l, "link", n->bridge);
-        t = g_string_new(n->bridge);
-        g_string_append_printf(t, " · network %s, %s", n->name, n->forward_mode);
-        for (guint j = 0; j < n->ips->len; j++)
-            g_string_append_printf(t, "\n%s", vn_cidr_format(
-                &((VnNetIp *)n->ips->pdata[j])->address, TRUE, b));
-        vn_pic_node(pic, id, VN_PIC_BRIDGE, t->str);
+        vn_pic_network_text(t, n, NULL, NULL);
+        vn_pic_node(pic, link_id(pic, l, n->bridge), VN_PIC_BRIDGE, t->str);
+    }
+}
+
+/* The text of a bridge, a TAP or another link of a layer's host. */
+static void
+link_text(GString *t, const LayerFacts *f, const VnLink *link, Show s)
+{
+    const VnNestLayer *l = f->l;
+    const VnNetwork *net = s == SHOW_BRIDGE ?
+        vn_layer_index_network_by_bridge(l->index, link->name) : NULL;
+    GPtrArray *ex = net ? exceptions(f, net) : f->none;
+    char b[VN_CIDR_STRLEN];
+
+    if (net) {
+        vn_pic_network_text(t, net, f->host, link);
+        for (guint j = 0; j < ex->len; j++)
+            g_string_append_printf(t, "\nvirt-nest: %s", (char *)ex->pdata[j]);
+    } else if (s == SHOW_BRIDGE) {
+        g_string_append(t, link->name);
+        vn_view_link_addresses(t, f->host, link, "\n");
+    } else if (s == SHOW_TAP) {
+        vn_pic_tap_text(t, link->name, link->mac);
+    } else {
+        g_string_append(t, link->name);
+        if (l->uplink && l->uplink->ifindex == link->ifindex)
+            g_string_append(t, " (uplink)");
+        g_string_append_printf(t, "\n%s", link->mac);
+        vn_view_link_addresses(t, f->host, link, "\n");
+    }
+    if (link->mtu && link->mtu != 1500)
+        g_string_append_printf(t, "\nMTU %u", link->mtu);
+    if (f->dr4 && f->dr4->oif == link->ifindex)
+        g_string_append_printf(t, "\ndefault via %s",
+                               vn_cidr_is_empty(&f->dr4->gateway) ? "?" :
+                               vn_cidr_format(&f->dr4->gateway, FALSE, b));
+}
+
+static void
+pic_links(VnPic *pic, const LayerFacts *f)
+{
+    static const VnPicShape shapes[] = {
+        [SHOW_LINK] = VN_PIC_LINK, [SHOW_BRIDGE] = VN_PIC_BRIDGE,
+        [SHOW_TAP] = VN_PIC_TAP,
+    };
+    const VnNestLayer *l = f->l;
+
+    for (guint i = 0; f->host && i < f->host->links->len; i++) {
+        const VnLink *link = f->host->links->pdata[i];
+        Show s = show(l, link);
+        g_autoptr(GString) t = g_string_new(NULL);
+        const VnLink *br;
+
+        if (s == SHOW_NOT)
+            continue;
+        link_text(t, f, link, s);
+        vn_pic_node(pic, link_id(pic, l, link->name), shapes[s], t->str);
+        if (s == SHOW_TAP && (br = vn_layer_index_link(l->index, link->master)))
+            vn_pic_edge(pic, link_id(pic, l, br->name),
+                        link_id(pic, l, link->name), NULL, FALSE);
+    }
+}
+
+/* NAT boundaries: a NAT network's bridge to the way out. */
+static void
+pic_nat(VnPic *pic, const LayerFacts *f)
+{
+    const VnNestLayer *l = f->l;
+    const VnLink *out = f->dr4 ? vn_layer_index_link(l->index, f->dr4->oif)
+                               : NULL;
+    char b[VN_CIDR_STRLEN];
+
+    if (!out || show(l, out) == SHOW_NOT)
+        return;
+    for (guint i = 0; i < l->layer->networks->len; i++) {
+        const VnNetwork *n = l->layer->networks->pdata[i];
+        const VnLink *br = vn_layer_index_link_by_name(l->index, n->bridge);
+        g_autoptr(GString) label = g_string_new("NAT");
+
+        if (!br || g_strcmp0(n->forward_mode, "nat") != 0)
+            continue;
+        for (guint j = 0; j < n->ips->len; j++) {
+            const VnNetIp *ip = n->ips->pdata[j];
+
+            if (ip->subnet.family == AF_INET &&
+                g_hash_table_contains(f->masqueraded, &ip->subnet))
+                g_string_append_printf(label, ": %s masqueraded",
+                                       vn_cidr_format(&ip->subnet, TRUE, b));
+        }
+        vn_pic_edge(pic, link_id(pic, l, br->name), link_id(pic, l, out->name),
+                    label->str, TRUE);
     }
 }
 
 static void
 pic_layer(VnPic *pic, const VnNestLayer *l)
 {
-    const VnHost *h = l->layer->host;
+    g_autoptr(LayerFacts) f = facts_new(l);
     g_autofree char *title = layer_title(l);
-    g_autofree char *tl = vn_pic_label(pic, title);
-    g_autofree char *sid = vn_pic_id("layer", l->name);
-    const VnHostRoute *dr4 = h ? default_route(h, AF_INET) : NULL;
-    char b[VN_CIDR_STRLEN];
+    const VnLayer *layer = l->layer;
 
-    if (pic->dot)
-        g_string_append_printf(pic->out, "  subgraph cluster_%s {\n"
-                               "    label=\"%s\";\n", sid, tl);
+    vn_pic_cluster_begin(pic, vn_pic_id(pic, "layer", l->name), title);
+    pic_links(pic, f);
+    if (f->host)
+        pic_nat(pic, f);
     else
-        g_string_append_printf(pic->out, "  subgraph %s[\"%s\"]\n"
-                               "    direction TB\n", sid, tl);
-    for (guint i = 0; h && i < h->links->len; i++) {
-        const VnLink *link = h->links->pdata[i];
-        Show s = show(l, link);
-        g_autofree char *id = id_of(l, "link", link->name);
-        g_autoptr(GString) t = g_string_new(link->name);
-        const VnNetwork *net = NULL;
-
-        if (s == SHOW_NOT)
-            continue;
-        switch (s) {
-        case SHOW_BRIDGE:
-            net = vn_layer_find_network_by_bridge(l->layer, link->name);
-            if (net)
-                g_string_append_printf(t, " · network %s, %s", net->name,
-                                       net->forward_mode);
-            addresses(t, h, link, "\n");
-            if (net) {
-                g_autoptr(GPtrArray) ex = exceptions(h, net->name);
-
-                for (guint j = 0; net->nest && j < net->peers->len; j++)
-                    g_string_append_printf(t, "\npeer %s",
-                        vn_cidr_format(&g_array_index(net->peers, VnCidr, j),
-                                       TRUE, b));
-                for (guint j = 0; j < ex->len; j++)
-                    g_string_append_printf(t, "\nvirt-nest: %s",
-                                           (char *)ex->pdata[j]);
-            }
-            break;
-        case SHOW_TAP:
-            g_string_append_printf(t, " (TAP)\n%s", link->mac);
-            break;
-        default:
-            if (l->uplink && l->uplink->ifindex == link->ifindex)
-                g_string_append(t, " (uplink)");
-            g_string_append_printf(t, "\n%s", link->mac);
-            addresses(t, h, link, "\n");
-            break;
-        }
-        if (link->mtu && link->mtu != 1500)
-            g_string_append_printf(t, "\nMTU %u", link->mtu);
-        if (dr4 && dr4->oif == link->ifindex)
-            g_string_append_printf(t, "\ndefault via %s",
-                                   vn_cidr_is_empty(&dr4->gateway) ? "?" :
-                                   vn_cidr_format(&dr4->gateway, FALSE, b));
-        vn_pic_node(pic, id, s == SHOW_BRIDGE ? VN_PIC_BRIDGE :
-                             s == SHOW_TAP ? VN_PIC_TAP : VN_PIC_LINK, t->str);
-        if (link->master && s == SHOW_TAP) {
-            const VnLink *br = vn_host_find_link(h, link->master);
-            g_autofree char *bid = br ? id_of(l, "link", br->name) : NULL;
-
-            if (bid)
-                vn_pic_edge(pic, bid, id, NULL, FALSE);
-        }
-    }
-    /* NAT boundaries: a NAT network's bridge to the way out */
-    for (guint i = 0; h && i < l->layer->networks->len; i++) {
-        const VnNetwork *n = l->layer->networks->pdata[i];
-        const VnLink *br = n->bridge ? vn_host_find_link_by_name(h, n->bridge)
-                                     : NULL;
-        const VnLink *out = dr4 ? vn_host_find_link(h, dr4->oif) : NULL;
-        g_autofree char *bid = NULL, *oid = NULL;
-        g_autoptr(GString) label = g_string_new("NAT");
-
-        if (!br || !out || g_strcmp0(n->forward_mode, "nat") != 0 ||
-            show(l, out) == SHOW_NOT)
-            continue;
-        for (guint j = 0; j < n->ips->len; j++) {
-            const VnNetIp *ip = n->ips->pdata[j];
-
-            if (ip->subnet.family == AF_INET && masquerades(h, &ip->subnet))
-                g_string_append_printf(label, ": %s masqueraded",
-                                       vn_cidr_format(&ip->subnet, TRUE, b));
-        }
-        bid = id_of(l, "link", br->name);
-        oid = id_of(l, "link", out->name);
-        vn_pic_edge(pic, bid, oid, label->str, TRUE);
-    }
-    if (!h)
         pic_networks(pic, l);
-    pic_guests(pic, l);
-    g_string_append(pic->out, pic->dot ? "  }\n" : "  end\n");
+    for (guint i = 0; i < layer->guests->len; i++)
+        if (!g_hash_table_contains(f->stitched, layer->guests->pdata[i]))
+            pic_guest(pic, f, layer->guests->pdata[i]);
+    vn_pic_cluster_end(pic);
 }
 
+/* The wire from each TAP to the layer inside. */
 static void
-pic_between(VnPic *pic, const VnNest *nest)
+pic_wires(VnPic *pic, const VnNest *nest)
 {
-    char b[VN_CIDR_STRLEN], c[VN_CIDR_STRLEN];
-
     for (guint i = 0; i < nest->layers->len; i++) {
         const VnNestLayer *l = nest->layers->pdata[i];
-        g_autofree char *uid = NULL, *tid = NULL;
         g_autofree char *label = NULL;
+        const char *from;
 
         if (!l->parent)
             continue;
-        uid = id_of(l, "link", l->uplink->name);
-        if (l->tap)
-            tid = id_of(l->parent, "link", l->tap->name);
-        else
-            tid = vn_pic_id("layer", l->parent->name);
+        from = l->tap ? link_id(pic, l->parent, l->tap->name)
+                      : vn_pic_id(pic, "layer", l->parent->name);
         label = g_strdup_printf("guest %s · %s%s",
                                 l->guest ? l->guest->name : "?",
                                 l->uplink->mac,
                                 l->tap && l->tap->mtu != l->uplink->mtu ?
                                 " · MTU MISMATCH" : "");
-        vn_pic_edge(pic, tid, uid, label, FALSE);
+        vn_pic_edge(pic, from, link_id(pic, l, l->uplink->name), label, FALSE);
     }
-    /* routes that lead to another layer */
+}
+
+/* The routes that lead to another layer. */
+static void
+pic_routes(VnPic *pic, const VnNest *nest)
+{
+    char b[VN_CIDR_STRLEN], c[VN_CIDR_STRLEN];
+
     for (guint i = 0; i < nest->layers->len; i++) {
         const VnNestLayer *l = nest->layers->pdata[i];
         const VnHost *h = l->layer->host;
 
         for (guint j = 0; h && j < h->routes->len; j++) {
             const VnHostRoute *r = h->routes->pdata[j];
-            const VnLink *dev = vn_host_find_link(h, r->oif);
+            const VnLink *dev = vn_layer_index_link(l->index, r->oif);
             const VnLink *to = NULL;
             const VnNestLayer *o;
-            g_autofree char *fid = NULL, *toid = NULL, *label = NULL;
+            g_autofree char *label = NULL;
 
-            if (!cross_route(r) || !dev || !(o = owner(nest, &r->gateway, &to)) ||
-                o == l)
+            if (!cross_route(r) || !dev ||
+                !(o = vn_nest_find_address(nest, &r->gateway, &to)) ||
+                o == l || !to)
                 continue;
-            fid = id_of(l, "link", dev->name);
-            toid = id_of(o, "link", to->name);
-            label = g_strdup_printf("%s route %s via %s",
-                                    l->name, vn_cidr_format(&r->dst, TRUE, b),
-                                    vn_cidr_format(&r->gateway, FALSE, c));
-            if (r->protocol == VN_RTPROT) {
-                g_autofree char *x = g_strconcat(label, " (virt-nest)", NULL);
-
-                vn_pic_edge(pic, fid, toid, x, TRUE);
-            } else {
-                vn_pic_edge(pic, fid, toid, label, TRUE);
-            }
+            label = g_strdup_printf("%s route %s via %s%s", l->name,
+                                    vn_cidr_format(&r->dst, TRUE, b),
+                                    vn_cidr_format(&r->gateway, FALSE, c),
+                                    r->protocol == VN_RTPROT ?
+                                    " (virt-nest)" : "");
+            vn_pic_edge(pic, link_id(pic, l, dev->name),
+                        link_id(pic, o, to->name), label, TRUE);
         }
     }
 }
@@ -436,22 +478,13 @@ pic_between(VnPic *pic, const VnNest *nest)
 static char *
 picture(const VnNest *nest, gboolean dot)
 {
-    VnPic pic = { g_string_new(NULL), dot };
+    VnPic *pic = vn_pic_new(dot);
 
-    if (dot)
-        g_string_append(pic.out, "digraph virt_nest {\n"
-                        "  rankdir=TB;\n  compound=true;\n"
-                        "  node [fontname=\"Helvetica\", fontsize=10];\n"
-                        "  edge [fontname=\"Helvetica\", fontsize=9, "
-                        "arrowhead=none];\n");
-    else
-        g_string_append(pic.out, "flowchart TB\n");
     for (guint i = 0; i < nest->layers->len; i++)
-        pic_layer(&pic, nest->layers->pdata[i]);
-    pic_between(&pic, nest);
-    if (dot)
-        g_string_append(pic.out, "}\n");
-    return g_string_free(pic.out, FALSE);
+        pic_layer(pic, nest->layers->pdata[i]);
+    pic_wires(pic, nest);
+    pic_routes(pic, nest);
+    return vn_pic_finish(pic);
 }
 
 char *
@@ -469,129 +502,187 @@ vn_graph_dot(const VnNest *nest)
 /* ------------------------------------------------------------------ */
 /* text                                                                */
 
+/* Appends @line, its names made safe for a terminal, and a newline. */
+static void
+put_line(GString *o, const char *line)
+{
+    vn_escape_text_append(o, line);
+    g_string_append_c(o, '\n');
+}
+
+static void
+text_uplink(GString *o, const char *pad, const VnNestLayer *l)
+{
+    g_autofree char *line = NULL;
+
+    if (!l->parent)
+        return;
+    line = g_strdup_printf("%s  guest %s on %s: %s %s = %s %s on %s", pad,
+                           l->guest ? l->guest->name : "?", l->parent->name,
+                           l->uplink->name, l->uplink->mac,
+                           l->tap ? l->tap->name : "(TAP not seen)",
+                           l->tap ? l->tap->mac : "",
+                           l->bridge ? l->bridge->name : "?");
+    put_line(o, line);
+}
+
+/* What a link leads to: its network, its guest, the default route. */
+static void
+text_link_notes(GString *t, const LayerFacts *f, const VnLink *link, Show s)
+{
+    const VnNestLayer *l = f->l, *ch;
+    const VnNetwork *n;
+    const VnIface *iface = NULL;
+    const VnGuest *g;
+    char b[VN_CIDR_STRLEN];
+
+    if (s == SHOW_BRIDGE &&
+        (n = vn_layer_index_network_by_bridge(l->index, link->name)))
+        g_string_append_printf(t, "  network %s (%s)", n->name,
+                               n->forward_mode);
+    if (s == SHOW_TAP && (ch = vn_nest_layer_child_on_tap(l, link)))
+        g_string_append_printf(t, "  -> %s, guest %s", ch->name,
+                               ch->guest ? ch->guest->name : "?");
+    else if (s == SHOW_TAP &&
+             (g = vn_layer_index_guest_on_tap(l->index, link, &iface)))
+        g_string_append_printf(t, "  -> guest %s %s (no snapshot)", g->name,
+                               iface->mac);
+    if (l->uplink && l->uplink->ifindex == link->ifindex)
+        g_string_append(t, "  uplink");
+    if (link->mtu && link->mtu != 1500)
+        g_string_append_printf(t, "  MTU %u", link->mtu);
+    if (f->dr4 && f->dr4->oif == link->ifindex &&
+        !vn_cidr_is_empty(&f->dr4->gateway))
+        g_string_append_printf(t, "  default via %s",
+                               vn_cidr_format(&f->dr4->gateway, FALSE, b));
+}
+
+static void
+text_links(GString *o, const char *pad, const LayerFacts *f)
+{
+    for (guint j = 0; f->host && j < f->host->links->len; j++) {
+        const VnLink *link = f->host->links->pdata[j];
+        Show s = show(f->l, link);
+        g_autoptr(GString) t = NULL;
+
+        if (s == SHOW_NOT)
+            continue;
+        t = g_string_new(NULL);
+        g_string_append_printf(t, "%s  %s%-8s %-17s", pad,
+                               s == SHOW_TAP ? "  " : "", link->name,
+                               link->mac);
+        vn_view_link_addresses(t, f->host, link, " ");
+        text_link_notes(t, f, link, s);
+        put_line(o, t->str);
+    }
+}
+
+/* A layer without a host view: its networks and guests, as libvirt has
+ * them. */
+static void
+text_libvirt(GString *o, const char *pad, const VnNestLayer *l)
+{
+    char b[VN_CIDR_STRLEN];
+
+    for (guint j = 0; j < l->layer->networks->len; j++) {
+        const VnNetwork *n = l->layer->networks->pdata[j];
+        g_autoptr(GString) t = g_string_new(NULL);
+
+        g_string_append_printf(t, "%s  %-8s network %s (%s)", pad,
+                               n->bridge ? n->bridge : "-", n->name,
+                               n->forward_mode);
+        for (guint k = 0; k < n->ips->len; k++)
+            g_string_append_printf(t, " %s", vn_cidr_format(
+                &((VnNetIp *)n->ips->pdata[k])->address, TRUE, b));
+        put_line(o, t->str);
+    }
+    for (guint j = 0; j < l->layer->guests->len; j++) {
+        const VnGuest *g = l->layer->guests->pdata[j];
+
+        for (guint k = 0; k < g->ifaces->len; k++) {
+            const VnIface *f = g->ifaces->pdata[k];
+            const VnNetwork *n = vn_layer_index_iface_network(l->index, f);
+            g_autoptr(GString) t = g_string_new(NULL);
+            VnGuestAddr ga;
+
+            g_string_append_printf(t, "%s    guest %s %s on %s", pad, g->name,
+                                   f->mac ? f->mac : "?",
+                                   n ? n->name : f->bridge ? f->bridge : "?");
+            if (vn_layer_index_iface_address(l->index, g, f, 0, AF_INET, &ga))
+                g_string_append_printf(t, " %s (%s)",
+                                       vn_cidr_format(&ga.address, FALSE, b),
+                                       vn_source_to_string(ga.source));
+            put_line(o, t->str);
+        }
+    }
+    g_string_append_printf(o, "%s  (no host view: take the snapshot with "
+                           "--host to see links, routes and firewall)\n", pad);
+}
+
+static void
+text_routes(GString *o, const char *pad, const VnNest *nest,
+            const VnNestLayer *l)
+{
+    const VnHost *h = l->layer->host;
+    char b[VN_CIDR_STRLEN], c[VN_CIDR_STRLEN];
+
+    for (guint j = 0; h && j < h->routes->len; j++) {
+        const VnHostRoute *r = h->routes->pdata[j];
+        const VnLink *dev = vn_layer_index_link(l->index, r->oif);
+        const VnNestLayer *ow;
+        g_autofree char *line = NULL;
+
+        if (!cross_route(r))
+            continue;
+        ow = vn_nest_find_address(nest, &r->gateway, NULL);
+        line = g_strdup_printf("%s  route %s via %s dev %s%s%s%s", pad,
+                               vn_cidr_format(&r->dst, TRUE, b),
+                               vn_cidr_format(&r->gateway, FALSE, c),
+                               dev ? dev->name : "?",
+                               r->protocol == VN_RTPROT ? " (virt-nest)" : "",
+                               ow ? " -> " : "", ow ? ow->name : "");
+        put_line(o, line);
+    }
+}
+
+static void
+text_exceptions(GString *o, const char *pad, const LayerFacts *f)
+{
+    for (guint j = 0; f->host && j < f->l->layer->networks->len; j++) {
+        const VnNetwork *n = f->l->layer->networks->pdata[j];
+        GPtrArray *ex = exceptions(f, n);
+
+        for (guint k = 0; k < ex->len; k++) {
+            g_autofree char *line = g_strdup_printf("%s  exception %s: %s",
+                                                    pad, n->name,
+                                                    (char *)ex->pdata[k]);
+
+            put_line(o, line);
+        }
+    }
+}
+
 char *
 vn_graph_text(const VnNest *nest)
 {
     GString *o = g_string_new(NULL);
-    char b[VN_CIDR_STRLEN], c[VN_CIDR_STRLEN];
 
     for (guint i = 0; i < nest->layers->len; i++) {
         const VnNestLayer *l = nest->layers->pdata[i];
-        const VnHost *h = l->layer->host;
+        g_autoptr(LayerFacts) f = facts_new(l);
         g_autofree char *pad = g_strnfill(l->level * 2, ' ');
         g_autofree char *title = layer_title(l);
-        const VnHostRoute *dr4 = h ? default_route(h, AF_INET) : NULL;
+        g_autofree char *line = g_strconcat(pad, title, NULL);
 
         if (i)
             g_string_append_c(o, '\n');
-        g_string_append_printf(o, "%s%s\n", pad, title);
-        if (l->parent)
-            g_string_append_printf(o, "%s  guest %s on %s: %s %s = %s %s "
-                                   "on %s\n", pad,
-                                   l->guest ? l->guest->name : "?",
-                                   l->parent->name, l->uplink->name,
-                                   l->uplink->mac,
-                                   l->tap ? l->tap->name : "(TAP not seen)",
-                                   l->tap ? l->tap->mac : "",
-                                   l->bridge ? l->bridge->name : "?");
-        for (guint j = 0; h && j < h->links->len; j++) {
-            const VnLink *link = h->links->pdata[j];
-            Show s = show(l, link);
-            g_autoptr(GString) t = g_string_new(NULL);
-            const VnNestLayer *ch;
-            const VnIface *f = NULL;
-            const VnGuest *g;
-
-            if (s == SHOW_NOT)
-                continue;
-            g_string_append_printf(t, "%s  %s%-8s %-17s", pad,
-                                   s == SHOW_TAP ? "  " : "", link->name,
-                                   link->mac);
-            addresses(t, h, link, " ");
-            if (s == SHOW_BRIDGE) {
-                const VnNetwork *n = vn_layer_find_network_by_bridge(l->layer,
-                                                                     link->name);
-
-                if (n)
-                    g_string_append_printf(t, "  network %s (%s)", n->name,
-                                           n->forward_mode);
-            }
-            if (s == SHOW_TAP) {
-                if ((ch = child_on_tap(l, link)))
-                    g_string_append_printf(t, "  -> %s, guest %s", ch->name,
-                                           ch->guest ? ch->guest->name : "?");
-                else if ((g = guest_of_tap(l->layer, link, &f)))
-                    g_string_append_printf(t, "  -> guest %s %s (no snapshot)",
-                                           g->name, f->mac);
-            }
-            if (l->uplink && l->uplink->ifindex == link->ifindex)
-                g_string_append(t, "  uplink");
-            if (link->mtu && link->mtu != 1500)
-                g_string_append_printf(t, "  MTU %u", link->mtu);
-            if (dr4 && dr4->oif == link->ifindex && !vn_cidr_is_empty(&dr4->gateway))
-                g_string_append_printf(t, "  default via %s",
-                                       vn_cidr_format(&dr4->gateway, FALSE, b));
-            g_string_append_printf(o, "%s\n", t->str);
-        }
-        for (guint j = 0; !h && j < l->layer->networks->len; j++) {
-            const VnNetwork *n = l->layer->networks->pdata[j];
-
-            g_string_append_printf(o, "%s  %-8s network %s (%s)", pad,
-                                   n->bridge ? n->bridge : "-", n->name,
-                                   n->forward_mode);
-            for (guint k = 0; k < n->ips->len; k++)
-                g_string_append_printf(o, " %s", vn_cidr_format(
-                    &((VnNetIp *)n->ips->pdata[k])->address, TRUE, b));
-            g_string_append_c(o, '\n');
-        }
-        for (guint j = 0; !h && j < l->layer->guests->len; j++) {
-            const VnGuest *g = l->layer->guests->pdata[j];
-
-            for (guint k = 0; k < g->ifaces->len; k++) {
-                const VnIface *f = g->ifaces->pdata[k];
-                const VnNetwork *n = f->network ?
-                    vn_layer_find_network(l->layer, f->network) : NULL;
-                VnGuestAddr ga;
-
-                g_string_append_printf(o, "%s    guest %s %s on %s", pad,
-                                       g->name, f->mac ? f->mac : "?",
-                                       n ? n->name : f->bridge ? f->bridge : "?");
-                if (vn_guest_iface_address(g, f, n, l->layer->leases, 0,
-                                           AF_INET, &ga))
-                    g_string_append_printf(o, " %s (%s)",
-                                           vn_cidr_format(&ga.address, FALSE, b),
-                                           vn_source_to_string(ga.source));
-                g_string_append_c(o, '\n');
-            }
-        }
-        if (!h)
-            g_string_append_printf(o, "%s  (no host view: take the snapshot "
-                                   "with --host to see links, routes and "
-                                   "firewall)\n", pad);
-        for (guint j = 0; h && j < h->routes->len; j++) {
-            const VnHostRoute *r = h->routes->pdata[j];
-            const VnLink *dev = vn_host_find_link(h, r->oif);
-            const VnNestLayer *ow;
-
-            if (!cross_route(r))
-                continue;
-            ow = owner(nest, &r->gateway, NULL);
-            g_string_append_printf(o, "%s  route %s via %s dev %s%s%s%s\n", pad,
-                                   vn_cidr_format(&r->dst, TRUE, b),
-                                   vn_cidr_format(&r->gateway, FALSE, c),
-                                   dev ? dev->name : "?",
-                                   r->protocol == VN_RTPROT ?
-                                   " (virt-nest)" : "",
-                                   ow ? " -> " : "", ow ? ow->name : "");
-        }
-        for (guint j = 0; h && j < l->layer->networks->len; j++) {
-            const VnNetwork *n = l->layer->networks->pdata[j];
-            g_autoptr(GPtrArray) ex = exceptions(h, n->name);
-
-            for (guint k = 0; k < ex->len; k++)
-                g_string_append_printf(o, "%s  exception %s: %s\n", pad,
-                                       n->name, (char *)ex->pdata[k]);
-        }
+        put_line(o, line);
+        text_uplink(o, pad, l);
+        text_links(o, pad, f);
+        if (!f->host)
+            text_libvirt(o, pad, l);
+        text_routes(o, pad, nest, l);
+        text_exceptions(o, pad, f);
     }
     return g_string_free(o, FALSE);
 }
@@ -600,10 +691,10 @@ vn_graph_text(const VnNest *nest)
 /* JSON                                                                */
 
 static void
-json_link(VnJsonWriter *j, const char *key, const VnHost *h,
+json_link(VnJsonWriter *j, const char *key, const VnNestLayer *l,
           const VnLink *link)
 {
-    char b[VN_CIDR_STRLEN];
+    GPtrArray *addrs;
 
     if (!link) {
         vn_json_null(j, key);
@@ -614,13 +705,79 @@ json_link(VnJsonWriter *j, const char *key, const VnHost *h,
     vn_json_string(j, "mac", link->mac);
     vn_json_int(j, "mtu", link->mtu);
     vn_json_begin_array(j, "addresses");
-    for (guint i = 0; h && i < h->addrs->len; i++) {
-        const VnHostAddr *a = h->addrs->pdata[i];
+    addrs = l ? vn_layer_index_addresses(l->index, link->ifindex) : NULL;
+    for (guint i = 0; addrs && i < addrs->len; i++) {
+        const VnHostAddr *a = addrs->pdata[i];
 
-        if (a->ifindex == link->ifindex && !vn_cidr_is_link_local(&a->address))
-            vn_json_string(j, NULL, vn_cidr_format(&a->address, TRUE, b));
+        if (!vn_cidr_is_link_local(&a->address))
+            vn_view_json_cidr(j, NULL, &a->address, TRUE);
     }
     vn_json_end_array(j);
+    vn_json_end_object(j);
+}
+
+static void
+json_routes(VnJsonWriter *j, const VnNest *nest, const VnNestLayer *l)
+{
+    const VnHost *h = l->layer->host;
+
+    vn_json_begin_array(j, "routes");
+    for (guint k = 0; h && k < h->routes->len; k++) {
+        const VnHostRoute *r = h->routes->pdata[k];
+        const VnLink *dev = vn_layer_index_link(l->index, r->oif);
+        const VnNestLayer *ow;
+
+        if (!cross_route(r))
+            continue;
+        ow = vn_nest_find_address(nest, &r->gateway, NULL);
+        vn_json_begin_object(j, NULL);
+        vn_view_json_cidr(j, "destination", &r->dst, TRUE);
+        vn_view_json_cidr(j, "via", &r->gateway, FALSE);
+        vn_json_string(j, "dev", dev ? dev->name : NULL);
+        vn_json_bool(j, "virt_nest", r->protocol == VN_RTPROT);
+        vn_json_string(j, "to_layer", ow ? ow->name : NULL);
+        vn_json_end_object(j);
+    }
+    vn_json_end_array(j);
+}
+
+static void
+json_exceptions(VnJsonWriter *j, const LayerFacts *f)
+{
+    vn_json_begin_array(j, "exceptions");
+    for (guint k = 0; f->host && k < f->l->layer->networks->len; k++) {
+        const VnNetwork *n = f->l->layer->networks->pdata[k];
+        GPtrArray *ex = exceptions(f, n);
+
+        for (guint m = 0; m < ex->len; m++) {
+            vn_json_begin_object(j, NULL);
+            vn_json_string(j, "network", n->name);
+            vn_json_string(j, "rule", ex->pdata[m]);
+            vn_json_end_object(j);
+        }
+    }
+    vn_json_end_array(j);
+}
+
+static void
+json_layer(VnJsonWriter *j, const VnNest *nest, const VnNestLayer *l)
+{
+    g_autoptr(LayerFacts) f = facts_new(l);
+    const VnHost *h = l->layer->host;
+
+    vn_json_begin_object(j, NULL);
+    vn_json_string(j, "name", l->name);
+    vn_json_string(j, "source", l->source);
+    vn_json_string(j, "hostname", h ? h->hostname : NULL);
+    vn_json_int(j, "level", l->level);
+    vn_json_string(j, "parent", l->parent ? l->parent->name : NULL);
+    vn_json_string(j, "guest", l->guest ? l->guest->name : NULL);
+    json_link(j, "uplink", l, l->uplink);
+    json_link(j, "tap", l->parent, l->tap);
+    vn_json_string(j, "bridge", l->bridge ? l->bridge->name : NULL);
+    vn_view_json_sysctl(j, "ip_forward", h ? h->ip_forward : -1);
+    json_routes(j, nest, l);
+    json_exceptions(j, f);
     vn_json_end_object(j);
 }
 
@@ -628,63 +785,13 @@ char *
 vn_graph_json(const VnNest *nest)
 {
     g_autoptr(VnJsonWriter) j = vn_json_writer_new();
-    char b[VN_CIDR_STRLEN];
 
     vn_json_begin_object(j, NULL);
     vn_json_string(j, "format", "virt-nest-graph");
     vn_json_int(j, "version", VN_GRAPH_JSON_VERSION);
     vn_json_begin_array(j, "layers");
-    for (guint i = 0; i < nest->layers->len; i++) {
-        const VnNestLayer *l = nest->layers->pdata[i];
-        const VnHost *h = l->layer->host;
-
-        vn_json_begin_object(j, NULL);
-        vn_json_string(j, "name", l->name);
-        vn_json_string(j, "source", l->source);
-        vn_json_string(j, "hostname", h ? h->hostname : NULL);
-        vn_json_int(j, "level", l->level);
-        vn_json_string(j, "parent", l->parent ? l->parent->name : NULL);
-        vn_json_string(j, "guest", l->guest ? l->guest->name : NULL);
-        json_link(j, "uplink", h, l->uplink);
-        json_link(j, "tap", l->parent ? l->parent->layer->host : NULL, l->tap);
-        vn_json_string(j, "bridge", l->bridge ? l->bridge->name : NULL);
-        if (h && h->ip_forward >= 0)
-            vn_json_bool(j, "ip_forward", h->ip_forward > 0);
-        else
-            vn_json_null(j, "ip_forward");
-        vn_json_begin_array(j, "routes");
-        for (guint k = 0; h && k < h->routes->len; k++) {
-            const VnHostRoute *r = h->routes->pdata[k];
-            const VnLink *dev = vn_host_find_link(h, r->oif);
-            const VnNestLayer *ow;
-
-            if (!cross_route(r))
-                continue;
-            ow = owner(nest, &r->gateway, NULL);
-            vn_json_begin_object(j, NULL);
-            vn_json_string(j, "destination", vn_cidr_format(&r->dst, TRUE, b));
-            vn_json_string(j, "via", vn_cidr_format(&r->gateway, FALSE, b));
-            vn_json_string(j, "dev", dev ? dev->name : NULL);
-            vn_json_bool(j, "virt_nest", r->protocol == VN_RTPROT);
-            vn_json_string(j, "to_layer", ow ? ow->name : NULL);
-            vn_json_end_object(j);
-        }
-        vn_json_end_array(j);
-        vn_json_begin_array(j, "exceptions");
-        for (guint k = 0; h && k < l->layer->networks->len; k++) {
-            const VnNetwork *n = l->layer->networks->pdata[k];
-            g_autoptr(GPtrArray) ex = exceptions(h, n->name);
-
-            for (guint m = 0; m < ex->len; m++) {
-                vn_json_begin_object(j, NULL);
-                vn_json_string(j, "network", n->name);
-                vn_json_string(j, "rule", ex->pdata[m]);
-                vn_json_end_object(j);
-            }
-        }
-        vn_json_end_array(j);
-        vn_json_end_object(j);
-    }
+    for (guint i = 0; i < nest->layers->len; i++)
+        json_layer(j, nest, nest->layers->pdata[i]);
     vn_json_end_array(j);
     vn_json_end_object(j);
     return vn_json_writer_finish(j);

@@ -4,42 +4,165 @@
  */
 #include "config.h"
 
+#include <string.h>
+
+#include "escape.h"
+#include "facts.h"
 #include "picture.h"
 
-/* A node id: letters, digits and '_' only. */
-char *
-vn_pic_id(const char *kind, const char *name)
+VnPic *
+vn_pic_new(gboolean dot)
 {
-    GString *s = g_string_new(kind);
+    VnPic *pic = g_new0(VnPic, 1);
 
-    g_string_append_c(s, '_');
-    for (const char *p = name; p && *p; p++)
-        g_string_append_c(s, g_ascii_isalnum(*p) ? *p : '_');
-    return g_string_free(s, FALSE);
+    pic->dot = dot;
+    pic->ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    pic->taken = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    if (dot)
+        pic->out = g_string_new("digraph virt_nest {\n"
+                                "  rankdir=TB;\n"
+                                "  compound=true;\n"
+                                "  node [fontname=\"Helvetica\", fontsize=10];\n"
+                                "  edge [fontname=\"Helvetica\", fontsize=9, "
+                                "arrowhead=none];\n");
+    else
+        pic->out = g_string_new("flowchart TB\n");
+    return pic;
 }
 
+void
+vn_pic_free(VnPic *pic)
+{
+    if (!pic)
+        return;
+    if (pic->out)
+        g_string_free(pic->out, TRUE);
+    g_hash_table_unref(pic->ids);
+    g_hash_table_unref(pic->taken);
+    g_free(pic);
+}
 
-/* Escape a label; lines are separated by '\n' in @text. */
+char *
+vn_pic_finish(VnPic *pic)
+{
+    char *text;
+
+    if (pic->dot)
+        g_string_append(pic->out, "}\n");
+    text = g_string_free(g_steal_pointer(&pic->out), FALSE);
+    vn_pic_free(pic);
+    return text;
+}
+
+/* letters, digits and '_' only */
+static void
+append_id_part(GString *s, const char *part)
+{
+    for (const char *p = part; p && *p; p++)
+        g_string_append_c(s, g_ascii_isalnum(*p) ? *p : '_');
+}
+
+const char *
+vn_pic_id(VnPic *pic, const char *kind, const char *name)
+{
+    g_autofree char *key = g_strdup_printf("%s\036%s", kind, name ? name : "");
+    const char *id = g_hash_table_lookup(pic->ids, key);
+    g_autoptr(GString) base = NULL;
+    char *fresh;
+
+    if (id)
+        return id;
+    base = g_string_new(NULL);
+    append_id_part(base, kind);
+    g_string_append_c(base, '_');
+    append_id_part(base, name);
+    fresh = g_strdup(base->str);
+    /* "br-1" and "br_1" are two bridges: the second is br_1_2 */
+    for (guint n = 2; g_hash_table_contains(pic->taken, fresh); n++) {
+        g_free(fresh);
+        fresh = g_strdup_printf("%s_%u", base->str, n);
+    }
+    g_hash_table_add(pic->taken, fresh);
+    g_hash_table_insert(pic->ids, g_steal_pointer(&key), fresh);
+    return fresh;
+}
+
+/* One character of a label in Graphviz's double-quoted strings: '\' starts
+ * an escape there (\n, \l, \N, ...), and labels take HTML entities. */
+static void
+dot_char(GString *s, char c)
+{
+    switch (c) {
+    case '\n': g_string_append(s, "\\n"); break;
+    case '"': g_string_append(s, "\\\""); break;
+    case '\\': g_string_append(s, "\\\\"); break;
+    case '&': g_string_append(s, "&amp;"); break;
+    default: g_string_append_c(s, c);
+    }
+}
+
+/* One character of a Mermaid label in "...": Mermaid's entity codes for
+ * what would end the string, start an entity or markup, or turn the label
+ * into a markdown string. */
+static void
+mermaid_char(GString *s, char c)
+{
+    switch (c) {
+    case '\n': g_string_append(s, "<br/>"); break;
+    case '"': g_string_append(s, "#quot;"); break;
+    case '<': g_string_append(s, "#lt;"); break;
+    case '>': g_string_append(s, "#gt;"); break;
+    case '#': g_string_append(s, "#35;"); break;
+    case '&': g_string_append(s, "#38;"); break;
+    case '`': g_string_append(s, "#96;"); break;
+    default: g_string_append_c(s, c);
+    }
+}
+
 char *
 vn_pic_label(const VnPic *pic, const char *text)
 {
+    void (*put)(GString *, char) = pic->dot ? dot_char : mermaid_char;
     GString *s = g_string_new(NULL);
+    g_autoptr(GString) safe = g_string_new(NULL);
 
-    for (const char *p = text; *p; p++) {
-        if (*p == '\n')
-            g_string_append(s, pic->dot ? "\\n" : "<br/>");
-        else if (*p == '"')
-            g_string_append(s, pic->dot ? "\\\"" : "#quot;");
-        else if (!pic->dot && *p == '<')
-            g_string_append(s, "#lt;");
-        else if (!pic->dot && *p == '>')
-            g_string_append(s, "#gt;");
-        else
-            g_string_append_c(s, *p);
+    /* line by line, in one pass: a label may have tens of thousands */
+    for (const char *line = text; line; ) {
+        const char *end = line;
+        g_autofree char *one = NULL;
+
+        while (*end && *end != '\n')
+            end++;
+        one = g_strndup(line, end - line);
+        g_string_truncate(safe, 0);
+        vn_escape_text_append(safe, one);
+        for (const char *p = safe->str; *p; p++)
+            put(s, *p);
+        if (*end == '\n')
+            put(s, '\n');
+        line = *end ? end + 1 : NULL;
     }
     return g_string_free(s, FALSE);
 }
 
+void
+vn_pic_cluster_begin(VnPic *pic, const char *id, const char *title)
+{
+    g_autofree char *t = vn_pic_label(pic, title);
+
+    if (pic->dot)
+        g_string_append_printf(pic->out, "  subgraph cluster_%s {\n"
+                               "    label=\"%s\";\n", id, t);
+    else
+        g_string_append_printf(pic->out, "  subgraph %s[\"%s\"]\n"
+                               "    direction TB\n", id, t);
+}
+
+void
+vn_pic_cluster_end(VnPic *pic)
+{
+    g_string_append(pic->out, pic->dot ? "  }\n" : "  end\n");
+}
 
 void
 vn_pic_node(VnPic *pic, const char *id, VnPicShape shape, const char *text)
@@ -72,7 +195,7 @@ vn_pic_node(VnPic *pic, const char *id, VnPicShape shape, const char *text)
 
 void
 vn_pic_edge(VnPic *pic, const char *from, const char *to, const char *label,
-         gboolean dashed)
+            gboolean dashed)
 {
     g_autofree char *l = label ? vn_pic_label(pic, label) : NULL;
 
@@ -94,3 +217,51 @@ vn_pic_edge(VnPic *pic, const char *from, const char *to, const char *label,
     }
 }
 
+/* ------------------------------------------------------------------ */
+/* the nodes both views draw                                           */
+
+void
+vn_pic_network_text(GString *t, const VnNetwork *net, const VnHost *host,
+                    const VnLink *bridge)
+{
+    char b[VN_CIDR_STRLEN];
+
+    g_string_append_printf(t, "%s · network %s, %s%s",
+                           net->bridge ? net->bridge : "(no bridge)", net->name,
+                           net->forward_mode, net->active ? "" : ", inactive");
+    if (bridge) {
+        vn_view_link_addresses(t, host, bridge, "\n");
+    } else {
+        for (guint i = 0; i < net->ips->len; i++)
+            g_string_append_printf(t, "\n%s", vn_cidr_format(
+                &((VnNetIp *)net->ips->pdata[i])->address, TRUE, b));
+    }
+    for (guint i = 0; net->nest && i < net->peers->len; i++)
+        g_string_append_printf(t, "\npeer %s", vn_cidr_format(
+            &g_array_index(net->peers, VnCidr, i), TRUE, b));
+}
+
+void
+vn_pic_guest_text(GString *t, const VnLayerIndex *index, const VnGuest *guest,
+                  gint64 now)
+{
+    g_string_append_printf(t, "guest %s\n%s", guest->name, guest->state);
+    for (guint i = 0; i < guest->ifaces->len; i++) {
+        const VnIface *f = guest->ifaces->pdata[i];
+        VnGuestAddr ga;
+        char b[VN_CIDR_STRLEN];
+
+        g_string_append_printf(t, "\n%s", f->mac ? f->mac : "?");
+        if (vn_layer_index_iface_address(index, guest, f, now, AF_INET, &ga) ||
+            vn_layer_index_iface_address(index, guest, f, now, AF_INET6, &ga))
+            g_string_append_printf(t, " %s (%s)",
+                                   vn_cidr_format(&ga.address, FALSE, b),
+                                   vn_source_to_string(ga.source));
+    }
+}
+
+void
+vn_pic_tap_text(GString *t, const char *tap, const char *mac)
+{
+    g_string_append_printf(t, "%s (TAP)\n%s", tap, mac ? mac : "");
+}

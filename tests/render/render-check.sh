@@ -495,6 +495,34 @@ else
             fail=1
         fi
     done
+    # hostile names (tests/hostile.sh): quotes, backslashes, markup,
+    # entities, escape sequences; the test driver's node, and the seed
+    # nest renamed
+    hn=$SRC/tests/data/hostile
+    for n in 0 1; do
+        jq --slurpfile names "$hn/names-l$n.json" -f "$hn/names.jq" \
+            "$SRC/xml/examples/seed-nest-l$n.json" >"$TMP/names-l$n.json" ||
+            die "jq could not rename the seed nest"
+    done
+    for fmt in mermaid dot; do
+        ext=$fmt; [ $fmt = mermaid ] && ext=mmd
+        for what in status graph; do
+            if [ $what = status ]; then
+                set -- status -c "test://$hn/names.xml"
+            else
+                set -- graph "$TMP/names-l0.json" "$TMP/names-l1.json" \
+                    "$SRC/xml/examples/seed-nest-l2.json"
+            fi
+            if "$VN" "$@" --$fmt >"$TMP/$ext/$what-names.$ext" \
+                    2>"$TMP/$ext/$what-names.err"; then
+                if [ $fmt = mermaid ]; then mmd+=($what-names); else dots+=($what-names); fi
+            else
+                echo "FAIL: virt-nest $what --$fmt on hostile names exited non-zero:"
+                sed 's/^/    /' "$TMP/$ext/$what-names.err"
+                fail=1
+            fi
+        done
+    done
 fi
 printf '%s' "$CANARY_MERMAID" >"$TMP/mmd/canary-syntax.mmd"
 printf '%s' "$CANARY_DOT_ERROR" >"$TMP/dot/canary-syntax.dot"

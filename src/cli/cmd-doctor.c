@@ -1,0 +1,251 @@
+/* cmd-doctor.c: virt-nest doctor: walk a packet and its reply across the
+ * layers, from their snapshots or on the live layer.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <linux/rtnetlink.h>
+
+#include "cli.h"
+#include "discover.h"
+#include "doctor.h"
+#include "hostread.h"
+#include "nftread.h"
+#include "routeget.h"
+#include "stitch.h"
+
+static void
+doctor_usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: virt-nest doctor --from ADDR --to ADDR [--tcp | --udp]\n"
+            "                        [--size BYTES] [--json] [SNAPSHOT...]\n\n"
+            "Walk a packet from ADDR to ADDR and its reply, hop by hop across\n"
+            "the layers: routes, ip_forward, rp_filter, the firewall (which\n"
+            "rule decides, in which table and chain), NAT and MTU. Name the\n"
+            "first hop where it dies, why, and the fix.\n\n"
+            "With no snapshots, the live layer alone (the kernel's own route\n"
+            "lookups; libvirt at LIBVIRT_DEFAULT_URI or -c).\n\n"
+            "      --from ADDR     where the packet starts: an address of a layer\n"
+            "      --to ADDR       where it goes\n"
+            "      --tcp, --udp    a TCP or UDP packet (default: ICMP echo)\n"
+            "      --size BYTES    a packet of this size that must not be\n"
+            "                      fragmented (default: MTU not checked)\n"
+            "      --json          JSON for programs (see virt-nest(1))\n"
+            "  -c, --connect URI   libvirt URI for the live layer\n"
+            "  -h, --help          show this help\n");
+}
+
+static gboolean
+kernel_lookup(const VnNestLayer *layer, const VnCidr *dst, int *oif,
+              VnCidr *gateway, char **text, gpointer data)
+{
+    VnRouteGet rg;
+    g_autoptr(GError) err = NULL;
+    const VnLink *l;
+    char b[VN_CIDR_STRLEN];
+    GString *s;
+
+    (void)data;
+    /* an output lookup: for a forwarded packet it differs only under
+     * policy routing by input interface */
+    if (!vn_route_get(dst, &rg, &err)) {
+        *text = g_strdup(err ? err->message : "no route");
+        return FALSE;
+    }
+    if (rg.type != RTN_UNICAST || !rg.oif) {
+        *text = g_strdup_printf("the kernel's route is of type %u", rg.type);
+        return FALSE;
+    }
+    *oif = rg.oif;
+    *gateway = rg.gateway;
+    l = vn_host_find_link(layer->layer->host, rg.oif);
+    s = g_string_new("the kernel: ");
+    g_string_append_printf(s, "%s", vn_cidr_format(dst, FALSE, b));
+    if (!vn_cidr_is_empty(&rg.gateway))
+        g_string_append_printf(s, " via %s", vn_cidr_format(&rg.gateway, FALSE, b));
+    g_string_append_printf(s, " dev %s", l ? l->name : "?");
+    if (rg.table != RT_TABLE_MAIN)
+        g_string_append_printf(s, " table %u", rg.table);
+    *text = g_string_free(s, FALSE);
+    return TRUE;
+}
+
+/* This layer, live. libvirt is optional: the walk needs the host. */
+static VnNest *
+live_nest(const char *uri)
+{
+    VnDiscoverOptions dopts = { uri, NULL, VN_HOST_YES };
+    g_autoptr(GError) err = NULL;
+    g_autoptr(GPtrArray) layers = g_ptr_array_new_with_free_func(
+        (GDestroyNotify)vn_layer_free);
+    g_autoptr(GPtrArray) sources = g_ptr_array_new();
+    VnLayer *layer = vn_discover(&dopts, &err);
+    VnNest *nest;
+
+    if (!layer) {
+        fprintf(stderr, "virt-nest: doctor: libvirt: %s; going on with the "
+                "host alone\n", err->message);
+        g_clear_error(&err);
+        layer = vn_layer_new(NULL);
+        if (!(layer->host = vn_host_read(&err))) {
+            vn_cli_error("doctor: %s", err->message);
+            vn_layer_free(layer);
+            return NULL;
+        }
+        if (!vn_host_read_forwarding(layer->host, &err)) {
+            layer->host->firewall_error = g_strdup(err->message);
+            g_clear_error(&err);
+        }
+    }
+    g_ptr_array_add(layers, layer);
+    g_ptr_array_add(sources, (gpointer)"this host");
+    nest = vn_nest_stitch(layers, sources, &err);
+    if (nest) {
+        /* the live layer is where we are, whatever its level in the nest */
+        VnNestLayer *l = nest->layers->pdata[0];
+
+        g_free(l->name);
+        l->name = g_strdup(l->layer->host->hostname ?
+                           l->layer->host->hostname : "this host");
+    }
+    return nest;
+}
+
+/* The command line of doctor. */
+typedef struct {
+    const char *from;
+    const char *to;
+    const char *uri;
+    gboolean json;
+    VnDoctorQuery q;
+} DoctorArgs;
+
+static int
+parse_size(const char *arg, guint *size)
+{
+    char *end;
+    guint64 v = g_ascii_strtoull(arg, &end, 10);
+
+    if (*end || v < 28 || v > 65535) {
+        vn_cli_error("doctor: --size %s: give a packet size in bytes, 28 to "
+                     "65535", arg);
+        return VN_EXIT_USAGE;
+    }
+    *size = (guint)v;
+    return VN_EXIT_OK;
+}
+
+/* The options; VN_EXIT_OK to go on, else the exit status (-1: --help). */
+static int
+parse_options(int argc, char **argv, DoctorArgs *a)
+{
+    enum { OPT_FROM = 256, OPT_TO, OPT_TCP, OPT_UDP, OPT_SIZE, OPT_JSON };
+    static const struct option opts[] = {
+        { "from", required_argument, NULL, OPT_FROM },
+        { "to", required_argument, NULL, OPT_TO },
+        { "tcp", no_argument, NULL, OPT_TCP },
+        { "udp", no_argument, NULL, OPT_UDP },
+        { "size", required_argument, NULL, OPT_SIZE },
+        { "json", no_argument, NULL, OPT_JSON },
+        { "connect", required_argument, NULL, 'c' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    int c;
+
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+        switch (c) {
+        case OPT_FROM: a->from = optarg; break;
+        case OPT_TO: a->to = optarg; break;
+        case OPT_TCP: a->q.proto = IPPROTO_TCP; break;
+        case OPT_UDP: a->q.proto = IPPROTO_UDP; break;
+        case OPT_SIZE:
+            if (parse_size(optarg, &a->q.size) != VN_EXIT_OK)
+                return VN_EXIT_USAGE;
+            break;
+        case OPT_JSON: a->json = TRUE; break;
+        case 'c': a->uri = optarg; break;
+        case 'h':
+            doctor_usage(stdout);
+            return -1;
+        default:
+            vn_cli_bad_option("doctor", "c:h", argv);
+            return VN_EXIT_USAGE;
+        }
+    }
+    return VN_EXIT_OK;
+}
+
+/* --from and --to into the query. */
+static int
+parse_addresses(DoctorArgs *a)
+{
+    if (!a->from || !a->to) {
+        vn_cli_error("doctor: give --from ADDR and --to ADDR");
+        return VN_EXIT_USAGE;
+    }
+    if (!vn_cidr_parse(a->from, VN_CIDR_ADDRESS, &a->q.from, NULL)) {
+        vn_cli_error("doctor: --from %s: not an IPv4 or IPv6 address", a->from);
+        return VN_EXIT_USAGE;
+    }
+    if (!vn_cidr_parse(a->to, VN_CIDR_ADDRESS, &a->q.to, NULL)) {
+        vn_cli_error("doctor: --to %s: not an IPv4 or IPv6 address", a->to);
+        return VN_EXIT_USAGE;
+    }
+    if (!a->q.proto)
+        a->q.proto = a->q.from.family == AF_INET6 ? IPPROTO_ICMPV6
+                                                  : IPPROTO_ICMP;
+    return VN_EXIT_OK;
+}
+
+/* The way dies, or cannot be told. */
+static gboolean
+fails(const VnWalk *w)
+{
+    return w->result == VN_WALK_DIES || w->result == VN_WALK_TOO_COMPLEX;
+}
+
+int
+vn_cmd_doctor(int argc, char **argv)
+{
+    DoctorArgs a = { 0 };
+    g_autoptr(VnNest) nest = NULL;
+    g_autoptr(VnDoctor) doc = NULL;
+    g_autoptr(GError) err = NULL;
+    g_autofree char *text = NULL;
+    int rc;
+
+    if ((rc = parse_options(argc, argv, &a)) != VN_EXIT_OK)
+        return rc < 0 ? VN_EXIT_OK : rc;
+    if ((rc = parse_addresses(&a)) != VN_EXIT_OK)
+        return rc;
+    if (optind < argc) {
+        if (a.uri) {
+            vn_cli_error("doctor: -c is for the live layer; leave it out with "
+                         "snapshots");
+            return VN_EXIT_USAGE;
+        }
+        nest = vn_cli_load_nest("doctor", argc - optind, argv + optind);
+    } else {
+        nest = live_nest(a.uri);
+        a.q.lookup = kernel_lookup;
+    }
+    if (!nest)
+        return VN_EXIT_FAILURE;
+    if (!(doc = vn_doctor_run(nest, &a.q, &err))) {
+        vn_cli_error("doctor: %s", err->message);
+        return VN_EXIT_FAILURE;
+    }
+    text = a.json ? vn_doctor_json(doc, &a.q) : vn_doctor_text(doc, &a.q);
+    fputs(text, stdout);
+    /* it dies, or a firewall on the way is too complex to say */
+    return fails(&doc->there) || fails(&doc->back) ? VN_EXIT_FAILURE
+                                                   : VN_EXIT_OK;
+}
