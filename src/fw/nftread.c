@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
@@ -27,6 +28,8 @@ typedef enum {
     REG_NONE,
     REG_IIFNAME,
     REG_OIFNAME,
+    REG_IIF,                /* meta iif/oif: an ifindex, as libvirt's */
+    REG_OIF,                /* nftables backend matches its bridges */
     REG_L4PROTO,
     REG_NFPROTO,
     REG_SADDR,
@@ -83,6 +86,12 @@ on_meta(Ctx *c, struct nftnl_expr *e)
         break;
     case NFT_META_OIFNAME:
         r->kind = REG_OIFNAME;
+        break;
+    case NFT_META_IIF:
+        r->kind = REG_IIF;
+        break;
+    case NFT_META_OIF:
+        r->kind = REG_OIF;
         break;
     case NFT_META_L4PROTO:
         r->kind = REG_L4PROTO;
@@ -188,6 +197,35 @@ set_addr(Ctx *c, Reg *r, const guint8 *data, guint len, gboolean neg)
     *outneg = neg;
 }
 
+/* meta iif/oif compare an ifindex, which names the link only in the
+ * network namespace the ruleset belongs to: this one, where the reader
+ * runs. An index no link has here (the link is gone: the rule can never
+ * match it) leaves the rule opaque rather than guessed at. */
+static void
+set_ifindex(Ctx *c, gboolean in, const guint8 *data, guint len, gboolean neg)
+{
+    char name[IF_NAMESIZE];
+    guint32 index = 0;
+    VnFwRule *rule = c->rule;
+
+    if (len == sizeof(guint32))
+        memcpy(&index, data, sizeof(index));
+    if (!index || !if_indextoname(index, name)) {
+        opaque(c, in ? "iif (a link that is gone)" : "oif (a link that is gone)");
+        return;
+    }
+    g_free(in ? rule->iif : rule->oif);
+    if (in) {
+        rule->iif = g_strdup(name);
+        rule->iif_neg = neg;
+        rule->iif_prefix = FALSE;
+    } else {
+        rule->oif = g_strdup(name);
+        rule->oif_neg = neg;
+        rule->oif_prefix = FALSE;
+    }
+}
+
 static void
 on_cmp(Ctx *c, struct nftnl_expr *e)
 {
@@ -219,6 +257,10 @@ on_cmp(Ctx *c, struct nftnl_expr *e)
         }
         break;
     }
+    case REG_IIF:
+    case REG_OIF:
+        set_ifindex(c, r->kind == REG_IIF, data, len, neg);
+        break;
     case REG_L4PROTO:
         rule->l4proto = len ? data[0] : 0;
         rule->l4proto_neg = neg;

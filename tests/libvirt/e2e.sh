@@ -39,12 +39,6 @@ ok() { echo "ok: $*"; }
 bad() { echo "FAIL: $*"; fail=1; }
 note() { echo "note: $*"; }
 check() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
-# a check that fails today because of a known bug of virt-nest's (BUG says
-# which); the test fails as soon as it passes, so that it becomes a check
-xfail() {  # WHAT BUG CMD
-    if eval "$3"; then bad "$1: passes now, but is marked as failing ($2): make it a check"
-    else echo "xfail: $1 (known bug: $2)"; fi
-}
 vn() { lab_exec "$L" "$LAB_VN" "$@"; }       # inside the lab: its /run/virt-nest
 routes() { lab_net "$L" ip route show proto 155; }
 # Where libvirt's firewall is, by backend. The exceptions must head the
@@ -179,16 +173,9 @@ lab_restart "$L"
 check "after a libvirtd restart its jumps are back above virt-nest's rules" \
     "fwd_rules | sed -n 1p | grep -q -- '$JUMP'"
 shadowed="vn status -c '$URI' > '$LAB_ROOT/status2.txt'; grep -q 'accept  -s 10.77.0.0/24 -d 192.168.150.0/24 -o virbr7  shadowed' '$LAB_ROOT/status2.txt' && grep -q \"run 'virt-nest reconcile'\" '$LAB_ROOT/status2.txt'"
-if [ "$FW" = nftables ]; then
-    # libvirt's `oif "virbr7" reject` in guest_input, behind the jump
-    # above virt-nest's rules, stops their traffic; status says ok
-    xfail "status shows them shadowed and names reconcile" \
-        "src/fw/nftread.c reads libvirt's iif/oif (meta iif/oif, by ifindex) as opaque, so libvirt's REJECTs are not evaluated" \
-        "$shadowed"
-    sed -n '/^This layer needs/,$p' "$LAB_ROOT/status2.txt" | sed 's/^/    | /'
-else
-    check "status shows them shadowed and names reconcile" "$shadowed"
-fi
+# (for libvirt's nftables backend: its `oif "virbr7" reject` in
+# guest_input, behind the jump above virt-nest's rules, matched by ifindex)
+check "status shows them shadowed and names reconcile" "$shadowed"
 vn reconcile -c "$URI" > "$LAB_ROOT/reconcile2.txt" 2>&1
 check "reconcile says it moved them" \
     "[ \"\$(grep 'move rule' '$LAB_ROOT/reconcile2.txt' | grep -c 'back to the head of $FWD\$')\" = 2 ]"
