@@ -278,6 +278,8 @@ vn_nft_exists(VnNft *nft, int family, const char *table, const char *chain,
     struct nlmsghdr *nlh;
     int rc;
 
+    /* the kernel gets the attributes' padding too: no stack garbage */
+    memset(buf, 0, sizeof(buf));
     if (chain) {
         nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETCHAIN, (guint16)family,
                                     NLM_F_ACK, seq);
@@ -331,6 +333,7 @@ vn_nft_get_comment(VnNft *nft, const VnChainRef *chain, guint64 handle,
     GetData d = { NULL, FALSE };
     int rc;
 
+    memset(buf, 0, sizeof(buf));
     nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, (guint16)chain->family,
                                 NLM_F_ACK, seq);
     nftnl_rule_set_str(r, NFTNL_RULE_TABLE, chain->table);
@@ -394,6 +397,7 @@ vn_nft_find_tagged(VnNft *nft, const VnChainRef *chain, const char *prefix,
     FindData d = { prefix, handles, comments };
     int rc;
 
+    memset(buf, 0, sizeof(buf));
     nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, (guint16)chain->family,
                                 NLM_F_DUMP, seq);
     nftnl_rule_set_str(r, NFTNL_RULE_TABLE, chain->table);
@@ -448,6 +452,7 @@ dump(VnNft *nft, gboolean chains, VnNftDumpFunc fn, void *data,
     DumpData d = { chains, fn, data };
     int rc;
 
+    memset(buf, 0, sizeof(buf));
     nlh = nftnl_nlmsg_build_hdr(buf, chains ? NFT_MSG_GETCHAIN : NFT_MSG_GETRULE,
                                 NFPROTO_UNSPEC, NLM_F_DUMP, seq);
     rc = talk(nft, nlh, nlh->nlmsg_len, seq, dump_cb, &d, error);
@@ -589,7 +594,7 @@ vn_nft_batch_commit(VnNftBatch *batch, GError **error)
 {
     VnNft *nft = batch->nft;
     gsize size = (batch->ops->len + 2) * 2048 + MNL_SOCKET_BUFFER_SIZE;
-    g_autofree char *buf = g_malloc(size);
+    g_autofree char *buf = g_malloc0(size);
     char rbuf[MNL_SOCKET_BUFFER_SIZE * 4];
     struct mnl_nlmsg_batch *mb;
     guint acks = 0, echoes = 0, inserts = 0;

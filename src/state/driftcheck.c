@@ -337,9 +337,10 @@ wanted_somewhere(GPtrArray *wants, const VnFwEntry *e)
 }
 
 static gboolean
-check_rules(const VnHost *host, const VnPlan *plan, GPtrArray *ledgers,
+check_rules(const VnLayer *layer, const VnPlan *plan, GPtrArray *ledgers,
             VnDrift *drift, GError **error)
 {
+    const VnHost *host = layer->host;
     g_autoptr(VnFw) fw = vn_fw_new();
     g_autoptr(GPtrArray) wants =
         g_ptr_array_new_with_free_func((GDestroyNotify)vn_fw_entry_free);
@@ -358,7 +359,18 @@ check_rules(const VnHost *host, const VnPlan *plan, GPtrArray *ledgers,
                                                  sizeof(VnFwBackend));
         g_autoptr(GPtrArray) placed = g_ptr_array_new();
         int family = r->src.family == AF_INET6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
+        const VnNetwork *net = vn_layer_find_network(layer, r->network);
 
+        if (net && !net->active) {
+            /* nothing is wanted of a network that is down: what is left
+             * of it in the firewall is stale, and reconcile removes it */
+            g_autofree char *object = vn_rule_object(r);
+            g_autofree char *what = vn_rule_what(r);
+
+            vn_drift_add(drift, VN_DRIFT_PENDING, object, what,
+                         "the network is not active: installed when it starts");
+            continue;
+        }
         if (!vn_fw_backends(fw, family, backends, error))
             return FALSE;
         for (guint b = 0; b < backends->len; b++) {
@@ -429,7 +441,7 @@ vn_drift_check(const VnLayer *layer, const VnPlan *plan,
         return NULL;
     }
     check_routes(layer, plan, ledgers, drift);
-    if (!check_rules(layer->host, plan, ledgers, drift, error))
+    if (!check_rules(layer, plan, ledgers, drift, error))
         return NULL;
     vn_drift_sort(drift);
     return g_steal_pointer(&drift);
