@@ -364,29 +364,12 @@ new_level(guint level, const VnCidr *subnet)
     return l;
 }
 
-VnNestPlan *
-vn_nest_plan(const VnLayer *layer, GPtrArray *others,
-             const VnNestOptions *opts, GError **error)
+/* The options make sense on this layer: the network exists and has an
+ * IPv4 subnet on a bridge, the guest does not delegate subnets yet. */
+static gboolean
+check_options(const VnLayer *layer, const VnNestOptions *opts,
+              const VnNetwork *net, const VnGuest *guest, GError **error)
 {
-    g_autoptr(VnNestPlan) plan = g_new0(VnNestPlan, 1);
-    g_autoptr(GPtrArray) layers = g_ptr_array_new();
-    g_autoptr(GPtrArray) taken_macs = g_ptr_array_new_with_free_func(g_free);
-    g_autoptr(GArray) default_pool = NULL;
-    GArray *pool = opts->pool;
-    const VnNetwork *net = vn_layer_find_network(layer, opts->network);
-    const VnGuest *guest = vn_layer_find_guest(layer, opts->guest);
-    const VnNetIp *ip;
-    char b[VN_CIDR_STRLEN];
-
-    plan->routes = g_array_new(FALSE, TRUE, sizeof(VnCidr));
-    plan->levels = g_ptr_array_new_with_free_func((GDestroyNotify)level_free);
-    plan->in_use = g_ptr_array_new_with_free_func((GDestroyNotify)vn_in_use_free);
-    if (!pool)
-        pool = default_pool = vn_nest_default_pool();
-    g_ptr_array_add(layers, (gpointer)layer);
-    for (guint i = 0; others && i < others->len; i++)
-        g_ptr_array_add(layers, others->pdata[i]);
-
     if (!net) {
         g_autoptr(GString) known = g_string_new(NULL);
 
@@ -396,18 +379,18 @@ vn_nest_plan(const VnLayer *layer, GPtrArray *others,
         g_set_error(error, VN_ERROR, VN_ERROR_NOT_FOUND,
                     "network '%s' does not exist here; known: %s",
                     opts->network, known->len ? known->str : "none");
-        return NULL;
+        return FALSE;
     }
-    if (!(ip = ipv4_of(net)) || !net->bridge) {
+    if (!ipv4_of(net) || !net->bridge) {
         g_set_error(error, VN_ERROR, VN_ERROR_INVALID,
                     "network '%s' has no IPv4 subnet on a bridge of its own "
                     "to give the guest an address on", net->name);
-        return NULL;
+        return FALSE;
     }
     if (opts->depth < 1) {
         g_set_error(error, VN_ERROR, VN_ERROR_INVALID,
                     "--depth must be 1 or more");
-        return NULL;
+        return FALSE;
     }
     if (guest && guest->nest && guest->routes->len) {
         g_autofree char *s = vn_cidr_join(guest->routes);
@@ -416,16 +399,18 @@ vn_nest_plan(const VnLayer *layer, GPtrArray *others,
                     "domain '%s' already delegates %s; remove its <nest:guest> "
                     "metadata to plan it again, or plan another guest",
                     guest->name, s);
-        return NULL;
+        return FALSE;
     }
+    return TRUE;
+}
 
-    plan->network = g_strdup(net->name);
-    plan->bridge = g_strdup(net->bridge);
-    plan->network_subnet = ip->subnet;
-    plan->guest = g_strdup(opts->guest);
-    plan->guest_exists = guest != NULL;
-
-    /* the guest's MAC on NET */
+/* The guest's MAC on the network: --mac (not another guest's), the one
+ * its interface there has, or a generated one. */
+static gboolean
+choose_mac(VnNestPlan *plan, GPtrArray *layers, GPtrArray *taken_macs,
+           const VnNestOptions *opts, const VnNetwork *net,
+           const VnGuest *guest, GError **error)
+{
     if (opts->mac) {
         g_autofree char *who = NULL;
         gboolean own = FALSE;
@@ -434,7 +419,7 @@ vn_nest_plan(const VnLayer *layer, GPtrArray *others,
             g_set_error(error, VN_ERROR, VN_ERROR_INVALID,
                         "--mac %s: not a MAC address (aa:bb:cc:dd:ee:ff)",
                         opts->mac);
-            return NULL;
+            return FALSE;
         }
         for (guint i = 0; guest && i < guest->ifaces->len; i++)
             own = own || !g_strcmp0(((VnIface *)guest->ifaces->pdata[i])->mac,
@@ -445,7 +430,7 @@ vn_nest_plan(const VnLayer *layer, GPtrArray *others,
             g_set_error(error, VN_ERROR, VN_ERROR_CONFLICT,
                         "--mac %s is in use by %s; leave --mac out to have one "
                         "generated", plan->mac, who);
-            return NULL;
+            return FALSE;
         }
     }
     for (guint i = 0; !plan->mac && guest && i < guest->ifaces->len; i++) {
@@ -463,26 +448,40 @@ vn_nest_plan(const VnLayer *layer, GPtrArray *others,
     } else {
         g_ptr_array_add(taken_macs, g_strdup(plan->mac));
     }
+    return TRUE;
+}
 
-    /* its address: the reservation it has, or a free one */
-    {
-        const VnDhcpHost *h = vn_network_find_host(net, plan->mac);
+/* Its address: the reservation it has, or a free one. */
+static gboolean
+choose_address(VnNestPlan *plan, const VnLayer *layer, const VnNetwork *net,
+               GError **error)
+{
+    const VnNetIp *ip = ipv4_of(net);
+    const VnDhcpHost *h = vn_network_find_host(net, plan->mac);
+    char b[VN_CIDR_STRLEN];
 
-        if (h) {
-            plan->address = h->ip;
-            plan->address_exists = TRUE;
-            plan->address_in_range = in_ranges(ip, &h->ip);
-        } else if (!pick_address(layer, net, ip, &plan->address,
-                                 &plan->address_in_range)) {
-            g_set_error(error, VN_ERROR, VN_ERROR_CONFLICT,
-                        "network '%s' (%s) has no free address left for a "
-                        "reservation", net->name,
-                        vn_cidr_format(&ip->subnet, TRUE, b));
-            return NULL;
-        }
+    if (h) {
+        plan->address = h->ip;
+        plan->address_exists = TRUE;
+        plan->address_in_range = in_ranges(ip, &h->ip);
+        return TRUE;
     }
+    if (pick_address(layer, net, ip, &plan->address, &plan->address_in_range))
+        return TRUE;
+    g_set_error(error, VN_ERROR, VN_ERROR_CONFLICT,
+                "network '%s' (%s) has no free address left for a "
+                "reservation", net->name, vn_cidr_format(&ip->subnet, TRUE, b));
+    return FALSE;
+}
 
-    /* everything in use anywhere, then the subnets level by level */
+/* Everything in use anywhere, then a free subnet for each level. */
+static gboolean
+choose_subnets(VnNestPlan *plan, const VnLayer *layer, GPtrArray *others,
+               const VnNestOptions *opts, GArray *pool, GError **error)
+{
+    g_autoptr(GPtrArray) busy = g_ptr_array_new();
+    gboolean ok = TRUE;
+
     vn_in_use_collect(layer, "this layer:", plan->in_use);
     for (guint i = 0; others && i < others->len; i++) {
         const VnLayer *o = others->pdata[i];
@@ -491,55 +490,93 @@ vn_nest_plan(const VnLayer *layer, GPtrArray *others,
         vn_in_use_collect(o, tag, plan->in_use);
     }
     g_ptr_array_sort(plan->in_use, cmp_in_use);
-    {
-        g_autoptr(GPtrArray) busy = g_ptr_array_new();
+    for (guint i = 0; i < plan->in_use->len; i++)
+        g_ptr_array_add(busy, plan->in_use->pdata[i]);
+    for (guint k = 1; ok && k <= opts->depth; k++) {
+        VnCidr s;
+        VnInUse *mine;
 
-        for (guint i = 0; i < plan->in_use->len; i++)
-            g_ptr_array_add(busy, plan->in_use->pdata[i]);
-        for (guint k = 1; k <= opts->depth; k++) {
-            VnCidr s;
-            VnInUse *mine;
-
-            if (!free_subnet(pool, opts->prefix, busy, &s)) {
-                g_set_error(error, VN_ERROR, VN_ERROR_CONFLICT,
-                            "no free /%u subnet left in the pool for level %u "
-                            "of %u; give a larger --pool or a longer --prefix",
-                            opts->prefix, k, opts->depth);
-                for (guint i = plan->in_use->len; i < busy->len; i++)
-                    g_free(busy->pdata[i]);
-                return NULL;
-            }
-            g_ptr_array_add(plan->levels, new_level(k, &s));
-            g_array_append_val(plan->routes, s);
-            mine = g_new0(VnInUse, 1);
-            mine->cidr = s;
-            g_ptr_array_add(busy, mine);
+        if (!free_subnet(pool, opts->prefix, busy, &s)) {
+            g_set_error(error, VN_ERROR, VN_ERROR_CONFLICT,
+                        "no free /%u subnet left in the pool for level %u "
+                        "of %u; give a larger --pool or a longer --prefix",
+                        opts->prefix, k, opts->depth);
+            ok = FALSE;
+            break;
         }
-        for (guint i = plan->in_use->len; i < busy->len; i++)
-            g_free(busy->pdata[i]);
+        g_ptr_array_add(plan->levels, new_level(k, &s));
+        g_array_append_val(plan->routes, s);
+        mine = g_new0(VnInUse, 1);
+        mine->cidr = s;
+        g_ptr_array_add(busy, mine);
     }
+    /* the levels' own entries; the rest belong to plan->in_use */
+    for (guint i = plan->in_use->len; i < busy->len; i++)
+        g_free(busy->pdata[i]);
+    return ok;
+}
 
-    /* peers above each level, routes below each guest */
+/* Peers above each level, and the guest below each level but the last
+ * with the routes to the levels under it. */
+static void
+link_levels(VnNestPlan *plan, GPtrArray *layers, GPtrArray *taken_macs,
+            const VnNestOptions *opts)
+{
     for (guint k = 0; k < plan->levels->len; k++) {
         VnNestLevel *l = plan->levels->pdata[k];
+        g_autofree char *seed = NULL;
+        VnCidr base = l->subnet;
 
         g_array_append_val(l->peers, plan->network_subnet);
         for (guint j = 0; j < k; j++)
             g_array_append_val(l->peers, ((VnNestLevel *)plan->levels->pdata[j])->subnet);
-        if (k + 1 < plan->levels->len) {
-            g_autofree char *seed = NULL;
-            VnCidr base = l->subnet;
-
-            l->guest = g_strdup_printf("%s-l%u", opts->guest, k + 2);
-            seed = g_strdup_printf("level %u/%s", k + 1, l->guest);
-            l->guest_mac = gen_mac(layers, taken_macs, seed);
-            base.prefix = 32;
-            vn_cidr_add(&base, 2, &l->guest_address);   /* below the range */
-            for (guint j = k + 1; j < plan->levels->len; j++)
-                g_array_append_val(l->guest_routes,
-                                   ((VnNestLevel *)plan->levels->pdata[j])->subnet);
-        }
+        if (k + 1 == plan->levels->len)
+            continue;
+        l->guest = g_strdup_printf("%s-l%u", opts->guest, k + 2);
+        seed = g_strdup_printf("level %u/%s", k + 1, l->guest);
+        l->guest_mac = gen_mac(layers, taken_macs, seed);
+        base.prefix = 32;
+        vn_cidr_add(&base, 2, &l->guest_address);   /* below the range */
+        for (guint j = k + 1; j < plan->levels->len; j++)
+            g_array_append_val(l->guest_routes,
+                               ((VnNestLevel *)plan->levels->pdata[j])->subnet);
     }
+}
+
+VnNestPlan *
+vn_nest_plan(const VnLayer *layer, GPtrArray *others,
+             const VnNestOptions *opts, GError **error)
+{
+    g_autoptr(VnNestPlan) plan = g_new0(VnNestPlan, 1);
+    g_autoptr(GPtrArray) layers = g_ptr_array_new();
+    g_autoptr(GPtrArray) taken_macs = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GArray) default_pool = NULL;
+    GArray *pool = opts->pool;
+    const VnNetwork *net = vn_layer_find_network(layer, opts->network);
+    const VnGuest *guest = vn_layer_find_guest(layer, opts->guest);
+    const VnNetIp *ip;
+
+    plan->routes = g_array_new(FALSE, TRUE, sizeof(VnCidr));
+    plan->levels = g_ptr_array_new_with_free_func((GDestroyNotify)level_free);
+    plan->in_use = g_ptr_array_new_with_free_func((GDestroyNotify)vn_in_use_free);
+    if (!pool)
+        pool = default_pool = vn_nest_default_pool();
+    g_ptr_array_add(layers, (gpointer)layer);
+    for (guint i = 0; others && i < others->len; i++)
+        g_ptr_array_add(layers, others->pdata[i]);
+
+    if (!check_options(layer, opts, net, guest, error) || !(ip = ipv4_of(net)))
+        return NULL;
+    plan->network = g_strdup(net->name);
+    plan->bridge = g_strdup(net->bridge);
+    plan->network_subnet = ip->subnet;
+    plan->guest = g_strdup(opts->guest);
+    plan->guest_exists = guest != NULL;
+    if (!choose_mac(plan, layers, taken_macs, opts, net, guest, error) ||
+        !choose_address(plan, layer, net, error) ||
+        !choose_subnets(plan, layer, others, opts, pool, error))
+        return NULL;
+    link_levels(plan, layers, taken_macs, opts);
     return g_steal_pointer(&plan);
 }
 
