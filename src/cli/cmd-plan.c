@@ -337,8 +337,11 @@ write_output(const VnNestPlan *p, const char *dir)
 
 /* ------------------------------------------------------------------ */
 
-int
-vn_cmd_plan(int argc, char **argv)
+/* The options into @pa, the --layer files into @layer_files, the pools
+ * into @pool. FALSE when the command ends here, with *@rc. */
+static gboolean
+parse_args(int argc, char **argv, PlanArgs *pa, GPtrArray *layer_files,
+           GArray *pool, int *rc)
 {
     enum { OPT_NETWORK = 256, OPT_GUEST, OPT_MAC, OPT_DEPTH, OPT_POOL,
            OPT_PREFIX, OPT_LAYER, OPT_JSON, OPT_OUTDIR, OPT_APPLY, OPT_INNER,
@@ -360,6 +363,144 @@ vn_cmd_plan(int argc, char **argv)
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
+    g_autoptr(GError) err = NULL;
+    guint64 n;
+    int c;
+
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            pa->dopts.uri = optarg;
+            break;
+        case OPT_NETWORK:
+            pa->nopts.network = optarg;
+            break;
+        case OPT_GUEST:
+            pa->nopts.guest = optarg;
+            break;
+        case OPT_MAC:
+            pa->nopts.mac = optarg;
+            break;
+        case OPT_DEPTH:
+            if (!g_ascii_string_to_unsigned(optarg, 10, 1, 64, &n, NULL)) {
+                vn_cli_error("plan: --depth %s: a number from 1 to 64", optarg);
+                return (*rc = VN_EXIT_USAGE, FALSE);
+            }
+            pa->nopts.depth = (guint)n;
+            break;
+        case OPT_POOL: {
+            VnCidr p;
+
+            if (!vn_cidr_parse(optarg, VN_CIDR_SUBNET, &p, &err)) {
+                vn_cli_error("plan: --pool %s", err->message);
+                return (*rc = VN_EXIT_USAGE, FALSE);
+            }
+            g_array_append_val(pool, p);
+            break;
+        }
+        case OPT_PREFIX:
+            if (!g_ascii_string_to_unsigned(optarg, 10, 8, 30, &n, NULL)) {
+                vn_cli_error("plan: --prefix %s: a prefix length from 8 to 30",
+                             optarg);
+                return (*rc = VN_EXIT_USAGE, FALSE);
+            }
+            pa->nopts.prefix = (guint)n;
+            break;
+        case OPT_LAYER:
+            g_ptr_array_add(layer_files, optarg);
+            break;
+        case OPT_JSON:
+            pa->json = TRUE;
+            break;
+        case OPT_OUTDIR:
+            pa->output_dir = optarg;
+            break;
+        case OPT_APPLY:
+            pa->apply = TRUE;
+            break;
+        case OPT_INNER:
+            pa->inner_uri = optarg;
+            break;
+        case OPT_LEASES:
+            pa->dopts.leases_dir = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return (*rc = VN_EXIT_OK, FALSE);
+        default:
+            vn_cli_bad_option("plan", "c:h", argv);
+            return (*rc = VN_EXIT_USAGE, FALSE);
+        }
+    }
+    if (optind < argc) {
+        vn_cli_error("plan: unexpected argument '%s'", argv[optind]);
+        return (*rc = VN_EXIT_USAGE, FALSE);
+    }
+    if (!pa->nopts.network || !pa->nopts.guest) {
+        vn_cli_error("plan: --network and --guest are required; see "
+                     "'virt-nest plan --help'");
+        return (*rc = VN_EXIT_USAGE, FALSE);
+    }
+    if (pa->inner_uri && !pa->apply) {
+        vn_cli_error("plan: --connect-inner only makes sense with --apply");
+        return (*rc = VN_EXIT_USAGE, FALSE);
+    }
+    if (pool->len)
+        pa->nopts.pool = pool;
+
+    return TRUE;
+}
+
+/* The other layers' snapshots, each named after its file in the plan. */
+static gboolean
+load_layers(GPtrArray *files, GPtrArray *others)
+{
+    for (guint i = 0; i < files->len; i++) {
+        g_autoptr(GError) err = NULL;
+        VnLayer *o = vn_snapshot_load(files->pdata[i], &err);
+
+        if (!o) {
+            vn_cli_error("%s", err->message);
+            return FALSE;
+        }
+        g_free(o->uri);
+        o->uri = g_path_get_basename(files->pdata[i]);
+        g_ptr_array_add(others, o);
+    }
+    return TRUE;
+}
+
+/* --apply: define what was planned, here and with --connect-inner there. */
+static gboolean
+apply_plan(virConnectPtr conn, const VnNestPlan *plan, const char *inner_uri)
+{
+    g_autoptr(GPtrArray) done = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GError) err = NULL;
+    gboolean ok = vn_nest_apply(conn, plan, done, &err);
+
+    if (ok && inner_uri) {
+        virConnectPtr inner = vn_connect(inner_uri, FALSE, &err);
+
+        ok = inner && vn_nest_apply_inner(inner, plan, done, &err);
+        if (inner)
+            virConnectClose(inner);
+    }
+    for (guint i = 0; i < done->len; i++)
+        printf("applied: %s\n", (char *)done->pdata[i]);
+    if (ok && !plan->guest_exists)
+        printf("domain '%s' is not defined yet: define it with MAC %s on "
+               "network '%s' and the <nest:guest> metadata above\n",
+               plan->guest, plan->mac, plan->network);
+    if (!ok)
+        vn_cli_error("plan: %s", err->message);
+    return ok;
+}
+
+int
+vn_cmd_plan(int argc, char **argv)
+{
     PlanArgs pa = { { NULL, NULL, VN_HOST_AUTO }, { NULL, NULL, NULL, 1, NULL, 24 } };
     g_autoptr(GPtrArray) layer_files = g_ptr_array_new();
     g_autoptr(GArray) pool = g_array_new(FALSE, TRUE, sizeof(VnCidr));
@@ -373,104 +514,12 @@ vn_cmd_plan(int argc, char **argv)
     g_autofree char *text = NULL;
     g_autoptr(VnVirConnect) conn = NULL;
     g_autoptr(GArray) default_pool = NULL;
-    guint64 n;
-    int c;
+    int rc;
 
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c':
-            pa.dopts.uri = optarg;
-            break;
-        case OPT_NETWORK:
-            pa.nopts.network = optarg;
-            break;
-        case OPT_GUEST:
-            pa.nopts.guest = optarg;
-            break;
-        case OPT_MAC:
-            pa.nopts.mac = optarg;
-            break;
-        case OPT_DEPTH:
-            if (!g_ascii_string_to_unsigned(optarg, 10, 1, 64, &n, NULL)) {
-                vn_cli_error("plan: --depth %s: a number from 1 to 64", optarg);
-                return VN_EXIT_USAGE;
-            }
-            pa.nopts.depth = (guint)n;
-            break;
-        case OPT_POOL: {
-            VnCidr p;
-
-            if (!vn_cidr_parse(optarg, VN_CIDR_SUBNET, &p, &err)) {
-                vn_cli_error("plan: --pool %s", err->message);
-                return VN_EXIT_USAGE;
-            }
-            g_array_append_val(pool, p);
-            break;
-        }
-        case OPT_PREFIX:
-            if (!g_ascii_string_to_unsigned(optarg, 10, 8, 30, &n, NULL)) {
-                vn_cli_error("plan: --prefix %s: a prefix length from 8 to 30",
-                             optarg);
-                return VN_EXIT_USAGE;
-            }
-            pa.nopts.prefix = (guint)n;
-            break;
-        case OPT_LAYER:
-            g_ptr_array_add(layer_files, optarg);
-            break;
-        case OPT_JSON:
-            pa.json = TRUE;
-            break;
-        case OPT_OUTDIR:
-            pa.output_dir = optarg;
-            break;
-        case OPT_APPLY:
-            pa.apply = TRUE;
-            break;
-        case OPT_INNER:
-            pa.inner_uri = optarg;
-            break;
-        case OPT_LEASES:
-            pa.dopts.leases_dir = optarg;
-            break;
-        case 'h':
-            usage(stdout);
-            return VN_EXIT_OK;
-        default:
-            vn_cli_bad_option("plan", "c:h", argv);
-            return VN_EXIT_USAGE;
-        }
-    }
-    if (optind < argc) {
-        vn_cli_error("plan: unexpected argument '%s'", argv[optind]);
-        return VN_EXIT_USAGE;
-    }
-    if (!pa.nopts.network || !pa.nopts.guest) {
-        vn_cli_error("plan: --network and --guest are required; see "
-                     "'virt-nest plan --help'");
-        return VN_EXIT_USAGE;
-    }
-    if (pa.inner_uri && !pa.apply) {
-        vn_cli_error("plan: --connect-inner only makes sense with --apply");
-        return VN_EXIT_USAGE;
-    }
-    if (pool->len)
-        pa.nopts.pool = pool;
-
-    for (guint i = 0; i < layer_files->len; i++) {
-        VnLayer *o = vn_snapshot_load(layer_files->pdata[i], &err);
-
-        if (!o) {
-            vn_cli_error("%s", err->message);
-            return VN_EXIT_FAILURE;
-        }
-        /* named after its file in the plan */
-        g_free(o->uri);
-        o->uri = g_path_get_basename(layer_files->pdata[i]);
-        g_ptr_array_add(others, o);
-    }
+    if (!parse_args(argc, argv, &pa, layer_files, pool, &rc))
+        return rc;
+    if (!load_layers(layer_files, others))
+        return VN_EXIT_FAILURE;
     /* one connection: --apply changes what was read */
     if (!(conn = vn_connect(pa.dopts.uri, !pa.apply, &err)) ||
         !(layer = vn_discover_conn(conn, vn_default_uri(pa.dopts.uri),
@@ -493,28 +542,8 @@ vn_cmd_plan(int argc, char **argv)
     fflush(stdout);
     if (pa.output_dir && !write_output(plan, pa.output_dir))
         return VN_EXIT_FAILURE;
-    if (pa.apply) {
-        g_autoptr(GPtrArray) done = g_ptr_array_new_with_free_func(g_free);
-        gboolean ok = vn_nest_apply(conn, plan, done, &err);
-
-        if (ok && pa.inner_uri) {
-            virConnectPtr inner = vn_connect(pa.inner_uri, FALSE, &err);
-
-            ok = inner && vn_nest_apply_inner(inner, plan, done, &err);
-            if (inner)
-                virConnectClose(inner);
-        }
-        for (guint i = 0; i < done->len; i++)
-            printf("applied: %s\n", (char *)done->pdata[i]);
-        if (ok && !plan->guest_exists)
-            printf("domain '%s' is not defined yet: define it with MAC %s on "
-                   "network '%s' and the <nest:guest> metadata above\n",
-                   plan->guest, plan->mac, plan->network);
-        if (!ok) {
-            vn_cli_error("plan: %s", err->message);
-            return VN_EXIT_FAILURE;
-        }
-    }
+    if (pa.apply && !apply_plan(conn, plan, pa.inner_uri))
+        return VN_EXIT_FAILURE;
     for (guint i = 0; i < collisions->len; i++) {
         g_autofree char *msg = vn_collision_describe(collisions->pdata[i]);
 
