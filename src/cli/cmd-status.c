@@ -139,8 +139,11 @@ find_hand_fixes(const VnLayer *layer, const VnPlan *plan)
     return out;
 }
 
-int
-vn_cmd_status(int argc, char **argv)
+/* The options into @dopts and *@render. FALSE when the command ends
+ * here, with *@rc. */
+static gboolean
+parse_args(int argc, char **argv, VnDiscoverOptions *dopts,
+           char *(**render)(const VnStatus *), int *rc)
 {
     enum { OPT_JSON = 256, OPT_MERMAID, OPT_DOT, OPT_LEASES, OPT_HOST,
            OPT_NO_HOST };
@@ -155,9 +158,90 @@ vn_cmd_status(int argc, char **argv)
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
+    int nformats = 0;
+    int c;
+
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            dopts->uri = optarg;
+            break;
+        case OPT_JSON:
+            *render = vn_status_json;
+            nformats++;
+            break;
+        case OPT_MERMAID:
+            *render = vn_status_mermaid;
+            nformats++;
+            break;
+        case OPT_DOT:
+            *render = vn_status_dot;
+            nformats++;
+            break;
+        case OPT_LEASES:
+            dopts->leases_dir = optarg;
+            break;
+        case OPT_HOST:
+            dopts->host = VN_HOST_YES;
+            break;
+        case OPT_NO_HOST:
+            dopts->host = VN_HOST_NO;
+            break;
+        case 'h':
+            status_usage(stdout);
+            return (*rc = VN_EXIT_OK, FALSE);
+        default:
+            vn_cli_bad_option("status", "c:h", argv);
+            return (*rc = VN_EXIT_USAGE, FALSE);
+        }
+    }
+    if (optind < argc) {
+        vn_cli_error("status: unexpected argument '%s'", argv[optind]);
+        return (*rc = VN_EXIT_USAGE, FALSE);
+    }
+    if (nformats > 1) {
+        vn_cli_error("status: --json, --mermaid and --dot exclude each other");
+        return (*rc = VN_EXIT_USAGE, FALSE);
+    }
+    return TRUE;
+}
+
+/* Subnets that collide on this layer are problems of the layer. */
+static void
+add_collisions(VnLayer *layer)
+{
+    g_autoptr(GPtrArray) coll = vn_nest_collisions(layer, NULL, NULL);
+
+    for (guint i = 0; i < coll->len; i++) {
+        g_autofree char *msg = vn_collision_describe(coll->pdata[i]);
+
+        vn_layer_add_problem(layer, "this layer", msg);
+    }
+}
+
+/* Every problem, one line each on stderr; TRUE if there was one. */
+static gboolean
+report_problems(const VnLayer *layer, const VnPlan *plan)
+{
+    GPtrArray *lists[] = { layer->problems, plan->problems };
+
+    for (guint l = 0; l < G_N_ELEMENTS(lists); l++) {
+        for (guint i = 0; i < lists[l]->len; i++) {
+            const VnProblem *p = lists[l]->pdata[i];
+
+            vn_cli_error("%s: %s", p->object, p->message);
+        }
+    }
+    return layer->problems->len || plan->problems->len;
+}
+
+int
+vn_cmd_status(int argc, char **argv)
+{
     VnDiscoverOptions dopts = { NULL, NULL, VN_HOST_AUTO };
     char *(*render)(const VnStatus *) = vn_status_text;
-    int nformats = 0;
     g_autoptr(GError) err = NULL;
     g_autoptr(VnLayer) layer = NULL;
     g_autoptr(VnPlan) plan = NULL;
@@ -167,71 +251,19 @@ vn_cmd_status(int argc, char **argv)
     g_autoptr(GPtrArray) hand_fixes = NULL;
     VnConfig config;
     VnStatus st = { 0 };
-    int c;
+    gboolean problems;
+    int rc;
 
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c':
-            dopts.uri = optarg;
-            break;
-        case OPT_JSON:
-            render = vn_status_json;
-            nformats++;
-            break;
-        case OPT_MERMAID:
-            render = vn_status_mermaid;
-            nformats++;
-            break;
-        case OPT_DOT:
-            render = vn_status_dot;
-            nformats++;
-            break;
-        case OPT_LEASES:
-            dopts.leases_dir = optarg;
-            break;
-        case OPT_HOST:
-            dopts.host = VN_HOST_YES;
-            break;
-        case OPT_NO_HOST:
-            dopts.host = VN_HOST_NO;
-            break;
-        case 'h':
-            status_usage(stdout);
-            return VN_EXIT_OK;
-        default:
-            vn_cli_bad_option("status", "c:h", argv);
-            return VN_EXIT_USAGE;
-        }
-    }
-    if (optind < argc) {
-        vn_cli_error("status: unexpected argument '%s'", argv[optind]);
-        return VN_EXIT_USAGE;
-    }
-    if (nformats > 1) {
-        vn_cli_error("status: --json, --mermaid and --dot exclude each other");
-        return VN_EXIT_USAGE;
-    }
-    if (!vn_config_load(NULL, &config, &err)) {
-        vn_cli_error("%s", err->message);
-        return VN_EXIT_FAILURE;
-    }
-    if (!(layer = vn_discover(&dopts, &err))) {
+    if (!parse_args(argc, argv, &dopts, &render, &rc))
+        return rc;
+    if (!vn_config_load(NULL, &config, &err) ||
+        !(layer = vn_discover(&dopts, &err))) {
         vn_cli_error("%s", err->message);
         return VN_EXIT_FAILURE;
     }
     st.now = g_get_real_time() / G_USEC_PER_SEC;
     plan = vn_plan_layer(layer, &config, st.now);
-    {
-        g_autoptr(GPtrArray) coll = vn_nest_collisions(layer, NULL, NULL);
-
-        for (guint i = 0; i < coll->len; i++) {
-            g_autofree char *msg = vn_collision_describe(coll->pdata[i]);
-
-            vn_layer_add_problem(layer, "this layer", msg);
-        }
-    }
+    add_collisions(layer);
     st.layer = layer;
     st.plan = plan;
     if (layer->host) {
@@ -245,17 +277,6 @@ vn_cmd_status(int argc, char **argv)
     text = render(&st);
     fputs(text, stdout);
     fflush(stdout);
-
-    for (guint i = 0; i < layer->problems->len; i++) {
-        const VnProblem *p = layer->problems->pdata[i];
-
-        vn_cli_error("%s: %s", p->object, p->message);
-    }
-    for (guint i = 0; i < plan->problems->len; i++) {
-        const VnProblem *p = plan->problems->pdata[i];
-
-        vn_cli_error("%s: %s", p->object, p->message);
-    }
-    return layer->problems->len || plan->problems->len ||
-           (drift && blocked(drift)) ? VN_EXIT_FAILURE : VN_EXIT_OK;
+    problems = report_problems(layer, plan);
+    return problems || (drift && blocked(drift)) ? VN_EXIT_FAILURE : VN_EXIT_OK;
 }
