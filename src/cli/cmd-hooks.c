@@ -233,6 +233,87 @@ vn_cmd_install_hooks(int argc, char **argv)
     return VN_EXIT_OK;
 }
 
+/* Remove the hook drop-ins that are virt-nest's; FALSE if one could not
+ * be, or is not ours. */
+static gboolean
+remove_hooks(const char *dir)
+{
+    gboolean ok = TRUE;
+
+    for (guint i = 0; i < G_N_ELEMENTS(drivers); i++) {
+        g_autofree char *sub = g_strdup_printf("%s.d", drivers[i]);
+        g_autofree char *dst = g_build_filename(dir, sub, "virt-nest", NULL);
+        g_autoptr(GError) err = NULL;
+        gboolean exists;
+
+        if (is_ours(dst, &exists, &err)) {
+            if (unlink(dst) < 0) {
+                vn_cli_error("cannot remove %s: %s", dst, g_strerror(errno));
+                ok = FALSE;
+            } else {
+                printf("removed %s\n", dst);
+            }
+        } else if (exists) {
+            vn_cli_error("%s is not virt-nest's hook; left in place", dst);
+            ok = FALSE;
+        } else if (err) {
+            vn_cli_error("%s", err->message);
+            ok = FALSE;
+        }
+    }
+    return ok;
+}
+
+/* --purge: every route and rule tagged as virt-nest's, and the state. */
+static gboolean
+purge_all(void)
+{
+    g_autoptr(GPtrArray) changes = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GError) err = NULL;
+    gboolean ok = vn_state_purge(vn_state_dir(), changes, &err);
+
+    for (guint i = 0; i < changes->len; i++)
+        printf("%s\n", (char *)changes->pdata[i]);
+    if (!ok)
+        vn_cli_error("%s", err->message);
+    return ok;
+}
+
+/* Take back what each ledger records, as the stop hooks would. */
+static gboolean
+take_back_all(void)
+{
+    const char *state = vn_state_dir();
+    g_autoptr(GError) err = NULL;
+    g_autoptr(GPtrArray) ledgers = NULL;
+    g_autoptr(VnApply) apply = vn_apply_new(state);
+    int lock = vn_state_lock(state, &err);
+    gboolean ok = TRUE;
+
+    if (lock < 0 || !(ledgers = vn_ledger_load_all(state, &err))) {
+        vn_cli_error("%s", err->message);
+        if (lock >= 0)
+            close(lock);
+        return FALSE;
+    }
+    for (guint i = 0; i < ledgers->len; i++) {
+        const VnLedger *l = ledgers->pdata[i];
+        g_autoptr(GPtrArray) none = g_ptr_array_new();
+
+        if (!(l->kind == VN_OBJECT_NETWORK
+              ? vn_apply_network(apply, l->name, none, &err)
+              : vn_apply_domain(apply, l->name, none, NULL, &err))) {
+            vn_cli_error("%s", err->message);
+            g_clear_error(&err);
+            ok = FALSE;
+        }
+    }
+    close(lock);
+    for (guint i = 0; i < vn_apply_changes(apply)->len; i++)
+        printf("%s\n", (char *)vn_apply_changes(apply)->pdata[i]);
+    return ok;
+}
+
 int
 vn_cmd_uninstall_hooks(int argc, char **argv)
 {
@@ -288,67 +369,9 @@ vn_cmd_uninstall_hooks(int argc, char **argv)
                      "each other; pass one");
         return VN_EXIT_USAGE;
     }
-    for (guint i = 0; i < G_N_ELEMENTS(drivers); i++) {
-        g_autofree char *sub = g_strdup_printf("%s.d", drivers[i]);
-        g_autofree char *dst = g_build_filename(dir, sub, "virt-nest", NULL);
-        g_autoptr(GError) err = NULL;
-        gboolean exists;
-
-        if (is_ours(dst, &exists, &err)) {
-            if (unlink(dst) < 0) {
-                vn_cli_error("cannot remove %s: %s", dst, g_strerror(errno));
-                rc = VN_EXIT_FAILURE;
-            } else {
-                printf("removed %s\n", dst);
-            }
-        } else if (exists) {
-            vn_cli_error("%s is not virt-nest's hook; left in place", dst);
-            rc = VN_EXIT_FAILURE;
-        } else if (err) {
-            vn_cli_error("%s", err->message);
-            rc = VN_EXIT_FAILURE;
-        }
-    }
-    if (purge) {
-        g_autoptr(GPtrArray) changes = g_ptr_array_new_with_free_func(g_free);
-        g_autoptr(GError) err = NULL;
-        gboolean ok = vn_state_purge(vn_state_dir(), changes, &err);
-
-        for (guint i = 0; i < changes->len; i++)
-            printf("%s\n", (char *)changes->pdata[i]);
-        if (!ok) {
-            vn_cli_error("%s", err->message);
-            rc = VN_EXIT_FAILURE;
-        }
-    } else if (!keep) {
-        const char *state = vn_state_dir();
-        g_autoptr(GError) err = NULL;
-        g_autoptr(GPtrArray) ledgers = NULL;
-        g_autoptr(VnApply) apply = vn_apply_new(state);
-        int lock = vn_state_lock(state, &err);
-
-        if (lock < 0 || !(ledgers = vn_ledger_load_all(state, &err))) {
-            vn_cli_error("%s", err->message);
-            if (lock >= 0)
-                close(lock);
-            return VN_EXIT_FAILURE;
-        }
-        for (guint i = 0; i < ledgers->len; i++) {
-            const VnLedger *l = ledgers->pdata[i];
-            g_autoptr(GPtrArray) none = g_ptr_array_new();
-            gboolean ok = l->kind == VN_OBJECT_NETWORK
-                ? vn_apply_network(apply, l->name, none, &err)
-                : vn_apply_domain(apply, l->name, none, NULL, &err);
-
-            if (!ok) {
-                vn_cli_error("%s", err->message);
-                g_clear_error(&err);
-                rc = VN_EXIT_FAILURE;
-            }
-        }
-        close(lock);
-        for (guint i = 0; i < vn_apply_changes(apply)->len; i++)
-            printf("%s\n", (char *)vn_apply_changes(apply)->pdata[i]);
-    }
+    if (!remove_hooks(dir))
+        rc = VN_EXIT_FAILURE;
+    if (purge ? !purge_all() : !keep && !take_back_all())
+        rc = VN_EXIT_FAILURE;
     return rc;
 }
