@@ -134,12 +134,15 @@ mkdir_p(const char *dir)
 
 /* Keep the network XML as libvirt passed it, for the DHCP reservations the
  * qemu hook needs later (it must not ask libvirt). Atomic: a temporary
- * file and rename. */
+ * file and rename. The temporary file is made by mkostemp (O_EXCL, a name
+ * nobody can guess), never opened by a predictable name: a link planted
+ * at one would make this root process write where it points. */
 static void
 save_network(const char *root, const char *name, const char *xml, size_t len,
              int keep)
 {
     char path[4096], tmp[4200], dir[4200];
+    size_t done = 0;
     int fd;
 
     if (vn_state_path(path, sizeof(path), root, "network", name, "xml") < 0)
@@ -151,12 +154,25 @@ save_network(const char *root, const char *name, const char *xml, size_t len,
     snprintf(dir, sizeof(dir), "%s/network", root);
     if (mkdir_p(dir) < 0)
         return;
-    snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
+    fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0)
         return;
-    if (write(fd, xml, len) != (ssize_t)len || close(fd) < 0 ||
-        rename(tmp, path) < 0)
+    while (done < len) {
+        ssize_t n = write(fd, xml + done, len - done);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        done += (size_t)n;
+    }
+    if (done < len || fchmod(fd, 0644) < 0) {
+        close(fd);
+        unlink(tmp);
+        return;
+    }
+    if (close(fd) < 0 || rename(tmp, path) < 0)
         unlink(tmp);
 }
 
