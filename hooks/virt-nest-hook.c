@@ -82,12 +82,20 @@ driver_of(const char *argv0)
     return NULL;
 }
 
+/* libvirt's XML for one network or guest is far below a megabyte; more on
+ * stdin is not libvirt's, and reading it all cost 30 s and 4.4 GB for
+ * 100 MB (issue 11, point 6). */
+#define MAX_XML (4u << 20)
+
+/* All of @fd, NUL-terminated; NULL when out of memory, or (with *@big set)
+ * when it holds more than MAX_XML bytes. */
 static char *
-read_all(int fd, size_t *len)
+read_all(int fd, size_t *len, int *big)
 {
     size_t cap = 16384, n = 0;
     char *buf = malloc(cap + 1);
 
+    *big = 0;
     while (buf) {
         ssize_t r = read(fd, buf + n, cap - n);
 
@@ -96,15 +104,22 @@ read_all(int fd, size_t *len)
         if (r <= 0)
             break;
         n += (size_t)r;
+        if (n > MAX_XML) {
+            free(buf);
+            *big = 1;
+            return NULL;
+        }
         if (n == cap) {
-            char *b = realloc(buf, cap * 2 + 1);
+            /* one byte past the bound is enough to know */
+            size_t want = cap * 2 > MAX_XML + 1 ? MAX_XML + 1 : cap * 2;
+            char *b = realloc(buf, want + 1);
 
             if (!b) {
                 free(buf);
                 return NULL;
             }
             buf = b;
-            cap *= 2;
+            cap = want;
         }
     }
     if (buf)
@@ -263,7 +278,7 @@ main(int argc, char **argv)
     char state[4096];
     size_t len = 0;
     char *xml;
-    int meta, rc, is_net, keep;
+    int meta, rc, is_net, keep, big;
     HookCall call;
 
     if (!driver) {
@@ -281,10 +296,18 @@ main(int argc, char **argv)
     if (action == VN_HOOK_NOTHING)
         return 0;
 
-    xml = read_all(STDIN_FILENO, &len);
+    is_net = !strcmp(driver, "network");
+    xml = read_all(STDIN_FILENO, &len, &big);
+    if (!xml && big) {
+        fprintf(stderr, "virt-nest: %s '%s': the XML on stdin is larger than "
+                "%u MiB, which libvirt's never is; check what runs the hook "
+                "(nothing was changed)\n", is_net ? "network" : "domain",
+                argv[1], MAX_XML >> 20);
+        return 1;
+    }
     if (!xml) {
         fprintf(stderr, "virt-nest: %s '%s': out of memory reading the XML\n",
-                driver, argv[1]);
+                is_net ? "network" : "domain", argv[1]);
         return 1;
     }
     /* any version of the namespace: one this hook cannot read is
@@ -293,7 +316,6 @@ main(int argc, char **argv)
     /* the network XML, for the reservations the qemu hook needs: kept
      * now for a plain network, and for a nest only once its metadata was
      * accepted (a refused start changes nothing, the state included) */
-    is_net = !strcmp(driver, "network");
     keep = action == VN_HOOK_INSTALL &&
            (meta || memmem(xml, len, "<host ", 6) != NULL);
     /* the state is written from here on: never into a directory others
