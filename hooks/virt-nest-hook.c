@@ -45,6 +45,7 @@
 #include "hookevent.h"
 #include "statepath.h"
 #include "vnconfig.h"
+#include "xml.h"
 
 /* found by install-hooks in the file it is about to replace */
 __attribute__((used)) static const char mark[] = VN_HOOK_MARK_HEAD VN_HOOK_MARK_TAIL;
@@ -84,8 +85,8 @@ driver_of(const char *argv0)
 
 /* libvirt's XML for one network or guest is far below a megabyte; more on
  * stdin is not libvirt's, and reading it all cost 30 s and 4.4 GB for
- * 100 MB (issue 11, point 6). */
-#define MAX_XML (4u << 20)
+ * 100 MB (issue 11, point 6). The parser's bound. */
+#define MAX_XML ((size_t)VN_XML_MAX_SIZE)
 
 /* All of @fd, NUL-terminated; NULL when out of memory, or (with *@big set)
  * when it holds more than MAX_XML bytes. */
@@ -300,7 +301,7 @@ main(int argc, char **argv)
     xml = read_all(STDIN_FILENO, &len, &big);
     if (!xml && big) {
         fprintf(stderr, "virt-nest: %s '%s': the XML on stdin is larger than "
-                "%u MiB, which libvirt's never is; check what runs the hook "
+                "%zu MiB, which libvirt's never is; check what runs the hook "
                 "(nothing was changed)\n", is_net ? "network" : "domain",
                 argv[1], MAX_XML >> 20);
         return 1;
