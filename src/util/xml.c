@@ -10,11 +10,17 @@
  * libxml2 is loaded with dlopen() on the first parse, not linked: the
  * hook runs on every event of every network and guest, and most events
  * are no concern of virt-nest's; they are decided with libc alone and must
- * not pay for loading libxml2 and ICU (libicuuc, libicudata, libstdc++),
- * which cost about 0.85 ms per process on the bench machine, more than
- * the whole no-op path. The CLI has libxml2 loaded already (libvirt links
- * it), so dlopen() there only finds it. bench/hook-bench.sh measured the
- * hook before and after this change (see the commit that made it).
+ * not pay for loading libxml2 and what Debian's links in (ICU's libicuuc,
+ * libstdc++, liblzma, libz). Measured on the 2-CPU bench machine with
+ * vn-bench-run, 300 runs, medians: a process that exits 0.59 ms; one that
+ * dlopen()s libstdc++ 1.10 ms, libicuuc 1.32 ms, libxml2 1.60 ms; linking
+ * libxml2 instead costs the same 1.0 ms even when nothing is parsed. So
+ * the hook's no-op path loads nothing (bench/hook-ab.sh, new/old: 0.94),
+ * and its work path pays the 1.0 ms once per event (the qemu prepare
+ * check: 0.98 -> 1.99 ms). A front that execs a worker would pay the
+ * same load and an exec more; a static libxml2 would put ICU's and
+ * libstdc++'s relocations into every event. The CLI has libxml2 loaded
+ * already (libvirt links it): dlopen() there only finds it.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
