@@ -3,8 +3,9 @@
  * libvirt runs every hook on every event of every network and guest, and
  * waits for it. Most of them have nothing to do with virt-nest, so main()
  * decides with libc alone, from the arguments and the XML on stdin, and
- * calls into GLib, libnl and libnftnl only when virt-nest metadata or
- * virt-nest state is present:
+ * calls into GLib, libnl and libnftnl, and loads libxml2 (src/util/xml.c:
+ * 1 ms with the ICU and libstdc++ it pulls in), only when virt-nest
+ * metadata or virt-nest state is present:
  *
  *   network start:           refuse bad metadata before the bridge exists
  *   network started/updated: install the forward exceptions for its peers
@@ -45,6 +46,7 @@
 #include "hookevent.h"
 #include "statepath.h"
 #include "vnconfig.h"
+#include "xml.h"
 
 /* found by install-hooks in the file it is about to replace */
 __attribute__((used)) static const char mark[] = VN_HOOK_MARK_HEAD VN_HOOK_MARK_TAIL;
@@ -82,12 +84,20 @@ driver_of(const char *argv0)
     return NULL;
 }
 
+/* libvirt's XML for one network or guest is far below a megabyte; more on
+ * stdin is not libvirt's, and reading it all cost 30 s and 4.4 GB for
+ * 100 MB (issue 11, point 6). The parser's bound. */
+#define MAX_XML ((size_t)VN_XML_MAX_SIZE)
+
+/* All of @fd, NUL-terminated; NULL when out of memory, or (with *@big set)
+ * when it holds more than MAX_XML bytes. */
 static char *
-read_all(int fd, size_t *len)
+read_all(int fd, size_t *len, int *big)
 {
     size_t cap = 16384, n = 0;
     char *buf = malloc(cap + 1);
 
+    *big = 0;
     while (buf) {
         ssize_t r = read(fd, buf + n, cap - n);
 
@@ -96,15 +106,22 @@ read_all(int fd, size_t *len)
         if (r <= 0)
             break;
         n += (size_t)r;
+        if (n > MAX_XML) {
+            free(buf);
+            *big = 1;
+            return NULL;
+        }
         if (n == cap) {
-            char *b = realloc(buf, cap * 2 + 1);
+            /* one byte past the bound is enough to know */
+            size_t want = cap * 2 > MAX_XML + 1 ? MAX_XML + 1 : cap * 2;
+            char *b = realloc(buf, want + 1);
 
             if (!b) {
                 free(buf);
                 return NULL;
             }
             buf = b;
-            cap *= 2;
+            cap = want;
         }
     }
     if (buf)
@@ -134,12 +151,15 @@ mkdir_p(const char *dir)
 
 /* Keep the network XML as libvirt passed it, for the DHCP reservations the
  * qemu hook needs later (it must not ask libvirt). Atomic: a temporary
- * file and rename. */
+ * file and rename. The temporary file is made by mkostemp (O_EXCL, a name
+ * nobody can guess), never opened by a predictable name: a link planted
+ * at one would make this root process write where it points. */
 static void
 save_network(const char *root, const char *name, const char *xml, size_t len,
              int keep)
 {
     char path[4096], tmp[4200], dir[4200];
+    size_t done = 0;
     int fd;
 
     if (vn_state_path(path, sizeof(path), root, "network", name, "xml") < 0)
@@ -151,12 +171,25 @@ save_network(const char *root, const char *name, const char *xml, size_t len,
     snprintf(dir, sizeof(dir), "%s/network", root);
     if (mkdir_p(dir) < 0)
         return;
-    snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
+    fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0)
         return;
-    if (write(fd, xml, len) != (ssize_t)len || close(fd) < 0 ||
-        rename(tmp, path) < 0)
+    while (done < len) {
+        ssize_t n = write(fd, xml + done, len - done);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        done += (size_t)n;
+    }
+    if (done < len || fchmod(fd, 0644) < 0) {
+        close(fd);
+        unlink(tmp);
+        return;
+    }
+    if (close(fd) < 0 || rename(tmp, path) < 0)
         unlink(tmp);
 }
 
@@ -247,7 +280,7 @@ main(int argc, char **argv)
     char state[4096];
     size_t len = 0;
     char *xml;
-    int meta, rc, is_net, keep;
+    int meta, rc, is_net, keep, big;
     HookCall call;
 
     if (!driver) {
@@ -265,10 +298,18 @@ main(int argc, char **argv)
     if (action == VN_HOOK_NOTHING)
         return 0;
 
-    xml = read_all(STDIN_FILENO, &len);
+    is_net = !strcmp(driver, "network");
+    xml = read_all(STDIN_FILENO, &len, &big);
+    if (!xml && big) {
+        fprintf(stderr, "virt-nest: %s '%s': the XML on stdin is larger than "
+                "%zu MiB, which libvirt's never is; check what runs the hook "
+                "(nothing was changed)\n", is_net ? "network" : "domain",
+                argv[1], MAX_XML >> 20);
+        return 1;
+    }
     if (!xml) {
         fprintf(stderr, "virt-nest: %s '%s': out of memory reading the XML\n",
-                driver, argv[1]);
+                is_net ? "network" : "domain", argv[1]);
         return 1;
     }
     /* any version of the namespace: one this hook cannot read is
@@ -277,7 +318,6 @@ main(int argc, char **argv)
     /* the network XML, for the reservations the qemu hook needs: kept
      * now for a plain network, and for a nest only once its metadata was
      * accepted (a refused start changes nothing, the state included) */
-    is_net = !strcmp(driver, "network");
     keep = action == VN_HOOK_INSTALL &&
            (meta || memmem(xml, len, "<host ", 6) != NULL);
     /* the state is written from here on: never into a directory others

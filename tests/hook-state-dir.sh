@@ -78,6 +78,26 @@ refused "network/ a symbolic link" "$T/link" "$T/link/network is not a directory
 if [ -z "$(ls -A "$T/elsewhere")" ]; then ok "nothing written where the link points"
 else bad "written through the link: $(ls -A "$T/elsewhere")"; fi
 
+# ---- a link planted at the temporary file's old, predictable name
+# (NAME.xml.PID.tmp) for each of the next PIDs: the hook makes its own
+# with mkostemp and writes neither through a link nor to its target
+mkdir -m 0755 "$T/plant" "$T/plant/network"
+echo precious > "$T/target"
+python3 -c 'import os, sys
+d, t, n = sys.argv[1], sys.argv[2], os.getpid()
+for p in range(n + 1, n + 2001):
+    os.symlink(t, "%s/default.xml.%d.tmp" % (d, p))' "$T/plant/network" "$T/target"
+run "$T/plant" network default started begin "$NET"
+if [ $? = 0 ] && [ "$(cat "$T/target")" = precious ] &&
+   cmp -s "$NET" "$T/plant/network/default.xml" &&
+   [ ! -L "$T/plant/network/default.xml" ] &&
+   [ "$(find "$T/plant/network" -type l | wc -l)" = 2000 ] &&
+   [ "$(stat -c %a "$T/plant/network/default.xml")" = 644 ]; then
+    ok "links at the old temporary names are not followed; the XML is kept, 0644"
+else
+    bad "planted links: target now '$(cat "$T/target")', $(cat "$T/err")"
+fi
+
 # ---- somebody else's (only root can make one)
 if [ "$(id -u)" = 0 ]; then
     mkdir -m 0755 "$T/theirs"

@@ -9,6 +9,7 @@
 #include "error.h"
 #include "nestalloc.h"
 #include "libvirtxml.h"
+#include "xml.h"
 
 #define NS "xmlns:nest='urn:virt-nest:1'"
 
@@ -270,6 +271,63 @@ fingerprint(const VnNestPlan *p)
     return g_string_free(s, FALSE);
 }
 
+/* Names by XML rules in the XML plan prints and defines (issue 11, point
+ * 5): quotes, '<', '&', tabs round-trip through a parser; a guest name
+ * with a control character XML cannot carry is refused, a network's loses it as in libvirt's. */
+static void
+hostile_names(void **state)
+{
+    static const char hostile[] = "a\"<&'b>\t";
+    g_autoptr(VnLayer) l = seed_l0(TRUE);
+    VnNestOptions o = opts("default", hostile, 2);
+    g_autoptr(GError) err = NULL;
+    g_autoptr(VnNestPlan) p = vn_nest_plan(l, NULL, &o, &err);
+    g_autofree char *host = NULL, *net = NULL, *meta = NULL;
+    g_autofree char *l2 = g_strconcat(hostile, "-l2", NULL);
+    g_autoptr(VnXmlNode) h = NULL, n = NULL, m = NULL;
+    VnNestLevel *lv;
+
+    assert_null(err);
+    host = vn_nest_dhcp_host_xml(p->mac, p->guest, &p->address);
+    h = vn_xml_parse(host, -1, "host", &err);
+    assert_null(err);
+    assert_string_equal(vn_xml_attr(h, "name"), hostile);
+    assert_string_equal(vn_xml_attr(h, "mac"), p->mac);
+
+    lv = p->levels->pdata[0];
+    g_free(lv->network);
+    lv->network = g_strdup("n\"<&'\001x");
+    g_free(lv->bridge);
+    lv->bridge = g_strdup("br'\"&<");
+    net = vn_nest_level_network_xml(lv);
+    n = vn_xml_parse(net, -1, "network", &err);
+    assert_null(err);
+    assert_string_equal(vn_xml_child(n, "name")->text, "n\"<&'x");
+    assert_string_equal(vn_xml_attr(vn_xml_child(n, "bridge"), "name"),
+                        "br'\"&<");
+    assert_string_equal(vn_xml_attr(vn_xml_child(vn_xml_child(
+        vn_xml_child(n, "ip"), "dhcp"), "host"), "name"), l2);
+
+    meta = vn_nest_guest_metadata(lv->guest_routes, "52:54:00:'\"<&");
+    m = vn_xml_parse(meta, -1, "metadata", &err);
+    assert_null(err);
+    assert_string_equal(vn_xml_attr(m->children->next, "mac"),
+                        "52:54:00:'\"<&");
+
+    for (int c = 1; c < 0x20; c++) {
+        if (c == '\t' || c == '\n' || c == '\r')
+            continue;
+        g_autofree char *name = g_strdup_printf("x%cy", c);
+        VnNestOptions bad = opts("default", name, 1);
+        g_autoptr(GError) e = NULL;
+        g_autoptr(VnNestPlan) q = vn_nest_plan(l, NULL, &bad, &e);
+
+        assert_null(q);
+        assert_error_contains(e, "a name with control characters cannot be "
+                                 "written in libvirt's XML; choose another name");
+    }
+}
+
 static void
 property(void **state)
 {
@@ -368,6 +426,7 @@ main(void)
         cmocka_unit_test(seed_new_guest),
         cmocka_unit_test(seed_existing_guest),
         cmocka_unit_test(bad_input),
+        cmocka_unit_test(hostile_names),
         cmocka_unit_test(property),
     };
 

@@ -1,4 +1,5 @@
-/* test-xml.c: the XML reader, on libvirt's XML and against libxml2. */
+/* test-xml.c: the XML reader (over libxml2), on libvirt's XML, hostile
+ * input and against libxml2's own tree. */
 #include "config.h"
 
 #include <string.h>
@@ -67,32 +68,162 @@ errors(void **state)
         { "", "t XML: empty input" },
         { "  \n", "t XML: empty input" },
         { "hello", "t XML: no element" },
-        { "<a>", "line 1: <a> is not closed" },
-        { "<a></b>", "line 1: </b> closes <a>" },
-        { "<a x='1' x='2'/>", "attribute x appears twice in <a>" },
-        { "<a x=1/>", "the value of x is not quoted" },
-        { "<a x='1'y='2'/>", "a space is needed between attributes" },
-        { "<a>&foo;</a>", "unknown entity &foo;" },
-        { "<a>&#0;</a>", "bad character reference" },
-        { "<a>&#xd800;</a>", "bad character reference" },
-        { "<a x='<'/>", "'<' in an attribute value" },
-        { "<a/><b/>", "extra content after the root element <a>" },
+        /* libxml2's words, its first fatal error, on one line */
+        { "<a>", "t XML is malformed: line 1: Premature end of data in tag a" },
+        { "<a></b>", "line 1: Opening and ending tag mismatch: a line 1 and b" },
+        { "<a x='1' x='2'/>", "Attribute x redefined" },
+        { "<a x=1/>", "AttValue: \" or ' expected" },
+        { "<a x='1'y='2'/>", "attributes construct error" },
+        { "<a>&foo;</a>", "Entity 'foo' not defined" },
+        { "<a>&#0;</a>", "invalid xmlChar value 0" },
+        { "<a>&#xd800;</a>", "invalid xmlChar value 55296" },
+        { "<a x='<'/>", "Unescaped '<' not allowed in attributes values" },
+        { "<a/><b/>", "Extra content at the end of the document" },
         { "<!DOCTYPE a [<!ENTITY e SYSTEM 'file:///etc/passwd'>]><a>&e;</a>",
-          "DOCTYPE declarations are not accepted" },
-        { "<a>\n<!-- open", "line 2: unterminated comment" },
-        { "<a><![CDATA[x</a>", "unterminated CDATA section" },
-        { "<1a/>", "a name was expected" },
-        { "text<a/>", "does not start with an element" },
+          "line 1: DOCTYPE declarations are not accepted" },
+        { "<a>\n<!-- open", "line 2: Comment not terminated" },
+        { "<a><![CDATA[x</a>", "CData section not finished x</" },
+        { "<1a/>", "StartTag: invalid element name" },
+        { "text<a/>", "Start tag expected" },
+        { "<a>\001</a>", "line 1: PCDATA invalid Char value 1" },
+        { "<a>\n\0</a>", "line 2: a NUL byte in the document" },
+        { "<a>\xff</a>", "the document is not UTF-8" },
+        { "<?xml version='1.0' encoding='ISO-8859-1'?><a/>",
+          "unsupported encoding ISO-8859-1: libvirt writes UTF-8" },
     };
 
     for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
         g_autoptr(GError) err = NULL;
-        g_autoptr(VnXmlNode) root = vn_xml_parse(cases[i].xml, -1, "t", &err);
+        gsize len = strlen(cases[i].xml);
+        g_autoptr(VnXmlNode) root = NULL;
 
+        /* the one case with a NUL: its length is its array's */
+        if (strstr(cases[i].msg, "NUL"))
+            len = 6;
+        root = vn_xml_parse(cases[i].xml, (gssize)len, "t", &err);
         if (root)
             fail_msg("'%s' parsed", cases[i].xml);
         assert_error_contains(err, cases[i].msg);
+        assert_null(strchr(err->message, '\n'));
     }
+}
+
+/* XML 1.0 allows no character below 0x20 but tab, newline and carriage
+ * return, written or referenced (issue 11, point 5). */
+static void
+control_characters(void **state)
+{
+    for (int c = 1; c < 0x20; c++) {
+        g_autofree char *ref = g_strdup_printf("<a b='&#%d;'>&#x%x;</a>", c, c);
+        g_autofree char *raw = g_strdup_printf("<a>%c</a>", c);
+        g_autoptr(GError) e1 = NULL, e2 = NULL;
+        g_autoptr(VnXmlNode) r1 = vn_xml_parse(ref, -1, "t", &e1);
+        g_autoptr(VnXmlNode) r2 = vn_xml_parse(raw, -1, "t", &e2);
+
+        if (c == '\t' || c == '\n' || c == '\r') {
+            g_autofree char *want = g_strdup_printf("%c", c);
+
+            assert_non_null(r1);
+            assert_string_equal(vn_xml_attr(r1, "b"), want);
+            assert_string_equal(r1->text, want);
+            assert_non_null(r2);
+        } else {
+            if (r1 || r2)
+                fail_msg("control character %d accepted", c);
+            assert_error_contains(e1, "invalid xmlChar value");
+            assert_error_contains(e2, "invalid Char value");
+        }
+    }
+}
+
+/* Anything but one whole document is refused, with or without an error
+ * to fill (issue 11, point 7: hookplan.c and nestplan.c pass none). */
+static void
+refused_without_error(void **state)
+{
+    static const char *const docs[] = {
+        "<a/><!DOCTYPE x>",
+        "<a/>junk",
+        "<a/><b/>",
+        "<a/>&amp;",
+        "<!DOCTYPE a><a/>",
+        "<!DOCTYPE a [<!ENTITY x 'y'>]><a>&x;</a>",
+        "<a>&#1;</a>",
+        "<a>",
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS(docs); i++) {
+        g_autoptr(VnXmlNode) root = vn_xml_parse(docs[i], -1, "t", NULL);
+
+        if (root)
+            fail_msg("'%s' parsed without an error pointer", docs[i]);
+    }
+    /* what may follow the root: comments, PIs, space */
+    {
+        g_autoptr(VnXmlNode) root = vn_xml_parse("<a/><!-- c --><?pi x?>\n",
+                                                 -1, "t", NULL);
+
+        assert_non_null(root);
+    }
+}
+
+/* No entity is expanded, nothing is loaded, and the bounds hold. */
+static void
+limits(void **state)
+{
+    g_autoptr(GString) laughs = g_string_new("<!DOCTYPE l [<!ENTITY l0 'ha'>");
+    g_autoptr(GString) deep = g_string_new(NULL);
+    g_autoptr(GString) ok = g_string_new(NULL);
+    g_autofree char *big = NULL;
+    g_autoptr(GError) err = NULL;
+    g_autoptr(VnXmlNode) root = NULL;
+
+    for (int i = 1; i < 10; i++)
+        g_string_append_printf(laughs, "<!ENTITY l%d '&l%d;&l%d;&l%d;&l%d;'>",
+                               i, i - 1, i - 1, i - 1, i - 1);
+    g_string_append(laughs, "]><l>&l9;</l>");
+    root = vn_xml_parse(laughs->str, -1, "t", &err);
+    assert_null(root);
+    assert_error_contains(err, "DOCTYPE declarations are not accepted");
+    g_clear_error(&err);
+
+    /* an external DTD, over the network */
+    root = vn_xml_parse("<!DOCTYPE a SYSTEM 'http://192.0.2.1/x.dtd'><a/>", -1,
+                        "t", &err);
+    assert_null(root);
+    assert_error_contains(err, "DOCTYPE declarations are not accepted");
+    g_clear_error(&err);
+
+    /* 256 levels are read, 257 are not */
+    for (int i = 0; i < 256; i++)
+        g_string_append(ok, "<e>");
+    for (int i = 0; i < 256; i++)
+        g_string_append(ok, "</e>");
+    root = vn_xml_parse(ok->str, -1, "t", &err);
+    assert_null(err);
+    assert_non_null(root);
+    g_clear_pointer(&root, vn_xml_free);
+    for (int i = 0; i < 257; i++)
+        g_string_append(deep, "<e>");
+    for (int i = 0; i < 257; i++)
+        g_string_append(deep, "</e>");
+    root = vn_xml_parse(deep->str, -1, "t", &err);
+    assert_null(root);
+    assert_error_contains(err, "t XML is malformed: line 1: ");
+    g_clear_error(&err);
+
+    /* VN_XML_MAX_SIZE bytes are read, one more is not */
+    big = g_malloc(VN_XML_MAX_SIZE + 2);
+    memset(big, ' ', VN_XML_MAX_SIZE + 1);
+    memcpy(big, "<a>", 3);
+    memcpy(big + VN_XML_MAX_SIZE - 4, "</a>", 4);
+    root = vn_xml_parse(big, VN_XML_MAX_SIZE, "t", &err);
+    assert_null(err);
+    assert_non_null(root);
+    g_clear_pointer(&root, vn_xml_free);
+    root = vn_xml_parse(big, VN_XML_MAX_SIZE + 1, "t", &err);
+    assert_null(root);
+    assert_error_contains(err, "t XML is 4194305 bytes, more than the 4 MiB");
 }
 
 /* ------------------------------------------------------------------ */
@@ -264,6 +395,9 @@ main(void)
         cmocka_unit_test(basics),
         cmocka_unit_test(unbound_prefix),
         cmocka_unit_test(errors),
+        cmocka_unit_test(control_characters),
+        cmocka_unit_test(refused_without_error),
+        cmocka_unit_test(limits),
         cmocka_unit_test(real_documents),
         cmocka_unit_test(mutations),
     };

@@ -387,6 +387,17 @@ check_options(const VnLayer *layer, const VnNestOptions *opts,
                     "to give the guest an address on", net->name);
         return FALSE;
     }
+    for (const guchar *p = (const guchar *)opts->guest; p && *p; p++) {
+        if (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r') {
+            g_autofree char *shown = g_strescape(opts->guest, NULL);
+
+            g_set_error(error, VN_ERROR, VN_ERROR_INVALID,
+                        "--guest '%s': a name with control characters cannot "
+                        "be written in libvirt's XML; choose another name",
+                        shown);
+            return FALSE;
+        }
+    }
     if (opts->depth < 1) {
         g_set_error(error, VN_ERROR, VN_ERROR_INVALID,
                     "--depth must be 1 or more");
@@ -580,12 +591,48 @@ vn_nest_plan(const VnLayer *layer, GPtrArray *others,
     return g_steal_pointer(&plan);
 }
 
+/* @s as XML text or a quoted attribute value: the five specials as
+ * references, tab, newline and return as character references (a parser
+ * turns them to spaces in an attribute otherwise), and the other control
+ * characters, which XML 1.0 cannot carry at all, left out, as libvirt's
+ * own writer does (virBufferEscapeString): the XML then names the object
+ * as libvirt's does. vn_nest_plan() refuses such a guest name before. */
+static void
+append_escaped(GString *out, const char *s)
+{
+    for (const guchar *p = (const guchar *)s; p && *p; p++) {
+        switch (*p) {
+        case '&': g_string_append(out, "&amp;"); break;
+        case '<': g_string_append(out, "&lt;"); break;
+        case '>': g_string_append(out, "&gt;"); break;
+        case '"': g_string_append(out, "&quot;"); break;
+        case '\'': g_string_append(out, "&apos;"); break;
+        case '\t': case '\n': case '\r':
+            g_string_append_printf(out, "&#%d;", *p);
+            break;
+        default:
+            if (*p >= 0x20)
+                g_string_append_c(out, (char)*p);
+        }
+    }
+}
+
+static char *
+escaped(const char *s)
+{
+    GString *out = g_string_new(NULL);
+
+    append_escaped(out, s);
+    return g_string_free(out, FALSE);
+}
+
 char *
 vn_nest_dhcp_host_xml(const char *mac, const char *name, const VnCidr *ip)
 {
+    g_autofree char *m = escaped(mac), *n = escaped(name);
     char b[VN_CIDR_STRLEN];
 
-    return g_strdup_printf("<host mac='%s' name='%s' ip='%s'/>", mac, name,
+    return g_strdup_printf("<host mac='%s' name='%s' ip='%s'/>", m, n,
                            vn_cidr_format(ip, FALSE, b));
 }
 
@@ -596,7 +643,9 @@ vn_nest_level_network_xml(const VnNestLevel *l)
     char a[VN_CIDR_STRLEN], r1[VN_CIDR_STRLEN], r2[VN_CIDR_STRLEN];
     VnCidr addr = l->address;
 
-    g_string_append_printf(s, "  <name>%s</name>\n", l->network);
+    g_string_append(s, "  <name>");
+    append_escaped(s, l->network);
+    g_string_append(s, "</name>\n");
     if (l->peers->len) {
         g_string_append(s, "  <metadata>\n"
                            "    <nest:network xmlns:nest=\"" VN_NS_URI "\">\n");
@@ -608,8 +657,9 @@ vn_nest_level_network_xml(const VnNestLevel *l)
         g_string_append(s, "    </nest:network>\n  </metadata>\n");
     }
     g_string_append(s, "  <forward mode='nat'/>\n");
-    g_string_append_printf(s, "  <bridge name='%s' stp='on' delay='0'/>\n",
-                           l->bridge);
+    g_string_append(s, "  <bridge name='");
+    append_escaped(s, l->bridge);
+    g_string_append(s, "' stp='on' delay='0'/>\n");
     addr.prefix = 32;
     g_string_append_printf(s, "  <ip address='%s' prefix='%u'>\n    <dhcp>\n"
                            "      <range start='%s' end='%s'/>\n",
@@ -636,8 +686,11 @@ vn_nest_guest_metadata(GArray *routes, const char *uplink_mac)
         g_string_append_printf(s, "  <nest:route subnet=\"%s\"/>\n",
                                vn_cidr_format(&g_array_index(routes, VnCidr, i),
                                               TRUE, a));
-    if (uplink_mac)
-        g_string_append_printf(s, "  <nest:uplink mac=\"%s\"/>\n", uplink_mac);
+    if (uplink_mac) {
+        g_string_append(s, "  <nest:uplink mac=\"");
+        append_escaped(s, uplink_mac);
+        g_string_append(s, "\"/>\n");
+    }
     g_string_append(s, "</nest:guest>\n");
     return g_string_free(s, FALSE);
 }

@@ -3,6 +3,18 @@
  * virt-nest reads libvirt's lease status files and its own snapshots, and
  * writes `status --json`; neither needs more than this.
  *
+ * Not json-glib (issue 10 asked), measured with json-glib 1.6.6: linking
+ * it loads GObject, GIO and GModule and registers their types, 1.64 ms
+ * for a process that does nothing against 0.60 ms with GLib alone (+1.0
+ * ms on every hook event that reads a lease file); it parses a 10 kB
+ * plan 2.4x and a 10 MB snapshot 2.9x slower than this reader (0.073 vs
+ * 0.031 ms, 200 vs 70 ms); and the hook links GLib statically, which a
+ * json-glib linked against the shared GLib cannot share. Snapshots from
+ * other hosts, which may be hostile, are bounded here as they would not be
+ * there: a nesting limit of 64, control characters and invalid UTF-8 refused,
+ * and a libFuzzer target
+ * (tests/fuzz/fuzz-json.c, fuzz-state.c).
+ *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #pragma once

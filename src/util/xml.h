@@ -1,11 +1,11 @@
-/* xml.h: a small, strict XML reader for libvirt's XML.
+/* xml.h: libvirt's XML as a small tree, read with libxml2.
  *
- * The hook must be fast, and loading libxml2 (which pulls in ICU) costs a
- * hook more than all of its own work. libvirt's XML is machine-written:
- * elements, attributes, namespaces, text, comments. This reader handles
- * exactly XML 1.0 well-formedness of those, with namespaces, and refuses
- * DOCTYPE declarations (so there are no entities to expand, and nothing is
- * ever loaded from elsewhere). Both the CLI and the hook parse through it.
+ * libvirt's XML is machine-written: elements, attributes, namespaces,
+ * text, comments. vn_xml_parse() reads it with libxml2 (loaded on first
+ * use, see xml.c), strictly: well-formed XML 1.0 with namespaces, UTF-8,
+ * no DOCTYPE (so there are no entities to expand, and nothing is ever
+ * loaded from elsewhere), no network, at most VN_XML_MAX_SIZE bytes and
+ * 256 levels. Both the CLI and the hook parse through it.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -14,6 +14,10 @@
 #include <glib.h>
 
 G_BEGIN_DECLS
+
+/* libvirt's XML for one network or guest is far below a megabyte; more
+ * is refused (the hook reads no more from its stdin either). */
+#define VN_XML_MAX_SIZE (4 << 20)
 
 typedef struct {
     char *name;             /* local name */
@@ -40,9 +44,11 @@ struct _VnXmlNode {
  * @text: the document
  * @len: its length, or -1 if NUL-terminated
  * @what: what the document is, for messages ("network", "domain")
- * @error: "WHAT XML is malformed: line N: PROBLEM"
+ * @error: "WHAT XML is malformed: line N: PROBLEM" (PROBLEM in libxml2's
+ *   words), or "WHAT XML: empty input" and the like
  *
- * Returns: (transfer full): the root element; free with vn_xml_free().
+ * Returns: (transfer full): the root element, or NULL for anything but a
+ * whole well-formed document, @error or not; free with vn_xml_free().
  */
 VnXmlNode *vn_xml_parse(const char *text, gssize len, const char *what,
                         GError **error);
