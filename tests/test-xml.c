@@ -9,6 +9,25 @@
 #include "testutil.h"
 #include "xml.h"
 
+/* libvirt writes a CR in a name as it is; it must read back as a CR, not
+ * as the newline an XML parser's line-end normalization makes of it */
+static void
+carriage_returns(void **state)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(VnXmlNode) root = vn_xml_parse(
+        "<network\r\n  a='x\ry' b=\"p\rq\">\r\n<name>cr\rlf</name>\r\n"
+        "<bridge name='v>\r'/></network>\r\n", -1, "network", &err);
+
+    (void)state;
+    if (err)
+        fail_msg("%s", err->message);
+    assert_string_equal(vn_xml_attr(root, "a"), "x\ry");
+    assert_string_equal(vn_xml_attr(root, "b"), "p\rq");
+    assert_string_equal(vn_xml_child(root, "name")->text, "cr\rlf");
+    assert_string_equal(vn_xml_attr(vn_xml_child(root, "bridge"), "name"), "v>\r");
+}
+
 static void
 basics(void **state)
 {
@@ -393,6 +412,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(basics),
+        cmocka_unit_test(carriage_returns),
         cmocka_unit_test(unbound_prefix),
         cmocka_unit_test(errors),
         cmocka_unit_test(control_characters),
