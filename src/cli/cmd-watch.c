@@ -74,6 +74,7 @@ typedef struct {
 } Watch;
 
 static void watch_connect(Watch *w);
+static void trigger_settled(Watch *w, const char *reason);
 
 static void
 usage(FILE *f)
@@ -399,15 +400,12 @@ on_firewalld(VnFwEvent event, const char *detail, gpointer data)
         return;
     case VN_FW_EVENT_RUNNING:
         say("firewalld is running (state %s)", detail ? detail : "?");
-        trigger(w, "firewalld started");
-        break;
+        trigger_settled(w, "firewalld started");
+        return;
     case VN_FW_EVENT_RELOADED:
-        trigger(w, "firewalld reloaded");
-        break;
+        trigger_settled(w, "firewalld reloaded");
+        return;
     }
-    if (w->settle_id)
-        g_source_remove(w->settle_id);
-    w->settle_id = g_timeout_add(SETTLE_MS, on_settle, w);
 }
 
 /* ---- signals */
@@ -423,10 +421,22 @@ on_quit(gpointer data)
     return G_SOURCE_CONTINUE;
 }
 
+/* after something that changed the rules and that libvirt hears of too
+ * (a firewalld reload, libvirtd's SIGHUP that systemd passes on as ours):
+ * reconcile now, and once more when libvirt is likely done */
+static void
+trigger_settled(Watch *w, const char *reason)
+{
+    trigger(w, reason);
+    if (w->settle_id)
+        g_source_remove(w->settle_id);
+    w->settle_id = g_timeout_add(SETTLE_MS, on_settle, w);
+}
+
 static gboolean
 on_hup(gpointer data)
 {
-    trigger(data, "SIGHUP");
+    trigger_settled(data, "SIGHUP");
     return G_SOURCE_CONTINUE;
 }
 
