@@ -22,9 +22,10 @@
  * for all that came meanwhile.
  *
  * One GMainLoop runs everything: reconciles, D-Bus (fw/fwwatch.c), the
- * signals, the timers. libvirt's own default event loop runs in a thread
- * of its own and hands its events to the main loop; only the main thread
- * opens and closes the connection.
+ * signals, the timers, and libvirt's events: libvirt's default event
+ * implementation (libvirt >= 6.3) is GLib's default main context. libvirt
+ * calls its callbacks with its own locks held, so they only queue an idle
+ * source; the connection is opened and closed from there.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -190,7 +191,7 @@ on_settle(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
-/* ---- libvirt's events: they come in libvirt's event thread */
+/* ---- libvirt's events: called by libvirt, its locks held */
 
 typedef enum { MSG_EVENT, MSG_CLOSED } MsgKind;
 
@@ -231,7 +232,7 @@ msg_free(gpointer data)
     g_free(m);
 }
 
-/* from any thread: to the main loop */
+/* to the main loop, out of libvirt's callback */
 static void
 post(Watch *w, MsgKind kind, guint gen, char *text)
 {
@@ -241,7 +242,7 @@ post(Watch *w, MsgKind kind, guint gen, char *text)
     m->kind = kind;
     m->gen = gen;
     m->text = text;
-    g_main_context_invoke_full(NULL, G_PRIORITY_DEFAULT, on_msg, m, msg_free);
+    g_idle_add_full(G_PRIORITY_DEFAULT, on_msg, m, msg_free);
 }
 
 static void
@@ -285,15 +286,6 @@ on_close(virConnectPtr conn, int reason, void *data)
 
     post(t->w, MSG_CLOSED, t->gen, g_strdup(reason >= 0 && reason < (int)G_N_ELEMENTS(why)
                                         ? why[reason] : "unknown reason"));
-}
-
-static gpointer
-event_thread(gpointer data)
-{
-    for (;;)
-        if (virEventRunDefaultImpl() < 0)
-            g_usleep(100 * 1000);
-    return NULL;
 }
 
 /* ---- the connection */
@@ -484,7 +476,6 @@ vn_cmd_watch(int argc, char **argv)
         vn_cli_error("watch: libvirt's event loop: %s", vn_virt_error());
         return VN_EXIT_FAILURE;
     }
-    g_thread_unref(g_thread_new("libvirt-events", event_thread, NULL));
     loop = g_main_loop_new(NULL, FALSE);
     w.loop = loop;
     w.reasons = reasons;
