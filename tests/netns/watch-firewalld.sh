@@ -32,7 +32,7 @@ NEST_ID=vnw$$
 nest_init "$SRC" "$BUILD/hooks/virt-nest-hook"
 [ -x "$VN" ] || { echo "FAIL: no $VN (build first)"; exit 1; }
 T=$NEST_TMP
-BUS_PID= FWD_PID= WPID=
+BUS_PID='' FWD_PID='' WPID=''
 export DBUS_SYSTEM_BUS_ADDRESS=unix:path=$T/bus
 stop_pid() {  # PID: TERM, wait up to 5 s, then KILL
     local i
