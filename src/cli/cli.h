@@ -5,6 +5,7 @@
 #pragma once
 
 #include <glib.h>
+#include <stdio.h>
 
 #include "stitch.h"
 
@@ -31,11 +32,26 @@ void vn_cli_bad_option(const char *command, const char *optstring,
  * why, as "virt-nest: COMMAND: ...". */
 VnNest *vn_cli_load_nest(const char *command, int n, char **paths);
 
+/* What one reconcile is asked (virt-nest reconcile, virt-nest watch). */
+typedef struct {
+    const char *uri;        /* NULL: the default */
+    const char *leases_dir; /* NULL: libvirt's */
+    gboolean dry_run;
+    gboolean quiet;         /* no "nothing to change" line */
+} VnReconcileOptions;
+
+/* One reconcile, in-process: each change on @out as PREFIX + one line,
+ * problems and errors on stderr ("virt-nest: ..."). Returns VN_EXIT_*;
+ * @n_changes (may be NULL) gets how many changes were made. */
+int vn_cli_reconcile(const VnReconcileOptions *o, FILE *out,
+                     const char *prefix, guint *n_changes);
+
 int vn_cmd_status(int argc, char **argv);
 int vn_cmd_reconcile(int argc, char **argv);
 int vn_cmd_plan(int argc, char **argv);
 int vn_cmd_graph(int argc, char **argv);
 int vn_cmd_doctor(int argc, char **argv);
+int vn_cmd_watch(int argc, char **argv);
 int vn_cmd_install_hooks(int argc, char **argv);
 int vn_cmd_uninstall_hooks(int argc, char **argv);
 

@@ -137,18 +137,10 @@ reconcile(VnApply *apply, const VnLayer *layer, const VnPlan *plan,
 }
 
 int
-vn_cmd_reconcile(int argc, char **argv)
+vn_cli_reconcile(const VnReconcileOptions *o, FILE *out, const char *prefix,
+                 guint *n_changes)
 {
-    enum { OPT_LEASES = 256 };
-    static const struct option opts[] = {
-        { "connect", required_argument, NULL, 'c' },
-        { "dry-run", no_argument, NULL, 'n' },
-        { "leases-dir", required_argument, NULL, OPT_LEASES },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    VnDiscoverOptions dopts = { NULL, NULL, VN_HOST_YES };
-    gboolean dry_run = FALSE;
+    VnDiscoverOptions dopts = { o->uri, o->leases_dir, VN_HOST_YES };
     g_autoptr(GError) err = NULL;
     g_autoptr(VnLayer) layer = NULL;
     g_autoptr(VnPlan) plan = NULL;
@@ -157,33 +149,10 @@ vn_cmd_reconcile(int argc, char **argv)
     const char *dir = vn_state_dir();
     GPtrArray *changes;
     VnConfig config;
-    int c, lock = -1, rc;
+    int lock = -1, rc;
 
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "c:nh", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c':
-            dopts.uri = optarg;
-            break;
-        case 'n':
-            dry_run = TRUE;
-            break;
-        case OPT_LEASES:
-            dopts.leases_dir = optarg;
-            break;
-        case 'h':
-            usage(stdout);
-            return VN_EXIT_OK;
-        default:
-            vn_cli_bad_option("reconcile", "c:nh", argv);
-            return VN_EXIT_USAGE;
-        }
-    }
-    if (optind < argc) {
-        vn_cli_error("reconcile: unexpected argument '%s'", argv[optind]);
-        return VN_EXIT_USAGE;
-    }
+    if (n_changes)
+        *n_changes = 0;
     if (!vn_config_load(NULL, &config, &err) ||
         !(layer = vn_discover(&dopts, &err))) {
         vn_cli_error("%s", err->message);
@@ -201,16 +170,18 @@ vn_cmd_reconcile(int argc, char **argv)
         vn_cli_error("%s: %s; left as it is", p->object, p->message);
     }
     /* the hooks may run at the same time */
-    if (!dry_run && (lock = vn_state_lock(dir, &err)) < 0) {
+    if (!o->dry_run && (lock = vn_state_lock(dir, &err)) < 0) {
         vn_cli_error("%s", err->message);
         return VN_EXIT_FAILURE;
     }
     if (!(ledgers = vn_ledger_load_all(dir, &err))) {
+        if (lock >= 0)
+            close(lock);
         vn_cli_error("%s", err->message);
         return VN_EXIT_FAILURE;
     }
     apply = vn_apply_new(dir);
-    vn_apply_set_dry_run(apply, dry_run);
+    vn_apply_set_dry_run(apply, o->dry_run);
     vn_apply_set_check_order(apply, TRUE);
     rc = reconcile(apply, layer, plan, ledgers, &err) ? VN_EXIT_OK
                                                       : VN_EXIT_FAILURE;
@@ -218,13 +189,59 @@ vn_cmd_reconcile(int argc, char **argv)
         close(lock);
     changes = vn_apply_changes(apply);
     for (guint i = 0; i < changes->len; i++)
-        printf("%s%s\n", dry_run ? "would " : "", (char *)changes->pdata[i]);
-    if (!changes->len && rc == VN_EXIT_OK)
-        printf("nothing to change: this layer has what it needs\n");
+        fprintf(out, "%s%s%s\n", prefix, o->dry_run ? "would " : "",
+                (char *)changes->pdata[i]);
+    if (n_changes)
+        *n_changes = changes->len;
+    if (!changes->len && rc == VN_EXIT_OK && !o->quiet)
+        fprintf(out, "%snothing to change: this layer has what it needs\n", prefix);
+    fflush(out);
     if (rc != VN_EXIT_OK) {
         vn_cli_error("%s", err->message);
         return rc;
     }
     return layer->problems->len || plan->problems->len ? VN_EXIT_FAILURE
                                                        : VN_EXIT_OK;
+}
+
+int
+vn_cmd_reconcile(int argc, char **argv)
+{
+    enum { OPT_LEASES = 256 };
+    static const struct option opts[] = {
+        { "connect", required_argument, NULL, 'c' },
+        { "dry-run", no_argument, NULL, 'n' },
+        { "leases-dir", required_argument, NULL, OPT_LEASES },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    VnReconcileOptions o = { NULL, NULL, FALSE, FALSE };
+    int c;
+
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "c:nh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            o.uri = optarg;
+            break;
+        case 'n':
+            o.dry_run = TRUE;
+            break;
+        case OPT_LEASES:
+            o.leases_dir = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return VN_EXIT_OK;
+        default:
+            vn_cli_bad_option("reconcile", "c:nh", argv);
+            return VN_EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        vn_cli_error("reconcile: unexpected argument '%s'", argv[optind]);
+        return VN_EXIT_USAGE;
+    }
+    return vn_cli_reconcile(&o, stdout, "", NULL);
 }

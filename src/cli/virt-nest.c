@@ -27,6 +27,8 @@ static const VnCommand commands[] = {
       vn_cmd_doctor },
     { "reconcile", "install what is missing, remove what is stale",
       vn_cmd_reconcile },
+    { "watch", "stay running: reconcile when libvirtd or firewalld reload",
+      vn_cmd_watch },
     { "install-hooks", "install virt-nest-hook as libvirt's network and qemu hook",
       vn_cmd_install_hooks },
     { "uninstall-hooks", "remove the hooks, and what virt-nest installed",

@@ -58,7 +58,8 @@
 #                           libvirt's rules (iptables, or iptables-legacy for
 #                           the legacy kinds); NEST_IPT_SAVE, NEST_IPT_RESTORE
 #                           likewise
-#   nest_ns LAYER           the namespace's name
+#   nest_ns LAYER           the namespace's name: $NEST_ID-l0 (-l1, -l2);
+#                           NEST_ID (set before sourcing) defaults to vn$$
 #   nest_state_dir LAYER    the layer's state directory (what nest_in mounts
 #                           on /run/virt-nest); delete it to lose the state
 #   nest_x LAYER CMD...     run CMD in LAYER's namespace (ip netns exec)
@@ -132,7 +133,7 @@
 #
 # Every packet stays inside these namespaces: L0's way out leads nowhere.
 
-NEST_ID=vn$$
+NEST_ID=${NEST_ID:-vn$$}
 NEST_CREATED_NS=()
 NEST_CREATED_DIRS=()
 NEST_PIDS=()

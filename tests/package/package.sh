@@ -221,8 +221,8 @@ in_root virt-nest install-hooks > "$T/ih" 2>&1
 rc=$?
 check "virt-nest install-hooks sees the drop-ins as virt-nest's and leaves them" \
     eval '[ $rc -eq 0 ] && grep -qx "/etc/libvirt/hooks/qemu.d/virt-nest links to /usr/sbin/virt-nest-hook, virt-nest'"'"'s hook: left as it is" "$T/ih" && [ -L "$ROOT/etc/libvirt/hooks/network.d/virt-nest" ] && [ -L "$ROOT/etc/libvirt/hooks/qemu.d/virt-nest" ]' 
-check "the units are enabled (virt-nest-reconcile.service wanted by libvirtd.service, virt-nest-leases.path by paths.target)" \
-    eval '[ -L "$ROOT/etc/systemd/system/libvirtd.service.wants/virt-nest-reconcile.service" ] && [ -L "$ROOT/etc/systemd/system/paths.target.wants/virt-nest-leases.path" ]'
+check "the units are enabled (virt-nest-watch.service wanted by multi-user.target, virt-nest-leases.path by paths.target)" \
+    eval '[ -L "$ROOT/etc/systemd/system/multi-user.target.wants/virt-nest-watch.service" ] && [ -L "$ROOT/etc/systemd/system/paths.target.wants/virt-nest-leases.path" ]'
 check "/etc/iproute2/rt_protos.d/virt-nest.conf names protocol 155 virt-nest" \
     grep -qP '^155\tvirt-nest$' "$ROOT/etc/iproute2/rt_protos.d/virt-nest.conf"
 cp "$SRC/tests/package/consumer.c" "$ROOT/root/consumer.c"
