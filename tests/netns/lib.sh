@@ -128,11 +128,13 @@
 # with `qemu` and `network`); NEST_STATE_L0, NEST_STATE_L1, NEST_STATE_L2
 # (the state directories nest_in mounts on /run/virt-nest, made by
 # nest_build); NEST_KIND (after nest_firewall). Namespace names are
-# vn<PID>-l0, -l1, -l2 (PID of the sourcing shell).
+# <NEST_PREFIX><PID>-l0, -l1, -l2 (PID of the sourcing shell; NEST_PREFIX,
+# set before sourcing, defaults to vn: a test that runs beside others with
+# daemons of its own uses a prefix of its own, e.g. vnf).
 #
 # Every packet stays inside these namespaces: L0's way out leads nowhere.
 
-NEST_ID=vn$$
+NEST_ID=${NEST_PREFIX:-vn}$$
 NEST_CREATED_NS=()
 NEST_CREATED_DIRS=()
 NEST_PIDS=()
