@@ -80,7 +80,11 @@
 #                           the empty environment) VIRT_NEST_CONFIG=FILE.
 #                           If the state directory does not exist, the
 #                           command sees no /run/virt-nest at all (a lost
-#                           state directory). Exit 125: the setup failed.
+#                           state directory). NEST_SYSTEM_BUS=SOCKET (a
+#                           private bus of the test's own) is bind-mounted
+#                           on /run/dbus/system_bus_socket, where D-Bus
+#                           clients look for the system bus by default.
+#                           Exit 125: the setup failed.
 #   nest_hook LAYER KIND NAME OP SUBOP XML
 #                           the hook as libvirt calls it: nest_in, argv[0]
 #                           the installed copy named KIND (qemu|network),
@@ -426,9 +430,13 @@ nest_in() {  # LAYER CMD...
     sd=$(nest_state_dir "$layer") || return 2
     shift
     ip netns exec "$ns" unshare --mount --propagation private -- /bin/sh -c '
-        sd=$1 conf=$2
-        shift 2
+        sd=$1 conf=$2 bus=$3
+        shift 3
         mount -t tmpfs -o mode=0755,size=8m virt-nest-test-run /run || exit 125
+        if [ -n "$bus" ]; then
+            mkdir /run/dbus && : > /run/dbus/system_bus_socket &&
+                mount --bind "$bus" /run/dbus/system_bus_socket || exit 125
+        fi
         if [ -d "$sd" ]; then
             mkdir /run/virt-nest && mount --bind "$sd" /run/virt-nest || exit 125
         fi
@@ -440,7 +448,7 @@ nest_in() {  # LAYER CMD...
         fi
         cd / || exit 125
         exec env -i LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-            HOME=/root USER=root LOGNAME=root "$@"' nest-in "$sd" "${NEST_CONF:-}" "$@"
+            HOME=/root USER=root LOGNAME=root "$@"' nest-in "$sd" "${NEST_CONF:-}" "${NEST_SYSTEM_BUS:-}" "$@"
 }
 
 nest_hook() {  # LAYER KIND NAME OP SUBOP XML
