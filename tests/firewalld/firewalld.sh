@@ -173,6 +173,14 @@ fwcmd --policy=virt-nest --list-rich-rules | sed 's/^/  # /'
 works "with firewalld"
 status_l1
 check "status: both forward exceptions ok" fwd_states_are ok
+vn_at status --host --json
+cp "$T/status.out" "$T/status.json"
+check "status --json: the exceptions are in firewalld policy virt-nest" \
+    grep -q 'firewalld policy virt-nest' "$T/status.json"
+# every rule of firewalld's table decoded: nothing the evaluator skipped
+check "status evaluated every rule of table inet firewalld (nothing opaque)" \
+    sh -c "! grep -q 'could not be evaluated' '$T/status.json'"
+cp "$T/status.json" /tmp/fwx/status.json 2>/dev/null
 
 # --- firewall-cmd --reload
 fwcmd -q --reload && libvirt_readd
