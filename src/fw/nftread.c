@@ -32,6 +32,7 @@ typedef enum {
     REG_SADDR,
     REG_DADDR,
     REG_CTSTATE,
+    REG_CTSTATUS,
     REG_OTHER,
 } RegKind;
 
@@ -137,8 +138,16 @@ on_ct(Ctx *c, struct nftnl_expr *e)
     }
     r = reg(c, nftnl_expr_get_u32(e, NFTNL_EXPR_CT_DREG));
     memset(r, 0, sizeof(*r));
-    r->kind = nftnl_expr_get_u32(e, NFTNL_EXPR_CT_KEY) == NFT_CT_STATE
-              ? REG_CTSTATE : REG_OTHER;
+    switch (nftnl_expr_get_u32(e, NFTNL_EXPR_CT_KEY)) {
+    case NFT_CT_STATE:
+        r->kind = REG_CTSTATE;
+        break;
+    case NFT_CT_STATUS:
+        r->kind = REG_CTSTATUS;
+        break;
+    default:
+        r->kind = REG_OTHER;
+    }
 }
 
 static void
@@ -224,9 +233,23 @@ on_cmp(Ctx *c, struct nftnl_expr *e)
         rule->l4proto_neg = neg;
         break;
     case REG_NFPROTO:
-        if (len && !neg)
+        if (len && !neg) {
+            if (c->family == NFPROTO_INET)
+                rule->nfproto = data[0];
             c->family = data[0];
+        }
         break;
+    case REG_CTSTATUS: {
+        guint32 v = 0;
+
+        /* ct status & MASK != 0 (ct status dnat) */
+        memcpy(&v, r->mask, 4);
+        if (r->masked && neg && len == 4 && !memcmp(data, "\0\0\0\0", 4) && v)
+            rule->ct_status = v;
+        else
+            opaque(c, "a ct status test");
+        break;
+    }
     case REG_SADDR:
     case REG_DADDR:
         set_addr(c, r, data, len, neg);
