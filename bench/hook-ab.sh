@@ -26,7 +26,7 @@ for b in "$OLD" "$NEW"; do
 done
 [ -x "$RUN" ] || { echo "no $RUN: build first" >&2; exit 1; }
 
-ID=vnab$$
+ID=${VN_BENCH_PREFIX:-vnab}$$
 L0=${ID}l0
 L1=${ID}l1
 T=$(mktemp -d /dev/shm/virt-nest-ab.XXXXXX)

@@ -43,7 +43,7 @@ HOOK=$BUILD/hooks/virt-nest-hook
 [ -x "$RUN" ] && [ -x "$HOOK" ] || { echo "build first: meson compile -C $BUILD" >&2; exit 1; }
 for t in xmllint iptables ip; do command -v $t >/dev/null || { echo "missing $t" >&2; exit 1; }; done
 
-ID=vnb$$
+ID=${VN_BENCH_PREFIX:-vnb}$$   # namespaces: ${ID}l0, ${ID}l1, ${ID}l1l
 L0=${ID}l0
 L1=${ID}l1
 L1L=${ID}l1l

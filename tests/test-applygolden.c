@@ -8,9 +8,12 @@
  *               `intact`); copied, never written
  *   host        the kernel as the hook would find it, one item a line:
  *                 backend NAME ip|ip6    in the forward path (iptables,
- *                                        nftables)
+ *                                        nftables, firewalld)
  *                 chain NAME FAMILY TABLE CHAIN
  *                 rule HANDLE COMMENT    in the chain above ("-": none)
+ *               firewalld: `chain firewalld FAMILY POLICY -` is the policy
+ *               (virt-nest's, when present), its rules `rule 0 COMMENT`:
+ *               the rich rules virt-nest added for those comments
  *                 link INDEX NAME
  *                 route DST [via GW] dev NAME proto N
  *   expected    the operations, one line each (vn_op_describe), and the
@@ -30,6 +33,8 @@
 
 #include "testutil.h"
 #include "apply.h"
+#include "error.h"
+#include "firewalld.h"
 #include "hookevent.h"
 #include "ops.h"
 
@@ -95,10 +100,34 @@ fx_exists(VnFw *fw, const VnFwEntry *e, GError **error)
 {
     FxChain *c = fx_find(e->backend, e->family, e->table, e->chain);
 
-    for (guint i = 0; c && i < c->handles->len; i++)
-        if (g_array_index(c->handles, guint64, i) == e->handle)
+    for (guint i = 0; c && i < c->handles->len; i++) {
+        /* firewalld's rules have no handle: by comment */
+        if (e->backend == VN_FW_FIREWALLD) {
+            if (!g_strcmp0(c->comments->pdata[i], e->comment))
+                return 1;
+        } else if (g_array_index(c->handles, guint64, i) == e->handle) {
             return g_strcmp0(c->comments->pdata[i], e->comment) == 0;
+        }
+    }
     return 0;
+}
+
+/* The rich rule of a fixture's firewalld rule, from its comment
+ * "virt-nest NET KIND SRC>DST". */
+static char *
+fx_rich_rule(const char *comment)
+{
+    g_auto(GStrv) w = g_strsplit(comment, " ", 4);
+    g_auto(GStrv) sd = NULL;
+    VnRule r = { 0 };
+
+    assert_int_equal(g_strv_length(w), 4);
+    sd = g_strsplit(w[3], ">", 2);
+    r.network = w[1];
+    r.kind = !strcmp(w[2], "in") ? VN_RULE_IN : VN_RULE_OUT;
+    assert_true(vn_cidr_parse(sd[0], VN_CIDR_SUBNET, &r.src, NULL));
+    assert_true(vn_cidr_parse(sd[1], VN_CIDR_SUBNET, &r.dst, NULL));
+    return vn_firewalld_rich_rule(&r);
 }
 
 static gboolean
@@ -117,6 +146,8 @@ fx_list(VnFwBackend b, int family, const char *prefix, GPtrArray *out)
                 continue;
             e = vn_fw_entry_new(b, family, c->table, c->chain, cm);
             e->handle = g_array_index(c->handles, guint64, j);
+            if (b == VN_FW_FIREWALLD)
+                e->spec = fx_rich_rule(cm);
             g_ptr_array_add(out, e);
         }
     }
@@ -182,6 +213,47 @@ nft_list(VnFw *fw, int family, const char *prefix, GPtrArray *out,
     return fx_list(VN_FW_NFTABLES, family, prefix, out);
 }
 
+/* firewalld: the entry the real backend places (firewalld.c's rich
+ * rule), when the host has virt-nest's policy */
+static int
+fwd_detect(VnFw *fw, int family, GError **error)
+{
+    return fx->active[family == NFPROTO_IPV6][VN_FW_FIREWALLD];
+}
+
+static gboolean
+fwd_place(VnFw *fw, const VnRule *r, VnFwEntry **out, GError **error)
+{
+    g_autofree char *comment = vn_rule_comment(r);
+    int family = r->src.family == AF_INET6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
+
+    *out = NULL;
+    if (r->kind == VN_RULE_NAT)
+        return TRUE;
+    if (!fx_find(VN_FW_FIREWALLD, family, VN_FIREWALLD_POLICY, NULL)) {
+        g_set_error(error, VN_ERROR, VN_ERROR_FAILED, "firewalld runs "
+                    "without virt-nest's policy '%s'", VN_FIREWALLD_POLICY);
+        return FALSE;
+    }
+    *out = vn_fw_entry_new(VN_FW_FIREWALLD, family, VN_FIREWALLD_POLICY, NULL,
+                           comment);
+    (*out)->spec = vn_firewalld_rich_rule(r);
+    return TRUE;
+}
+
+static gboolean
+fwd_list(VnFw *fw, int family, const char *prefix, GPtrArray *out,
+         GError **error)
+{
+    return fx_list(VN_FW_FIREWALLD, family, prefix, out);
+}
+
+static const VnFwBackendClass fwd_class = {
+    .backend = VN_FW_FIREWALLD, .detect = fwd_detect, .place = fwd_place,
+    .exists = fx_exists, .list = fwd_list, .preceded = fx_preceded,
+    .commit = fx_commit,
+};
+
 static const VnFwBackendClass ipt_class = {
     .backend = VN_FW_IPTABLES, .detect = ipt_detect, .place = ipt_place,
     .exists = fx_exists, .list = ipt_list, .preceded = fx_preceded,
@@ -222,7 +294,7 @@ load_host(const char *dir, Fixture *f)
             assert_true(vn_fw_backend_from_string(w[1], &cur->backend));
             cur->family = family_of(w[2]);
             cur->table = g_strdup(w[3]);
-            cur->chain = g_strdup(w[4]);
+            cur->chain = g_strcmp0(w[4], "-") ? g_strdup(w[4]) : NULL;
             cur->handles = g_array_new(FALSE, FALSE, sizeof(guint64));
             cur->comments = g_ptr_array_new_with_free_func(g_free);
             g_ptr_array_add(f->chains, cur);
@@ -305,7 +377,7 @@ render(const char *dir)
     vn_fw_set_class(vn_apply_fw(apply), VN_FW_IPTABLES, &ipt_class);
     vn_fw_set_class(vn_apply_fw(apply), VN_FW_NFTABLES, &nft_class);
     vn_fw_set_class(vn_apply_fw(apply), VN_FW_LEGACY, NULL);
-    vn_fw_set_class(vn_apply_fw(apply), VN_FW_FIREWALLD, NULL);
+    vn_fw_set_class(vn_apply_fw(apply), VN_FW_FIREWALLD, &fwd_class);
 
     memset(&env, 0, sizeof(env));
     env.state_dir = tmp;

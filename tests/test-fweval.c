@@ -111,6 +111,40 @@ every_base_chain_has_its_say(void **state)
     vn_fw_result_clear(&r);
 }
 
+/* firewalld's filter_FORWARD head: ct state { established, related }
+ * accept (read as a ct state mask), ct status dnat accept, ip6 daddr
+ * {...} reject (meta nfproto ipv6 in an inet table), then its reject: a
+ * new IPv4 connection reaches the reject, and only the reject decides */
+static void
+firewalld_forward_head(void **state)
+{
+    g_autoptr(GPtrArray) fw = fw_new();
+    VnFwChain *c = chain(fw, NFPROTO_INET, "firewalld", "filter_FORWARD",
+                         "forward", "filter", 10, FALSE);
+    VnPacket p = pkt("192.168.122.1", "192.168.124.91", "enp1s0", "virbr0",
+                     VN_CT_NEW);
+    VnFwRule *est = rule(c, "-j ACCEPT");
+    VnFwRule *dnat = rule(c, "-j ACCEPT");
+    VnFwRule *v6 = rule(c, "-j REJECT");
+    VnFwRule *rej = rule(c, "-j REJECT");
+    VnFwResult r;
+
+    est->ct_state = VN_CT_ESTABLISHED | VN_CT_RELATED;
+    dnat->ct_status = 1u << 5;
+    v6->nfproto = NFPROTO_IPV6;
+    vn_fw_eval(fw, "forward", "filter", &p, NULL, &r);
+    assert_int_equal(r.verdict, VN_FW_REJECT);
+    assert_ptr_equal(r.rule, rej);
+    assert_true(!r.unknown || r.unknown->len == 0);
+    vn_fw_result_clear(&r);
+    /* the reply of an established connection: accepted at the head */
+    p.ct = VN_CT_ESTABLISHED;
+    vn_fw_eval(fw, "forward", "filter", &p, NULL, &r);
+    assert_int_equal(r.verdict, VN_FW_ACCEPT);
+    assert_ptr_equal(r.rule, est);
+    vn_fw_result_clear(&r);
+}
+
 static void
 goto_return_and_negation(void **state)
 {
@@ -334,6 +368,7 @@ main(void)
         cmocka_unit_test(libvirt_rejects_new_inbound),
         cmocka_unit_test(exception_above_libvirt),
         cmocka_unit_test(every_base_chain_has_its_say),
+        cmocka_unit_test(firewalld_forward_head),
         cmocka_unit_test(goto_return_and_negation),
         cmocka_unit_test(loops_end),
         cmocka_unit_test(loops_have_a_budget),

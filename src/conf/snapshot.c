@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <linux/netfilter.h>
 
 #include "error.h"
 #include "fwmodel.h"
@@ -264,6 +265,11 @@ read_firewall(Ctx *c, const VnJson *list, VnHost *host)
                 r->l4proto_neg = vn_json_get_bool(proto, "not", &b) && b;
             }
             r->ct_state = vn_json_get_int(rj, "ct_state", &v) ? (guint)v : 0;
+            r->ct_status = vn_json_get_int(rj, "ct_status", &v) ? (guint)v : 0;
+            if (!g_strcmp0(vn_json_get_string(rj, "nfproto"), "ipv6"))
+                r->nfproto = NFPROTO_IPV6;
+            else if (!g_strcmp0(vn_json_get_string(rj, "nfproto"), "ipv4"))
+                r->nfproto = NFPROTO_IPV4;
             if (!vn_fw_verdict_from_string(vn_json_get_string(rj, "verdict"),
                                            &r->verdict))
                 return bad(c, "firewall chain %s: rule %u: unknown verdict",

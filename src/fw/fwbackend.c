@@ -108,7 +108,7 @@ vn_fw_entry_where(const VnFwEntry *entry)
         return g_strdup_printf("legacy %s %s %s", family, entry->table,
                                entry->chain);
     case VN_FW_FIREWALLD:
-        return g_strdup_printf("firewalld %s", entry->table);
+        return g_strdup_printf("firewalld policy %s", entry->table);
     default:
         return g_strdup_printf("%s %s %s", family, entry->table,
                                entry->chain);
@@ -249,6 +249,25 @@ vn_fw_backends(VnFw *fw, int family, GArray *out, GError **error)
     return TRUE;
 }
 
+/* firewalld.c, where linked in (it needs GIO, which the static hook
+ * cannot link): a weak reference pulls nothing in */
+extern const VnFwBackendClass vn_fw_firewalld_class __attribute__((weak));
+
+gboolean
+vn_fw_firewalld_built_in(void)
+{
+    return &vn_fw_firewalld_class != NULL;
+}
+
+int
+vn_fw_firewalld_table(VnFw *fw, GError **error)
+{
+    VnNft *nft = vn_fw_nft(fw, error);
+
+    return nft ? vn_nft_exists(nft, NFPROTO_INET, "firewalld", NULL, error)
+               : -1;
+}
+
 const VnFwBackendClass *
 vn_fw_backend_class(VnFwBackend backend)
 {
@@ -259,6 +278,8 @@ vn_fw_backend_class(VnFwBackend backend)
         return &vn_fw_nftables_class;
     case VN_FW_LEGACY:
         return &vn_fw_legacy_class;
+    case VN_FW_FIREWALLD:
+        return vn_fw_firewalld_built_in() ? &vn_fw_firewalld_class : NULL;
     default:
         return NULL;
     }

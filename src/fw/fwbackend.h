@@ -190,6 +190,16 @@ extern const VnFwBackendClass vn_fw_iptables_class;
 extern const VnFwBackendClass vn_fw_nftables_class;
 extern const VnFwBackendClass vn_fw_legacy_class;       /* xtables.c */
 
+/* 1 when firewalld's table inet firewalld exists in this network
+ * namespace (firewalld's nftables backend runs, or ran and left it), 0
+ * when not, -1 with @error. Netlink only: the static hook asks it to know
+ * whether it must hand the event to virt-nest-hook-firewalld. */
+int vn_fw_firewalld_table(VnFw *fw, GError **error);
+
+/* Whether the firewalld backend (firewalld.c, GIO) is linked into this
+ * program: the static hook goes without it. */
+gboolean vn_fw_firewalld_built_in(void);
+
 /* The chain a rule of @kind and @family (AF_INET/AF_INET6) goes into in
  * one of the chain-based backends (iptables, nftables, legacy); FALSE for
  * the others. */

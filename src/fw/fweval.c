@@ -49,7 +49,12 @@ vn_fw_rule_matches(const VnFwRule *r, const VnPacket *p)
            addr_matches(&r->src, r->src_neg, &p->src) &&
            addr_matches(&r->dst, r->dst_neg, &p->dst) &&
            (!r->l4proto || (r->l4proto == p->proto) != r->l4proto_neg) &&
-           (!r->ct_state || (r->ct_state & p->ct));
+           (!r->ct_state || (r->ct_state & p->ct)) &&
+           /* the packets evaluated were not rewritten (no DNAT) */
+           !r->ct_status &&
+           (!r->nfproto ||
+            r->nfproto == (p->src.family == AF_INET6 ? NFPROTO_IPV6
+                                                     : NFPROTO_IPV4));
 }
 
 /* Chains by family, table and name, for jumps. */

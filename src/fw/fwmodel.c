@@ -173,6 +173,14 @@ vn_fw_rule_describe(const VnFwRule *r)
             }
         }
     }
+    if (r->nfproto) {
+        SEP();
+        g_string_append(s, r->nfproto == NFPROTO_IPV6 ? "-6" : "-4");
+    }
+    if (r->ct_status) {
+        SEP();
+        g_string_append_printf(s, "-m conntrack --ctstatus 0x%x", r->ct_status);
+    }
     if (r->comment) {
         SEP();
         g_string_append_printf(s, "-m comment --comment \"%s\"", r->comment);

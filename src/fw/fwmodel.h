@@ -51,6 +51,13 @@ typedef struct {
     guint8 l4proto;         /* 0: any */
     gboolean l4proto_neg;
     guint ct_state;         /* 0: any; else a mask of VN_CT_* */
+    guint ct_status;        /* 0: any; else the rule needs one of these
+                             * IPS_* bits (ct status dnat: 1 << 5), which
+                             * a new connection's first packet that was
+                             * not rewritten never has */
+    int nfproto;            /* 0: any; NFPROTO_IPV4 or NFPROTO_IPV6 in an
+                             * inet table (meta nfproto, what ip6 daddr
+                             * implies there) */
     VnFwVerdict verdict;
     char *target;           /* the chain of a jump or goto */
     char *comment;

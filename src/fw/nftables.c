@@ -13,6 +13,7 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <libnftnl/chain.h>
+#include <libnftnl/set.h>
 #include <libnftnl/common.h>
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
@@ -462,6 +463,59 @@ dump(VnNft *nft, gboolean chains, VnNftDumpFunc fn, void *data,
         g_set_error(error, VN_ERROR, VN_ERROR_FAILED,
                     "cannot list the firewall's %s: %s",
                     chains ? "chains" : "rules", g_strerror(-rc));
+    return FALSE;
+}
+
+typedef struct {
+    VnNftDumpFunc fn;
+    void *data;
+} ElemData;
+
+static int
+elem_cb(struct nftnl_set_elem *e, void *data)
+{
+    ElemData *d = data;
+
+    d->fn(e, d->data);
+    return 0;
+}
+
+static int
+set_elems_cb(const struct nlmsghdr *nlh, void *data)
+{
+    struct nftnl_set *s = nftnl_set_alloc();
+
+    if (nftnl_set_elems_nlmsg_parse(nlh, s) >= 0)
+        nftnl_set_elem_foreach(s, elem_cb, data);
+    nftnl_set_free(s);
+    return 0;
+}
+
+gboolean
+vn_nft_dump_set_elems(VnNft *nft, int family, const char *table,
+                      const char *set, VnNftDumpFunc fn, void *data,
+                      GError **error)
+{
+    char buf[MNL_SOCKET_BUFFER_SIZE];
+    guint32 seq = ++nft->seq;
+    struct nftnl_set *s = nftnl_set_alloc();
+    struct nlmsghdr *nlh;
+    ElemData d = { fn, data };
+    int rc;
+
+    nftnl_set_set_str(s, NFTNL_SET_TABLE, table);
+    nftnl_set_set_str(s, NFTNL_SET_NAME, set);
+    nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, (guint16)family,
+                                NLM_F_DUMP, seq);
+    nftnl_set_elems_nlmsg_build_payload(nlh, s);
+    nftnl_set_free(s);
+    rc = talk(nft, nlh, nlh->nlmsg_len, seq, set_elems_cb, &d, error);
+    if (rc == 0)
+        return TRUE;
+    if (rc < -1)
+        g_set_error(error, VN_ERROR, VN_ERROR_FAILED,
+                    "cannot list set %s of table %s: %s", set, table,
+                    g_strerror(-rc));
     return FALSE;
 }
 

@@ -88,6 +88,13 @@ gboolean vn_nft_dump_chains(VnNft *nft, VnNftDumpFunc fn, void *data,
 gboolean vn_nft_dump_rules(VnNft *nft, VnNftDumpFunc fn, void *data,
                            GError **error);
 
+/* The elements of set @set of @family's table @table, calling @fn with
+ * each nftnl_set_elem (borrowed): the anonymous sets a rule looks up
+ * (ct state { established, related }). */
+gboolean vn_nft_dump_set_elems(VnNft *nft, int family, const char *table,
+                               const char *set, VnNftDumpFunc fn, void *data,
+                               GError **error);
+
 /* A transaction: inserts at chain heads and deletions by handle, sent as
  * one netlink batch that the kernel commits whole or not at all. */
 typedef struct _VnNftBatch VnNftBatch;

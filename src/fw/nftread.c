@@ -18,6 +18,7 @@
 #include <libnftnl/chain.h>
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
+#include <libnftnl/set.h>
 
 #include "error.h"
 #include "nftread.h"
@@ -35,6 +36,7 @@ typedef enum {
     REG_SADDR,
     REG_DADDR,
     REG_CTSTATE,
+    REG_CTSTATUS,
     REG_OTHER,
 } RegKind;
 
@@ -50,6 +52,8 @@ typedef struct {
     int family;             /* of the table; inet narrows with meta nfproto */
     Reg regs[NFT_REG32_15 + 1];
     GString *opaque;
+    char *ct_set;           /* ct state looked up in this set: its
+                             * elements are read after the dump */
 } Ctx;
 
 static void
@@ -146,8 +150,16 @@ on_ct(Ctx *c, struct nftnl_expr *e)
     }
     r = reg(c, nftnl_expr_get_u32(e, NFTNL_EXPR_CT_DREG));
     memset(r, 0, sizeof(*r));
-    r->kind = nftnl_expr_get_u32(e, NFTNL_EXPR_CT_KEY) == NFT_CT_STATE
-              ? REG_CTSTATE : REG_OTHER;
+    switch (nftnl_expr_get_u32(e, NFTNL_EXPR_CT_KEY)) {
+    case NFT_CT_STATE:
+        r->kind = REG_CTSTATE;
+        break;
+    case NFT_CT_STATUS:
+        r->kind = REG_CTSTATUS;
+        break;
+    default:
+        r->kind = REG_OTHER;
+    }
 }
 
 static void
@@ -266,9 +278,23 @@ on_cmp(Ctx *c, struct nftnl_expr *e)
         rule->l4proto_neg = neg;
         break;
     case REG_NFPROTO:
-        if (len && !neg)
+        if (len && !neg) {
+            if (c->family == NFPROTO_INET)
+                rule->nfproto = data[0];
             c->family = data[0];
+        }
         break;
+    case REG_CTSTATUS: {
+        guint32 v = 0;
+
+        /* ct status & MASK != 0 (ct status dnat) */
+        memcpy(&v, r->mask, 4);
+        if (r->masked && neg && len == 4 && !memcmp(data, "\0\0\0\0", 4) && v)
+            rule->ct_status = v;
+        else
+            opaque(c, "a ct status test");
+        break;
+    }
     case REG_SADDR:
     case REG_DADDR:
         set_addr(c, r, data, len, neg);
@@ -405,6 +431,12 @@ on_expr(struct nftnl_expr *e, void *data)
         on_target(c, e);
     else if (!g_strcmp0(n, "reject"))
         c->rule->verdict = VN_FW_REJECT;
+    else if (!g_strcmp0(n, "lookup") && !c->ct_set &&
+             !nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_DREG) &&
+             !(nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_FLAGS) & NFT_LOOKUP_F_INV) &&
+             reg(c, nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_SREG))->kind == REG_CTSTATE &&
+             !reg(c, nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_SREG))->masked)
+        c->ct_set = g_strdup(nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET));
     else if (!g_strcmp0(n, "masq"))
         c->rule->verdict = VN_FW_MASQUERADE;
     else if (!g_strcmp0(n, "nat"))
@@ -419,14 +451,39 @@ on_expr(struct nftnl_expr *e, void *data)
     return 0;
 }
 
-/* One nftnl rule in the model. */
-static VnFwRule *
-rule_from_nftnl(const struct nftnl_rule *r, int family)
+/* A rule whose ct state is looked up in a set (firewalld's
+ * ct state { established, related } accept): the set's elements are read
+ * after the rule dump, which cannot be interrupted. */
+typedef struct {
+    VnFwRule *rule;         /* borrowed: its chain owns it */
+    int family;
+    char *table;
+    char *set;
+} CtLookup;
+
+static void
+ct_lookup_free(CtLookup *l)
 {
-    Ctx c = { vn_fw_rule_new(), family, { { 0 } }, g_string_new(NULL) };
+    g_free(l->table);
+    g_free(l->set);
+    g_free(l);
+}
+
+typedef struct {
+    GPtrArray *chains;      /* VnFwChain */
+    GPtrArray *lookups;     /* CtLookup */
+} ReadData;
+
+/* One nftnl rule in the model; *@ct_set gets the set its ct state is
+ * looked up in, if any. */
+static VnFwRule *
+rule_from_nftnl(const struct nftnl_rule *r, int family, char **ct_set)
+{
+    Ctx c = { vn_fw_rule_new(), family, { { 0 } }, g_string_new(NULL), NULL };
 
     c.rule->handle = nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE);
     nftnl_expr_foreach((struct nftnl_rule *)r, on_expr, &c);
+    *ct_set = c.ct_set;
     if (!c.rule->comment)
         c.rule->comment = g_strdup(vn_nft_rule_get_comment(r));
     if (c.opaque->len)
@@ -476,7 +533,8 @@ static void
 on_rule(const void *obj, void *data)
 {
     const struct nftnl_rule *r = obj;
-    GPtrArray *chains = data;
+    ReadData *rd = data;
+    GPtrArray *chains = rd->chains;
     int family = (int)nftnl_rule_get_u32(r, NFTNL_RULE_FAMILY);
     const char *table = nftnl_rule_get_str(r, NFTNL_RULE_TABLE);
     const char *chain = nftnl_rule_get_str(r, NFTNL_RULE_CHAIN);
@@ -486,7 +544,19 @@ on_rule(const void *obj, void *data)
 
         if (c->family == family && !g_strcmp0(c->table, table) &&
             !g_strcmp0(c->name, chain)) {
-            g_ptr_array_add(c->rules, rule_from_nftnl(r, family));
+            char *ct_set = NULL;
+            VnFwRule *rule = rule_from_nftnl(r, family, &ct_set);
+
+            g_ptr_array_add(c->rules, rule);
+            if (ct_set) {
+                CtLookup *l = g_new0(CtLookup, 1);
+
+                l->rule = rule;
+                l->family = family;
+                l->table = g_strdup(table);
+                l->set = ct_set;
+                g_ptr_array_add(rd->lookups, l);
+            }
             return;
         }
     }
@@ -508,17 +578,66 @@ cmp_chain(gconstpointer a, gconstpointer b)
     return g_strcmp0(x->name, y->name);
 }
 
+static void
+on_ct_elem(const void *obj, void *data)
+{
+    struct nftnl_set_elem *e = (struct nftnl_set_elem *)obj;
+    guint *mask = data;
+    guint32 len = 0;
+    const void *key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
+    guint32 v = 0;
+
+    if (key && len == 4) {
+        memcpy(&v, key, 4);
+        *mask |= v;
+    } else {
+        *mask |= G_MAXUINT;  /* not a ct state: anything */
+    }
+}
+
+/* Each looked-up ct state set as the mask of its states; a set that
+ * cannot be read leaves its rule opaque. */
+static gboolean
+resolve_ct_sets(VnNft *nft, GPtrArray *lookups, GError **error)
+{
+    for (guint i = 0; i < lookups->len; i++) {
+        CtLookup *l = lookups->pdata[i];
+        guint mask = 0;
+
+        if (!vn_nft_dump_set_elems(nft, l->family, l->table, l->set,
+                                   on_ct_elem, &mask, error))
+            return FALSE;
+        if (mask && mask != G_MAXUINT) {
+            l->rule->ct_state = mask;
+            continue;
+        }
+        if (l->rule->opaque) {
+            char *o = g_strdup_printf("%s, lookup", l->rule->opaque);
+
+            g_free(l->rule->opaque);
+            l->rule->opaque = o;
+        } else {
+            l->rule->opaque = g_strdup("lookup");
+        }
+    }
+    return TRUE;
+}
+
 GPtrArray *
 vn_fw_read(GError **error)
 {
     g_autoptr(VnNft) nft = vn_nft_open(error);
     g_autoptr(GPtrArray) chains =
         g_ptr_array_new_with_free_func((GDestroyNotify)vn_fw_chain_free);
+    g_autoptr(GPtrArray) lookups =
+        g_ptr_array_new_with_free_func((GDestroyNotify)ct_lookup_free);
+    ReadData rd = { chains, lookups };
 
     if (!nft || !vn_nft_dump_chains(nft, on_chain, chains, error))
         return NULL;
     /* rules come in chain order, each chain's in rule order */
-    if (!vn_nft_dump_rules(nft, on_rule, chains, error))
+    if (!vn_nft_dump_rules(nft, on_rule, &rd, error) ||
+        !resolve_ct_sets(nft, lookups, error))
         return NULL;
     /* legacy xtables is another registration at the same hooks: its
      * REJECTs count as much */

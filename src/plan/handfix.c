@@ -87,6 +87,12 @@ vn_hand_fixes_in_firewall(const VnPlan *plan, GPtrArray *chains,
     for (guint i = 0; chains && i < chains->len; i++) {
         const VnFwChain *c = chains->pdata[i];
 
+        /* firewalld's chains of policy virt-nest hold the rich rules
+         * virt-nest added there (fw/firewalld.h): not a hand fix */
+        if (c->family == NFPROTO_INET && g_strcmp0(c->table, "firewalld") == 0 &&
+            (!strcmp(c->name, "filter_FWD_policy_virt-nest") ||
+             g_str_has_prefix(c->name, "filter_FWD_policy_virt-nest_")))
+            continue;
         for (guint j = 0; j < c->rules->len; j++) {
             const VnFwRule *r = c->rules->pdata[j];
 

@@ -164,6 +164,15 @@ place_rules(VnApply *a, GPtrArray *rules, GPtrArray *wants, GError **error)
     return TRUE;
 }
 
+gboolean
+vn_apply_check_rules(VnApply *a, GPtrArray *rules, GError **error)
+{
+    g_autoptr(GPtrArray) wants =
+        g_ptr_array_new_with_free_func((GDestroyNotify)want_free);
+
+    return place_rules(a, rules, wants, error);
+}
+
 static gboolean
 same_entry(const VnFwEntry *a, const VnFwEntry *b)
 {

@@ -86,6 +86,13 @@ gboolean vn_apply_domain(VnApply *apply, const char *name, GPtrArray *routes,
  * of @networks: orphans of a lost state, of an older virt-nest, or of a
  * ruleset restored after its network was undefined. For reconcile.
  */
+/* Whether every backend in the forward path can take @rules (VnRule):
+ * what `network start begin` asks before the bridge exists (firewalld
+ * without virt-nest's policy is refused there, with the fix). Changes
+ * nothing. */
+gboolean vn_apply_check_rules(VnApply *apply, GPtrArray *rules,
+                              GError **error);
+
 gboolean vn_apply_sweep(VnApply *apply, GPtrArray *networks, GError **error);
 
 /* Mark the state directory as intact once a run succeeded. */

@@ -98,8 +98,13 @@ vn_op_describe(const VnOp *op)
         text = g_strdup_printf("delete route %s proto %d", r, VN_RTPROT);
         break;
     case VN_OP_RULE_INSERT:
-        text = g_strdup_printf("insert rule \"%s\" at the head of %s",
-                               op->entry->comment, where);
+        if (op->entry->backend == VN_FW_FIREWALLD)
+            text = g_strdup_printf("add rule \"%s\" to %s: %s",
+                                   op->entry->comment, where,
+                                   op->entry->spec);
+        else
+            text = g_strdup_printf("insert rule \"%s\" at the head of %s",
+                                   op->entry->comment, where);
         break;
     case VN_OP_RULE_DELETE:
         if (op->entry->handle)

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <linux/netfilter.h>
 #include <linux/rtnetlink.h>
 
 #include "driftcheck.h"
@@ -589,6 +590,11 @@ json_firewall(VnJsonWriter *w, const VnHost *host)
                 vn_json_null(w, "protocol");
             }
             vn_json_int(w, "ct_state", r->ct_state);
+            if (r->ct_status)
+                vn_json_int(w, "ct_status", r->ct_status);
+            if (r->nfproto)
+                vn_json_string(w, "nfproto", r->nfproto == NFPROTO_IPV6
+                                             ? "ipv6" : "ipv4");
             vn_json_string(w, "verdict", vn_fw_verdict_to_string(r->verdict));
             vn_json_string(w, "target", r->target);
             vn_json_string(w, "comment", r->comment);

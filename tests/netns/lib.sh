@@ -81,7 +81,11 @@
 #                           the empty environment) VIRT_NEST_CONFIG=FILE.
 #                           If the state directory does not exist, the
 #                           command sees no /run/virt-nest at all (a lost
-#                           state directory). Exit 125: the setup failed.
+#                           state directory). NEST_SYSTEM_BUS=SOCKET (a
+#                           private bus of the test's own) is bind-mounted
+#                           on /run/dbus/system_bus_socket, where D-Bus
+#                           clients look for the system bus by default.
+#                           Exit 125: the setup failed.
 #   nest_hook LAYER KIND NAME OP SUBOP XML
 #                           the hook as libvirt calls it: nest_in, argv[0]
 #                           the installed copy named KIND (qemu|network),
@@ -129,11 +133,13 @@
 # with `qemu` and `network`); NEST_STATE_L0, NEST_STATE_L1, NEST_STATE_L2
 # (the state directories nest_in mounts on /run/virt-nest, made by
 # nest_build); NEST_KIND (after nest_firewall). Namespace names are
-# vn<PID>-l0, -l1, -l2 (PID of the sourcing shell).
+# <NEST_PREFIX><PID>-l0, -l1, -l2 (PID of the sourcing shell; NEST_PREFIX,
+# set before sourcing, defaults to vn: a test that runs beside others with
+# daemons of its own uses a prefix of its own, e.g. vnf).
 #
 # Every packet stays inside these namespaces: L0's way out leads nowhere.
 
-NEST_ID=${NEST_ID:-vn$$}
+NEST_ID=${NEST_ID:-${NEST_PREFIX:-vn}$$}
 NEST_CREATED_NS=()
 NEST_CREATED_DIRS=()
 NEST_PIDS=()
@@ -425,9 +431,13 @@ nest_in() {  # LAYER CMD...
     sd=$(nest_state_dir "$layer") || return 2
     shift
     ip netns exec "$ns" unshare --mount --propagation private -- /bin/sh -c '
-        sd=$1 conf=$2
-        shift 2
+        sd=$1 conf=$2 bus=$3
+        shift 3
         mount -t tmpfs -o mode=0755,size=8m virt-nest-test-run /run || exit 125
+        if [ -n "$bus" ]; then
+            mkdir /run/dbus && : > /run/dbus/system_bus_socket &&
+                mount --bind "$bus" /run/dbus/system_bus_socket || exit 125
+        fi
         if [ -d "$sd" ]; then
             mkdir /run/virt-nest && mount --bind "$sd" /run/virt-nest || exit 125
         fi
@@ -439,7 +449,7 @@ nest_in() {  # LAYER CMD...
         fi
         cd / || exit 125
         exec env -i LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-            HOME=/root USER=root LOGNAME=root "$@"' nest-in "$sd" "${NEST_CONF:-}" "$@"
+            HOME=/root USER=root LOGNAME=root "$@"' nest-in "$sd" "${NEST_CONF:-}" "${NEST_SYSTEM_BUS:-}" "$@"
 }
 
 nest_hook() {  # LAYER KIND NAME OP SUBOP XML
