@@ -240,9 +240,8 @@ run(const HookCall *call, VnHookAction action, const VnConfig *config)
         return fail(call, err);
     }
     if (action == VN_HOOK_CHECK) {
-        /* accepted, if the firewall can take the exceptions (firewalld
-         * without virt-nest's policy cannot); the later events trust
-         * this check */
+        /* accepted, if the firewall can take the exceptions; the later
+         * events trust this check */
         ok = !hp.network || vn_apply_check_rules(apply, hp.plan->rules, &err);
         vn_hook_plan_clear(&hp);
         return ok ? 0 : fail(call, err);

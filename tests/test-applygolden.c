@@ -231,9 +231,9 @@ fwd_place(VnFw *fw, const VnRule *r, VnFwEntry **out, GError **error)
     if (r->kind == VN_RULE_NAT)
         return TRUE;
     if (!fx_find(VN_FW_FIREWALLD, family, VN_FIREWALLD_POLICY, NULL)) {
-        g_set_error(error, VN_ERROR, VN_ERROR_FAILED, "firewalld runs "
-                    "without virt-nest's policy '%s'", VN_FIREWALLD_POLICY);
-        return FALSE;
+        /* as firewalld.c: the start goes on without firewalld's share */
+        vn_fw_note(fw, "firewalld runs without virt-nest's policy");
+        return TRUE;
     }
     *out = vn_fw_entry_new(VN_FW_FIREWALLD, family, VN_FIREWALLD_POLICY, NULL,
                            comment);

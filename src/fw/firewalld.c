@@ -249,14 +249,22 @@ fwd_place(VnFw *fw, const VnRule *rule, VnFwEntry **out, GError **error)
 {
     Fwd *f = fwd_of(fw);
     g_autofree char *comment = NULL;
+    g_autoptr(GError) why = NULL;
 
+    (void)error;
     *out = NULL;
     /* firewalld does not masquerade libvirt's networks: libvirt does,
      * in the tables the other backends exempt from */
     if (rule->kind == VN_RULE_NAT)
         return TRUE;
-    if (!fwd_usable(f, error))
-        return FALSE;
+    if (!fwd_usable(f, &why)) {
+        /* a start is never refused for the firewall's sake: the rest goes
+         * in, status says what firewalld still stops and the fix, and
+         * reconcile (virt-nest watch, on firewalld's reload) adds the
+         * rich rules once the policy is there */
+        vn_fw_note(fw, why->message);
+        return TRUE;
+    }
     comment = vn_rule_comment(rule);
     *out = vn_fw_entry_new(VN_FW_FIREWALLD,
                            rule->src.family == AF_INET6 ? NFPROTO_IPV6

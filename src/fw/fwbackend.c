@@ -127,6 +127,7 @@ struct _VnFw {
     int active[2][VN_FW_N_BACKENDS];
     gboolean overridden[VN_FW_N_BACKENDS];
     const VnFwBackendClass *klass[VN_FW_N_BACKENDS];
+    GPtrArray *notes;       /* char*: what a backend could not do, and the fix */
 };
 
 VnFw *
@@ -139,10 +140,29 @@ vn_fw_new(void)
 }
 
 void
+vn_fw_note(VnFw *fw, const char *note)
+{
+    if (!fw->notes)
+        fw->notes = g_ptr_array_new_with_free_func(g_free);
+    for (guint i = 0; i < fw->notes->len; i++)
+        if (!strcmp(fw->notes->pdata[i], note))
+            return;
+    g_ptr_array_add(fw->notes, g_strdup(note));
+}
+
+const GPtrArray *
+vn_fw_notes(VnFw *fw)
+{
+    return fw->notes;
+}
+
+void
 vn_fw_free(VnFw *fw)
 {
     if (!fw)
         return;
+    if (fw->notes)
+        g_ptr_array_unref(fw->notes);
     for (guint i = 0; i < VN_FW_N_BACKENDS; i++)
         if (fw->data[i] && fw->free_data[i])
             fw->free_data[i](fw->data[i]);

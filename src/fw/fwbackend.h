@@ -103,6 +103,13 @@ VnFw *vn_fw_new(void);
 void vn_fw_free(VnFw *fw);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VnFw, vn_fw_free)
 
+/* What a backend in the forward path could not take and why, with the
+ * fix, one line each (firewalld without virt-nest's policy): the start
+ * goes on without that backend's share, and status says why the traffic
+ * still dies there. vn_fw_notes() is NULL when there is none. */
+void vn_fw_note(VnFw *fw, const char *note);
+const GPtrArray *vn_fw_notes(VnFw *fw);
+
 /* The nf_tables socket, opened on first use. */
 VnNft *vn_fw_nft(VnFw *fw, GError **error);
 

@@ -87,9 +87,10 @@ gboolean vn_apply_domain(VnApply *apply, const char *name, GPtrArray *routes,
  * ruleset restored after its network was undefined. For reconcile.
  */
 /* Whether every backend in the forward path can take @rules (VnRule):
- * what `network start begin` asks before the bridge exists (firewalld
- * without virt-nest's policy is refused there, with the fix). Changes
- * nothing. */
+ * what `network start begin` asks before the bridge exists. A backend
+ * that cannot take its share for a reason of the host's (firewalld
+ * without virt-nest's policy) refuses nothing: it leaves a note that
+ * status shows. Changes nothing. */
 gboolean vn_apply_check_rules(VnApply *apply, GPtrArray *rules,
                               GError **error);
 

@@ -295,17 +295,22 @@ check_rule(const VnHost *host, VnFw *fw, const VnRule *r, guint backends,
         else
             where = g_strdup_printf("not in %s", lack->str);
     } else if (path.state == VN_FW_PATH_STOPPED) {
+        const GPtrArray *notes = vn_fw_notes(fw);
+
         st = path.in_our_chain ? VN_DRIFT_SHADOWED : VN_DRIFT_BLOCKED;
-        where = g_strdup_printf("%s: %s %s it%s%s", have->len ? have->str
-                                                             : "no firewall",
+        /* what a backend could not take says why, with the fix */
+        where = g_strdup_printf("%s: %s %s it%s%s%s%s", have->len ? have->str
+                                                               : "no firewall",
                                 path.decided ? path.decided : "the firewall",
                                 r->kind == VN_RULE_NAT ? "still rewrites"
                                                        : "still stops",
                                 path.in_our_chain ? " above virt-nest's rule"
                                                   : "",
-                                path.in_our_chain ? "" : " (a table virt-nest "
-                                "does not manage: let this traffic through "
-                                "there)");
+                                path.in_our_chain || notes ? "" : " (a table "
+                                "virt-nest does not manage: let this traffic "
+                                "through there)",
+                                notes ? ": " : "",
+                                notes ? (const char *)notes->pdata[0] : "");
     } else if (path.state == VN_FW_PATH_UNKNOWN && preceded) {
         /* the firewall could not be read whole: what the chain order says */
         st = VN_DRIFT_SHADOWED;
