@@ -162,9 +162,14 @@ depth_of(const xmlNode *x, int limit)
 {
     int deepest = 0;
 
-    for (const xmlNode *c = x->children; c && deepest <= limit; c = c->next)
-        if (c->type == XML_ELEMENT_NODE)
-            deepest = MAX(deepest, depth_of(c, limit - 1));
+    for (const xmlNode *c = x->children; c && deepest <= limit; c = c->next) {
+        int d;
+
+        if (c->type != XML_ELEMENT_NODE)
+            continue;
+        d = depth_of(c, limit - 1);     /* once: MAX() evaluates twice */
+        deepest = MAX(deepest, d);
+    }
     return deepest + 1;
 }
 
