@@ -105,7 +105,7 @@ UNDO_HOOK="env $B $E $T/hooks/network default stopped end - < $T/peers.xml"
 UNDO_IPT="env $EI VIRT_NEST_FIREWALL=iptables $T/hooks/network default stopped end - < $T/peers.xml"
 UNDO_CMD="firewall-cmd -q --policy=virt-nest --remove-rich-rule='$R1' --remove-rich-rule='$R2' 2>/dev/null; true"
 
-echo "virt-nest firewalld benchmark: $RUNS runs each, $(nproc) CPUs, firewalld $(dpkg-query -W -f "${Version}" firewalld 2>/dev/null)" >&2
+echo "virt-nest firewalld benchmark: $RUNS runs each, $(nproc) CPUs, firewalld $(dpkg-query -W -f '${Version}' firewalld 2>/dev/null)" >&2
 ip netns exec "$NS" "$RUN" -n "$RUNS" -w 5 \
     true -- /bin/true --- \
     hook-ipt -p "$UNDO_IPT" -e "$EI" -e VIRT_NEST_FIREWALL=iptables -- @"$T/peers.xml" "$T/hooks/network" default started begin - --- \
