@@ -54,26 +54,6 @@ vn_layer_index_free(VnLayerIndex *x)
     g_free(x);
 }
 
-/* Addresses as keys: family and address bits; the prefix is not part. */
-static guint
-address_hash(gconstpointer p)
-{
-    const VnCidr *c = p;
-    guint h = c->family;
-
-    for (guint i = 0; i < 16; i++)
-        h = h * 31u + c->addr[i];
-    return h;
-}
-
-static gboolean
-address_equal(gconstpointer a, gconstpointer b)
-{
-    const VnCidr *x = a, *y = b;
-
-    return x->family == y->family && memcmp(x->addr, y->addr, 16) == 0;
-}
-
 /* Adds @value under @key unless the key has one: the first one wins. */
 static void
 add_first(GHashTable *t, gconstpointer key, gconstpointer value)
@@ -204,7 +184,7 @@ vn_layer_index_new(const VnLayer *layer)
     x->link_macs = g_hash_table_new(g_str_hash, g_str_equal);
     x->addrs = g_hash_table_new_full(NULL, NULL, NULL,
                                      (GDestroyNotify)g_ptr_array_unref);
-    x->by_address = g_hash_table_new(address_hash, address_equal);
+    x->by_address = g_hash_table_new(vn_cidr_address_hash, vn_cidr_address_equal);
     x->guest_ifaces = g_ptr_array_new_with_free_func(g_free);
     x->guest_macs = g_hash_table_new(g_str_hash, g_str_equal);
     x->tap_macs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);

@@ -123,30 +123,11 @@ vn_nest_layer_link_address(const VnNestLayer *l, const VnLink *link,
     return FALSE;
 }
 
-static guint
-addr_hash(gconstpointer p)
-{
-    const VnCidr *c = p;
-    guint h = c->family;
-
-    for (guint i = 0; i < 16; i++)
-        h = h * 31u + c->addr[i];
-    return h;
-}
-
-static gboolean
-addr_equal(gconstpointer a, gconstpointer b)
-{
-    const VnCidr *x = a, *y = b;
-
-    return x->family == y->family && memcmp(x->addr, y->addr, 16) == 0;
-}
-
 /* Every host address of the nest, the first layer in nest order first. */
 static GHashTable *
 address_owners_new(GPtrArray *layers)
 {
-    GHashTable *t = g_hash_table_new_full(addr_hash, addr_equal, NULL, g_free);
+    GHashTable *t = g_hash_table_new_full(vn_cidr_address_hash, vn_cidr_address_equal, NULL, g_free);
 
     for (guint i = 0; i < layers->len; i++) {
         VnNestLayer *l = layers->pdata[i];

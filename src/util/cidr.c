@@ -242,6 +242,25 @@ vn_cidr_equal(const VnCidr *a, const VnCidr *b)
            memcmp(a->addr, b->addr, 16) == 0;
 }
 
+guint
+vn_cidr_address_hash(gconstpointer cidr)
+{
+    const VnCidr *c = cidr;
+    guint h = c->family;
+
+    for (guint i = 0; i < 16; i++)
+        h = h * 31u + c->addr[i];
+    return h;
+}
+
+gboolean
+vn_cidr_address_equal(gconstpointer a, gconstpointer b)
+{
+    const VnCidr *x = a, *y = b;
+
+    return x->family == y->family && memcmp(x->addr, y->addr, 16) == 0;
+}
+
 int
 vn_cidr_compare(const VnCidr *a, const VnCidr *b)
 {

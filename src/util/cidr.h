@@ -78,6 +78,11 @@ gboolean vn_cidr_overlaps(const VnCidr *a, const VnCidr *b);
 /* TRUE if both are the same family, address and prefix. */
 gboolean vn_cidr_equal(const VnCidr *a, const VnCidr *b);
 
+/* For GHashTable keyed by VnCidr addresses: family and address bits, the
+ * prefix left out. */
+guint vn_cidr_address_hash(gconstpointer cidr);
+gboolean vn_cidr_address_equal(gconstpointer a, gconstpointer b);
+
 /* Total order: family, address, prefix. For sorting plans. */
 int vn_cidr_compare(const VnCidr *a, const VnCidr *b);
 
