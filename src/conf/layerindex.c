@@ -184,7 +184,8 @@ vn_layer_index_new(const VnLayer *layer)
     x->link_macs = g_hash_table_new(g_str_hash, g_str_equal);
     x->addrs = g_hash_table_new_full(NULL, NULL, NULL,
                                      (GDestroyNotify)g_ptr_array_unref);
-    x->by_address = g_hash_table_new(vn_cidr_address_hash, vn_cidr_address_equal);
+    x->by_address = g_hash_table_new(vn_cidr_address_hash,
+                                     vn_cidr_address_equal);
     x->guest_ifaces = g_ptr_array_new_with_free_func(g_free);
     x->guest_macs = g_hash_table_new(g_str_hash, g_str_equal);
     x->tap_macs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);

@@ -127,7 +127,8 @@ vn_nest_layer_link_address(const VnNestLayer *l, const VnLink *link,
 static GHashTable *
 address_owners_new(GPtrArray *layers)
 {
-    GHashTable *t = g_hash_table_new_full(vn_cidr_address_hash, vn_cidr_address_equal, NULL, g_free);
+    GHashTable *t = g_hash_table_new_full(vn_cidr_address_hash,
+                                          vn_cidr_address_equal, NULL, g_free);
 
     for (guint i = 0; i < layers->len; i++) {
         VnNestLayer *l = layers->pdata[i];
