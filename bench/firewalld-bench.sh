@@ -61,25 +61,12 @@ ip -n "$NS" link set virbr0 up
 sed 's/192\.168\.122\./192.168.124./g' "$SRC/tests/data/rules/libvirt9-nat-122.iptables" |
     ip netns exec "$NS" iptables-restore
 
+. "$SRC/tests/netns/privbus.sh"
 BUS=$T/bus.sock
 export DBUS_SYSTEM_BUS_ADDRESS=unix:path=$BUS
-cat > "$T/bus.conf" <<EOF
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>unix:path=$BUS</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/><allow own="*"/>
-    <allow send_destination="*"/><allow receive_sender="*"/>
-  </policy>
-</busconfig>
-EOF
-cp -a /etc/firewalld "$T/etc-firewalld"
-cp -a /usr/lib/firewalld "$T/lib-firewalld"
+privbus_config "$T/bus.conf" "$BUS"
+privbus_firewalld_copy "$T" nftables
 cp "$SRC/data/firewalld/virt-nest.xml" "$T/lib-firewalld/policies/"
-sed -i 's/^FirewallBackend=.*/FirewallBackend=nftables/' "$T/etc-firewalld/firewalld.conf"
 ip netns exec "$NS" dbus-daemon --config-file="$T/bus.conf" --nofork --nopidfile &
 DBUS_PID=$!
 for i in $(seq 50); do [ -S "$BUS" ] && break; sleep 0.1; done

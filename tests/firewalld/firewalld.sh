@@ -54,30 +54,15 @@ T=$NEST_TMP
 N1=$(nest_ns L1)
 echo "# firewalld; namespaces $(nest_ns L0) $N1 $(nest_ns L2)"
 . "$SRC/tests/netns/checks.sh"
+. "$SRC/tests/netns/privbus.sh"
 
 # --- the private bus and firewalld, in L1's namespace only
 BUS=$T/system_bus_socket
 export DBUS_SYSTEM_BUS_ADDRESS=unix:path=$BUS
 NEST_SYSTEM_BUS=$BUS
-cat > "$T/bus.conf" <<EOF
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>unix:path=$BUS</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/>
-    <allow own="*"/>
-    <allow send_destination="*"/>
-    <allow receive_sender="*"/>
-  </policy>
-</busconfig>
-EOF
-cp -a /etc/firewalld "$T/etc-firewalld"
-cp -a /usr/lib/firewalld "$T/lib-firewalld"
+privbus_config "$T/bus.conf" "$BUS"
+privbus_firewalld_copy "$T" nftables
 cp "$SRC/data/firewalld/virt-nest.xml" "$T/lib-firewalld/policies/"
-sed -i 's/^FirewallBackend=.*/FirewallBackend=nftables/' "$T/etc-firewalld/firewalld.conf"
 
 DBUS_PID= FWD_PID=
 ip netns exec "$N1" dbus-daemon --config-file="$T/bus.conf" --nofork --nopidfile \

@@ -52,6 +52,7 @@ nest_build
 nest_firewall libvirt9 || { echo "FAIL: loading libvirt's rules"; exit 1; }
 N1=$(nest_ns L1)
 . "$SRC/tests/netns/checks.sh"
+. "$SRC/tests/netns/privbus.sh"
 WLOG=$T/watch.log
 check() {  # WHAT CMD... (checks.sh's), or WHAT 'SHELL TEXT'
     local what=$1; shift
@@ -73,7 +74,7 @@ libvirt_back() {  # what libvirt 9.0 does on firewalld's signals: its rules, at 
         nest_x L1 iptables-restore -w --noflush
 }
 start_firewalld() {
-    ip netns exec "$N1" firewalld --nofork --nopid --system-config "$T/firewalld" \
+    ip netns exec "$N1" firewalld --nofork --nopid --system-config "$T/etc-firewalld" \
         --log-target file --log-file "$T/firewalld.log" >> "$T/firewalld.out" 2>&1 &
     FWD_PID=$!
     waitfor 30 'nest_x L1 firewall-cmd --state >/dev/null 2>&1'
@@ -106,23 +107,8 @@ check "the hooks installed virt-nest's 3 rules in L1" "[ \"\$(grep -c . <<< \"\$
 works "the hooks"
 
 # the bus and firewalld, in L1's network namespace
-cp -a /etc/firewalld "$T/firewalld"
-sed -i 's/^FirewallBackend=.*/FirewallBackend=iptables/' "$T/firewalld/firewalld.conf"
-cat > "$T/bus.conf" <<CONF
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>unix:path=$T/bus</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="root"/>
-    <allow own="*"/>
-    <allow send_destination="*"/>
-    <allow receive_sender="*"/>
-  </policy>
-</busconfig>
-CONF
+privbus_firewalld_copy "$T" iptables
+privbus_config "$T/bus.conf" "$T/bus"
 ip netns exec "$N1" dbus-daemon --config-file="$T/bus.conf" --nofork --nopidfile > "$T/bus.log" 2>&1 &
 BUS_PID=$!
 waitfor 10 "[ -S '$T/bus' ]" || { bad "dbus-daemon did not start: $(cat "$T/bus.log")"; exit 1; }
