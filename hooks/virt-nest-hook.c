@@ -3,8 +3,7 @@
  * libvirt runs every hook on every event of every network and guest, and
  * waits for it. Most of them have nothing to do with virt-nest, so main()
  * decides with libc alone, from the arguments and the XML on stdin, and
- * calls into GLib, libnl and libnftnl, and loads libxml2 (src/util/xml.c:
- * 1 ms with the ICU and libstdc++ it pulls in), only when virt-nest
+ * calls into GLib, libnl, libnftnl and libxml2 only when virt-nest
  * metadata or virt-nest state is present:
  *
  *   network start:           refuse bad metadata before the bridge exists
@@ -183,7 +182,8 @@ save_network(const char *root, const char *name, const char *xml, size_t len,
     snprintf(dir, sizeof(dir), "%s/network", root);
     if (mkdir_p(dir) < 0)
         return;
-    snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
+    /* named as vn_file_replace() names its own, which purge knows */
+    snprintf(tmp, sizeof(tmp), "%s/.virt-nest.XXXXXX", dir);
     fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0)
         return;

@@ -94,7 +94,8 @@ state_file(const char *sub, const char *name)
         return !strcmp(name, "lock") || !strcmp(name, "intact");
     if (!strcmp(sub, "domain"))
         return g_str_has_suffix(name, ".state");
-    /* network/: also the hook's NAME.xml.PID.tmp */
+    /* network/: also NAME.xml.PID.tmp, the temporary file of hooks
+     * before 0.1.0's mkostemp */
     return g_str_has_suffix(name, ".state") || g_str_has_suffix(name, ".xml") ||
            (strstr(name, ".xml.") && g_str_has_suffix(name, ".tmp"));
 }
