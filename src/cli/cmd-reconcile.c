@@ -93,8 +93,7 @@ reconcile(VnApply *apply, const VnLayer *layer, const VnPlan *plan,
     for (guint i = 0; i < layer->guests->len; i++) {
         const VnGuest *g = layer->guests->pdata[i];
         g_autoptr(GPtrArray) routes = g_ptr_array_new();
-        gboolean running = g_strcmp0(g->state, "shut off") != 0 &&
-                           g_strcmp0(g->state, "crashed") != 0;
+        gboolean running = vn_guest_running(g);
 
         if (in_list(bad_doms, g->name))
             continue;

@@ -339,6 +339,13 @@ vn_layer_find_guest(const VnLayer *layer, const char *name)
     return NULL;
 }
 
+gboolean
+vn_guest_running(const VnGuest *guest)
+{
+    return g_strcmp0(guest->state, "shut off") != 0 &&
+           g_strcmp0(guest->state, "crashed") != 0;
+}
+
 const VnLink *
 vn_host_find_link(const VnHost *host, int ifindex)
 {

@@ -216,6 +216,9 @@ const VnNetwork *vn_layer_find_network(const VnLayer *layer, const char *name);
 const VnNetwork *vn_layer_find_network_by_bridge(const VnLayer *layer,
                                                  const char *bridge);
 const VnGuest *vn_layer_find_guest(const VnLayer *layer, const char *name);
+/* TRUE unless @guest is shut off or crashed: only a guest that runs needs
+ * its routes (reconcile installs them, status counts them as drift). */
+gboolean vn_guest_running(const VnGuest *guest);
 const VnLink *vn_host_find_link(const VnHost *host, int ifindex);
 const VnLink *vn_host_find_link_by_name(const VnHost *host, const char *name);
 

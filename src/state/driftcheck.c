@@ -110,9 +110,15 @@ check_routes(const VnLayer *layer, const VnPlan *plan, GPtrArray *ledgers,
         g_autofree char *where = NULL;
         guint8 adopted = ledger_adopted(ledgers, r);
         char p[16];
+        const VnGuest *g = vn_layer_find_guest(layer, r->guest);
         VnDriftState st;
 
-        if (vn_cidr_is_empty(&r->via)) {
+        if (g && !vn_guest_running(g)) {
+            /* as reconcile: a guest that is not running needs nothing */
+            st = VN_DRIFT_PENDING;
+            where = g_strdup_printf("the guest is %s: installed when it starts",
+                                    g->state);
+        } else if (vn_cidr_is_empty(&r->via)) {
             st = VN_DRIFT_PENDING;
         } else if (kernel_has_route(host, &r->dst, &r->via, r->dev, TRUE)) {
             st = VN_DRIFT_OK;
@@ -137,13 +143,17 @@ check_routes(const VnLayer *layer, const VnPlan *plan, GPtrArray *ledgers,
             continue;
         for (guint j = 0; j < l->routes->len; j++) {
             const VnLedgerRoute *lr = l->routes->pdata[j];
+            const VnGuest *g = vn_layer_find_guest(layer, l->name);
             gboolean needed = FALSE;
             VnRoute r = { (char *)l->name, NULL, lr->dev, lr->dst, lr->via,
                           VN_SOURCE_NONE };
             g_autofree char *object = vn_route_object(&r);
             g_autofree char *what = vn_route_what(&r);
 
-            for (guint k = 0; k < plan->routes->len; k++) {
+            /* what is left of a guest that stopped is reconcile's to
+             * remove, as it removes it */
+            for (guint k = 0; (!g || vn_guest_running(g)) &&
+                              k < plan->routes->len; k++) {
                 const VnRoute *p = plan->routes->pdata[k];
 
                 if (g_strcmp0(p->guest, l->name) == 0 &&
