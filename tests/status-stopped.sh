@@ -82,6 +82,50 @@ for layer in seed-l0 seed-l1 seed-l2; do
         fi
     done
 done
+# a route left in the kernel after the guest stopped (a stop the hook did
+# not see): stale, and both status and reconcile -n say it goes; then
+# reconcile removes it and status is clean. One namespace for the whole
+# story, with the seed's bridge renamed into this test's prefix.
+sed 's/virbr0/vnSbr0/g' "$T/seed-l0-running.xml" > "$T/left-running.xml"
+sed 's/virbr0/vnSbr0/g' "$T/seed-l0-off.xml" > "$T/left-off.xml"
+export VN T
+VIRT_NEST_STATE_DIR=$T/state-left unshare -n bash -c '
+    set -u
+    mkdir -p "$VIRT_NEST_STATE_DIR"
+    ip link set lo up && ip link add vnSbr0 type bridge &&
+        ip addr add 192.168.122.1/24 dev vnSbr0 && ip link set vnSbr0 up || exit 2
+    "$VN" reconcile -c "test://$T/left-running.xml" > "$T/left.1" 2>&1 || exit 3
+    ip route show 192.168.124.0/24 proto 155 > "$T/left.route1"
+    "$VN" status --host --json -c "test://$T/left-off.xml" > "$T/left.s1" || exit 4
+    "$VN" reconcile -n -c "test://$T/left-off.xml" > "$T/left.2" 2>&1 || exit 5
+    "$VN" reconcile -c "test://$T/left-off.xml" > "$T/left.3" 2>&1 || exit 6
+    ip route show 192.168.124.0/24 proto 155 > "$T/left.route2"
+    "$VN" status --host --json -c "test://$T/left-off.xml" > "$T/left.s2" || exit 7
+'
+rc=$?
+if [ $rc -ne 0 ]; then
+    bad "route left after a stop: step $rc failed"
+    cat "$T"/left.[123] 2>/dev/null | sed 's/^/  # /'
+else
+    del='domain '"'"'debian'"'"': delete route 192.168.124.0/24 via 192.168.122.191 dev vnSbr0 proto 155'
+    grep -q . "$T/left.route1" || bad "route left after a stop: reconcile of the running guest added no route"
+    if jq -e '.installed.reconcile_needed == true and
+              any(.installed.items[]; .state == "stale" and
+                  .where == "left after the guest stopped: reconcile removes it")'            "$T/left.s1" > /dev/null && grep -qxF "would $del" "$T/left.2"; then
+        ok "route left after a stop: stale in status, and reconcile -n would delete it"
+    else
+        bad "route left after a stop: status and reconcile -n do not agree:"
+        { jq -c .installed "$T/left.s1"; cat "$T/left.2"; } | sed 's/^/  # /'
+    fi
+    if grep -qxF "$del" "$T/left.3" && ! grep -q . "$T/left.route2" &&
+       jq -e '.installed.reconcile_needed == false' "$T/left.s2" > /dev/null; then
+        ok "route left after a stop: reconcile removes it, status is clean after"
+    else
+        bad "route left after a stop: reconcile did not clean up:"
+        { cat "$T/left.3" "$T/left.route2"; jq -c .installed "$T/left.s2"; } | sed 's/^/  # /'
+    fi
+fi
+
 # the test must have seen a shut-off guest with routes at all
 grep -q '<nest:route ' "$T/seed-l0-off.xml" || bad "seed-l0 has no guest with routes any more"
 exit $fail

@@ -163,7 +163,11 @@ check_routes(const VnLayer *layer, const VnPlan *plan, GPtrArray *ledgers,
             }
             if (!needed && !lr->pending &&
                 kernel_has_route(host, &lr->dst, &lr->via, lr->dev, TRUE))
-                vn_drift_add(drift, VN_DRIFT_STALE, object, what, NULL);
+                vn_drift_add(drift, VN_DRIFT_STALE, object, what,
+                             g && !vn_guest_running(g)
+                                 ? "left after the guest stopped: reconcile "
+                                   "removes it"
+                                 : NULL);
         }
     }
 }
