@@ -14,6 +14,8 @@ G_BEGIN_DECLS
 #define VN_EXIT_OK 0
 #define VN_EXIT_FAILURE 1
 #define VN_EXIT_USAGE 2
+#define VN_EXIT_DRIFT 3         /* status --exit-code: reconcile would change
+                                 * something */
 
 typedef struct {
     const char *name;

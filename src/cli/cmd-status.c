@@ -54,7 +54,8 @@ status_usage(FILE *f)
 {
     fprintf(f,
             "Usage: virt-nest status [-c URI] [--json | --mermaid | --dot]\n"
-            "                        [--leases-dir DIR] [--host | --no-host]\n\n"
+            "                        [--leases-dir DIR] [--host | --no-host]\n"
+            "                        [--exit-code]\n\n"
             "Show this layer: its networks and guests, the routes and "
             "firewall\nexceptions it needs, and what virt-nest installed.\n\n"
             "  -c, --connect URI   libvirt URI (default: LIBVIRT_DEFAULT_URI, "
@@ -70,6 +71,9 @@ status_usage(FILE *f)
             "for\n"
             "                      the test driver\n"
             "      --no-host       do not read them\n"
+            "      --exit-code     exit 3 when what is installed drifted "
+            "(reconcile\n"
+            "                      would change something)\n"
             "  -h, --help          show this help\n", VN_LEASES_DIR);
 }
 
@@ -143,10 +147,10 @@ find_hand_fixes(const VnLayer *layer, const VnPlan *plan)
  * here, with *@rc. */
 static gboolean
 parse_args(int argc, char **argv, VnDiscoverOptions *dopts,
-           char *(**render)(const VnStatus *), int *rc)
+           char *(**render)(const VnStatus *), gboolean *exit_code, int *rc)
 {
     enum { OPT_JSON = 256, OPT_MERMAID, OPT_DOT, OPT_LEASES, OPT_HOST,
-           OPT_NO_HOST };
+           OPT_NO_HOST, OPT_EXIT_CODE };
     static const struct option opts[] = {
         { "connect", required_argument, NULL, 'c' },
         { "json", no_argument, NULL, OPT_JSON },
@@ -155,6 +159,7 @@ parse_args(int argc, char **argv, VnDiscoverOptions *dopts,
         { "leases-dir", required_argument, NULL, OPT_LEASES },
         { "host", no_argument, NULL, OPT_HOST },
         { "no-host", no_argument, NULL, OPT_NO_HOST },
+        { "exit-code", no_argument, NULL, OPT_EXIT_CODE },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -188,6 +193,9 @@ parse_args(int argc, char **argv, VnDiscoverOptions *dopts,
             break;
         case OPT_NO_HOST:
             dopts->host = VN_HOST_NO;
+            break;
+        case OPT_EXIT_CODE:
+            *exit_code = TRUE;
             break;
         case 'h':
             status_usage(stdout);
@@ -251,10 +259,11 @@ vn_cmd_status(int argc, char **argv)
     g_autoptr(GPtrArray) hand_fixes = NULL;
     VnConfig config;
     VnStatus st = { 0 };
+    gboolean exit_code = FALSE;
     gboolean problems;
     int rc;
 
-    if (!parse_args(argc, argv, &dopts, &render, &rc))
+    if (!parse_args(argc, argv, &dopts, &render, &exit_code, &rc))
         return rc;
     if (!vn_config_load(NULL, &config, &err) ||
         !(layer = vn_discover(&dopts, &err))) {
@@ -278,5 +287,13 @@ vn_cmd_status(int argc, char **argv)
     fputs(text, stdout);
     fflush(stdout);
     problems = report_problems(layer, plan);
-    return problems || (drift && blocked(drift)) ? VN_EXIT_FAILURE : VN_EXIT_OK;
+    if (problems || (drift && blocked(drift)))
+        return VN_EXIT_FAILURE;
+    if (exit_code && note)
+        return VN_EXIT_FAILURE;     /* asked about drift, which was not read */
+    /* as `git diff --exit-code`: drift only when asked, so that scripts
+     * that take 0 for "no problem" keep working */
+    if (exit_code && drift && vn_drift_needs_reconcile(drift))
+        return VN_EXIT_DRIFT;
+    return VN_EXIT_OK;
 }
