@@ -7,7 +7,9 @@ through the project's own headers:
     from src/kernel/ and src/fw/: only the kernel and firewall backends
     open netlink or D-Bus sockets;
   - libvirt's headers only from src/libvirt/ and src/cli/: the hook
-    never calls the libvirt API, and neither does the core it links.
+    never calls the libvirt API, and neither does the core it links;
+  - Graphviz's (graphviz/...) only from src/cli/: only the command
+    links libgvc, for --svg.
 Prints each violation with the chain of includes that leads to it."""
 import os
 import re
@@ -18,6 +20,8 @@ RULES = [
      'netlink and D-Bus belong to src/kernel/ and src/fw/'),
     (re.compile(r'^libvirt/'), ('src/libvirt/', 'src/cli/'),
      "libvirt's API belongs to src/libvirt/ and src/cli/"),
+    (re.compile(r'^graphviz/'), ('src/cli/',),
+     "Graphviz's library belongs to src/cli/ (the command only)"),
 ]
 INC = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
 

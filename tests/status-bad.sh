@@ -71,7 +71,7 @@ done
 # usage errors: exit 2, one line
 expect 2 "virt-nest: status: unknown option or missing argument '--bogus'; see 'virt-nest status --help'" -- status --bogus
 expect 2 "virt-nest: status: option '-c' needs an argument" -- status -c
-expect 2 "virt-nest: status: --json, --mermaid and --dot exclude each other" -- status --json --dot
+expect 2 "virt-nest: status: --json, --mermaid, --dot and --svg exclude each other" -- status --json --dot
 expect 2 "virt-nest: status: unexpected argument 'extra'" -- status extra
 expect 2 "virt-nest: unknown command 'bogus'; run 'virt-nest --help' for the list" -- bogus
 expect 0 -- --version

@@ -48,6 +48,10 @@ typedef struct {
 int vn_cli_reconcile(const VnReconcileOptions *o, FILE *out,
                      const char *prefix, guint *n_changes);
 
+/* The SVG of Graphviz dot text, laid out by dot, through libgvc
+ * (svgwrite.c); NULL with @error set when Graphviz cannot. */
+char *vn_cli_svg_from_dot(const char *dot, GError **error);
+
 int vn_cmd_status(int argc, char **argv);
 int vn_cmd_reconcile(int argc, char **argv);
 int vn_cmd_plan(int argc, char **argv);

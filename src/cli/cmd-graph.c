@@ -43,7 +43,7 @@ static void
 graph_usage(FILE *f)
 {
     fprintf(f,
-            "Usage: virt-nest graph [--json | --mermaid | --dot] SNAPSHOT...\n\n"
+            "Usage: virt-nest graph [--json | --mermaid | --dot | --svg] SNAPSHOT...\n\n"
             "Stitch the layers of a nest together from one snapshot per layer\n"
             "('virt-nest status --json --host' on each) and show them as one\n"
             "picture: links, bridges, TAPs and guests per layer, the wire from\n"
@@ -52,21 +52,25 @@ graph_usage(FILE *f)
             "      --json          JSON for programs (see virt-nest(1))\n"
             "      --mermaid       a Mermaid flowchart\n"
             "      --dot           a Graphviz digraph\n"
+            "      --svg           that digraph laid out as SVG (Graphviz's "
+            "library)\n"
             "  -h, --help          show this help\n");
 }
 
 int
 vn_cmd_graph(int argc, char **argv)
 {
-    enum { OPT_JSON = 256, OPT_MERMAID, OPT_DOT };
+    enum { OPT_JSON = 256, OPT_MERMAID, OPT_DOT, OPT_SVG };
     static const struct option opts[] = {
         { "json", no_argument, NULL, OPT_JSON },
         { "mermaid", no_argument, NULL, OPT_MERMAID },
         { "dot", no_argument, NULL, OPT_DOT },
+        { "svg", no_argument, NULL, OPT_SVG },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     char *(*render)(const VnNest *) = vn_graph_text;
+    gboolean svg = FALSE;
     int nformats = 0, c;
     g_autoptr(VnNest) nest = NULL;
     g_autofree char *text = NULL;
@@ -87,6 +91,11 @@ vn_cmd_graph(int argc, char **argv)
             render = vn_graph_dot;
             nformats++;
             break;
+        case OPT_SVG:
+            render = vn_graph_dot;
+            svg = TRUE;
+            nformats++;
+            break;
         case 'h':
             graph_usage(stdout);
             return VN_EXIT_OK;
@@ -96,7 +105,8 @@ vn_cmd_graph(int argc, char **argv)
         }
     }
     if (nformats > 1) {
-        vn_cli_error("graph: --json, --mermaid and --dot exclude each other");
+        vn_cli_error("graph: --json, --mermaid, --dot and --svg exclude "
+                     "each other");
         return VN_EXIT_USAGE;
     }
     if (optind >= argc) {
@@ -107,6 +117,17 @@ vn_cmd_graph(int argc, char **argv)
     if (!(nest = vn_cli_load_nest("graph", argc - optind, argv + optind)))
         return VN_EXIT_FAILURE;
     text = render(nest);
+    if (svg) {
+        g_autoptr(GError) err = NULL;
+        char *image = vn_cli_svg_from_dot(text, &err);
+
+        if (!image) {
+            vn_cli_error("graph: --svg: %s", err->message);
+            return VN_EXIT_FAILURE;
+        }
+        g_free(text);
+        text = image;
+    }
     fputs(text, stdout);
     return VN_EXIT_OK;
 }

@@ -53,7 +53,7 @@ static void
 status_usage(FILE *f)
 {
     fprintf(f,
-            "Usage: virt-nest status [-c URI] [--json | --mermaid | --dot]\n"
+            "Usage: virt-nest status [-c URI] [--json | --mermaid | --dot | --svg]\n"
             "                        [--leases-dir DIR] [--host | --no-host]\n"
             "                        [--exit-code]\n\n"
             "Show this layer: its networks and guests, the routes and "
@@ -64,6 +64,8 @@ status_usage(FILE *f)
             "      --json          JSON for programs (see virt-nest(1))\n"
             "      --mermaid       a Mermaid flowchart\n"
             "      --dot           a Graphviz digraph\n"
+            "      --svg           that digraph laid out as SVG (Graphviz's "
+            "library)\n"
             "      --leases-dir DIR  libvirt's lease status files (default "
             "%s;\n"
             "                      none for the test driver)\n"
@@ -147,15 +149,17 @@ find_hand_fixes(const VnLayer *layer, const VnPlan *plan)
  * here, with *@rc. */
 static gboolean
 parse_args(int argc, char **argv, VnDiscoverOptions *dopts,
-           char *(**render)(const VnStatus *), gboolean *exit_code, int *rc)
+           char *(**render)(const VnStatus *), gboolean *svg,
+           gboolean *exit_code, int *rc)
 {
-    enum { OPT_JSON = 256, OPT_MERMAID, OPT_DOT, OPT_LEASES, OPT_HOST,
-           OPT_NO_HOST, OPT_EXIT_CODE };
+    enum { OPT_JSON = 256, OPT_MERMAID, OPT_DOT, OPT_SVG, OPT_LEASES,
+           OPT_HOST, OPT_NO_HOST, OPT_EXIT_CODE };
     static const struct option opts[] = {
         { "connect", required_argument, NULL, 'c' },
         { "json", no_argument, NULL, OPT_JSON },
         { "mermaid", no_argument, NULL, OPT_MERMAID },
         { "dot", no_argument, NULL, OPT_DOT },
+        { "svg", no_argument, NULL, OPT_SVG },
         { "leases-dir", required_argument, NULL, OPT_LEASES },
         { "host", no_argument, NULL, OPT_HOST },
         { "no-host", no_argument, NULL, OPT_NO_HOST },
@@ -185,6 +189,11 @@ parse_args(int argc, char **argv, VnDiscoverOptions *dopts,
             *render = vn_status_dot;
             nformats++;
             break;
+        case OPT_SVG:
+            *render = vn_status_dot;
+            *svg = TRUE;
+            nformats++;
+            break;
         case OPT_LEASES:
             dopts->leases_dir = optarg;
             break;
@@ -210,7 +219,8 @@ parse_args(int argc, char **argv, VnDiscoverOptions *dopts,
         return (*rc = VN_EXIT_USAGE, FALSE);
     }
     if (nformats > 1) {
-        vn_cli_error("status: --json, --mermaid and --dot exclude each other");
+        vn_cli_error("status: --json, --mermaid, --dot and --svg exclude "
+                     "each other");
         return (*rc = VN_EXIT_USAGE, FALSE);
     }
     return TRUE;
@@ -260,10 +270,10 @@ vn_cmd_status(int argc, char **argv)
     VnConfig config;
     VnStatus st = { 0 };
     gboolean exit_code = FALSE;
-    gboolean problems;
+    gboolean problems, svg = FALSE;
     int rc;
 
-    if (!parse_args(argc, argv, &dopts, &render, &exit_code, &rc))
+    if (!parse_args(argc, argv, &dopts, &render, &svg, &exit_code, &rc))
         return rc;
     if (!vn_config_load(NULL, &config, &err) ||
         !(layer = vn_discover(&dopts, &err))) {
@@ -284,6 +294,16 @@ vn_cmd_status(int argc, char **argv)
         g_clear_error(&err);
     }
     text = render(&st);
+    if (svg) {
+        char *image = vn_cli_svg_from_dot(text, &err);
+
+        if (!image) {
+            vn_cli_error("status: --svg: %s", err->message);
+            return VN_EXIT_FAILURE;
+        }
+        g_free(text);
+        text = image;
+    }
     fputs(text, stdout);
     fflush(stdout);
     problems = report_problems(layer, plan);

@@ -397,8 +397,10 @@ pic_nat(VnPic *pic, const LayerFacts *f)
                 g_string_append_printf(label, ": %s masqueraded",
                                        vn_cidr_format(&ip->subnet, TRUE, b));
         }
-        vn_pic_edge(pic, link_id(pic, l, br->name), link_id(pic, l, out->name),
-                    label->str, TRUE);
+        /* the way out above the bridge: the wire into the layer
+         * comes from above */
+        vn_pic_edge_up(pic, link_id(pic, l, br->name),
+                       link_id(pic, l, out->name), label->str);
     }
 }
 

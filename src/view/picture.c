@@ -217,6 +217,24 @@ vn_pic_edge(VnPic *pic, const char *from, const char *to, const char *label,
     }
 }
 
+void
+vn_pic_edge_up(VnPic *pic, const char *from, const char *to,
+               const char *label)
+{
+    g_autofree char *l = NULL;
+
+    if (!pic->dot) {
+        vn_pic_edge(pic, from, to, label, TRUE);
+        return;
+    }
+    l = label ? vn_pic_label(pic, label) : NULL;
+    g_string_append_printf(pic->out, "    %s -> %s [", to, from);
+    if (l)
+        g_string_append_printf(pic->out, "label=\"%s\", ", l);
+    g_string_append(pic->out,
+                    "style=dashed, dir=back, arrowtail=normal];\n");
+}
+
 /* ------------------------------------------------------------------ */
 /* the nodes both views draw                                           */
 

@@ -61,6 +61,14 @@ void vn_pic_cluster_end(VnPic *pic);
 void vn_pic_node(VnPic *pic, const char *id, VnPicShape shape,
                  const char *text);
 
+/* A dashed edge with an arrow from @from to @to and a label or NULL,
+ * with @to drawn above @from: dot gets it as "@to -> @from" with
+ * dir=back, so that its ranks put @to first (a bridge's way out above
+ * the bridge, as the wire that enters the layer); Mermaid as
+ * vn_pic_edge() draws it. */
+void vn_pic_edge_up(VnPic *pic, const char *from, const char *to,
+                    const char *label);
+
 /* An edge, with a label or NULL; dashed ones have an arrow. */
 void vn_pic_edge(VnPic *pic, const char *from, const char *to,
                  const char *label, gboolean dashed);

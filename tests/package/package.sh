@@ -13,7 +13,8 @@
 #               list of every file of the root is taken
 #   install     apt-get install of the three .debs: `virt-nest status -c
 #               test:///usr/share/doc/virt-nest/examples/seed-l0.xml` prints
-#               what tests/golden/status/seed-l0.text holds; the drop-ins
+#               what tests/golden/status/seed-l0.text holds, and with
+#               --svg an SVG of seed-l0.dot's nodes (libgvc); the drop-ins
 #               /etc/libvirt/hooks/{network,qemu}.d/virt-nest are links to
 #               /usr/sbin/virt-nest-hook, executable, and run as libvirt
 #               runs them; `virt-nest install-hooks` leaves them alone; the
@@ -209,6 +210,13 @@ rc=$?
 sed 's|/usr/share/doc/virt-nest/examples|@SRCDIR@/xml/examples|g' "$T/status" > "$T/status.norm"
 check "virt-nest status -c test:///usr/share/doc/virt-nest/examples/seed-l0.xml: exit 0, as tests/golden/status/seed-l0.text" \
     eval '[ $rc -eq 0 ] && diff -u "$SRC/tests/golden/status/seed-l0.text" "$T/status.norm"'
+# --svg through libgvc: the package pulls in libgvc6 (${shlibs:Depends}),
+# which holds dot's layout and the SVG renderer and lists them in config6a
+in_root virt-nest status --svg -c test:///usr/share/doc/virt-nest/examples/seed-l0.xml > "$T/status.svg" 2>&1
+rc=$?
+nodes=$(sed -n -E 's/^[[:space:]]*([A-Za-z0-9_]+) \[.*\];$/\1/p' "$SRC/tests/golden/status/seed-l0.dot" | grep -c -v -E '^(node|edge|graph)$')
+check "virt-nest status --svg -c test:///.../seed-l0.xml: exit 0, an SVG with the $nodes nodes of tests/golden/status/seed-l0.dot" \
+    eval '[ $rc -eq 0 ] && grep -q "<svg " "$T/status.svg" && [ "$(grep -c "class=\"node\"" "$T/status.svg")" -eq "$nodes" ] || { head -n 5 "$T/status.svg"; false; }'
 for d in network qemu; do
     f=/etc/libvirt/hooks/$d.d/virt-nest
     check "$f links to /usr/sbin/virt-nest-hook and is executable" \
