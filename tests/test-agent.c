@@ -203,6 +203,7 @@ seed_l0(gboolean strip, char **tmp_out)
         assert_true(fd >= 0);
         close(fd);
         assert_true(g_file_set_contents(*tmp_out, cut, -1, NULL));
+        g_free(path);
         path = g_strdup(*tmp_out);
     }
     uri = g_strdup_printf("test://%s", path);
@@ -337,6 +338,76 @@ read_through_the_test_driver(void **state)
     virConnectClose(conn);
 }
 
+/* The answer of a guest with a second NIC on a host bridge (the LAN,
+ * 192.168.1.0/24, which no libvirt network of L0 has), a second address
+ * on its nested bridge and an IPv6 ULA there: the LAN is the domain's own
+ * interface and not proposed, the nested subnets once each. */
+static void
+propose_skips_the_domains_own_nics(void **state)
+{
+    g_autofree char *tmp = NULL;
+    g_autoptr(VnLayer) l = seed_l0(TRUE, &tmp);
+    g_autoptr(GError) err = NULL;
+    g_autoptr(GPtrArray) ifaces = NULL;
+    g_autoptr(VnProposal) p = NULL;
+    VnGuest *g = (VnGuest *)vn_layer_find_guest(l, "debian");
+    VnIface *lan = vn_iface_new();
+    VnConfig config;
+    Answer a;
+
+    unlink(tmp);
+    lan->type = g_strdup("bridge");
+    lan->mac = g_strdup("52:54:00:11:22:33");
+    lan->bridge = g_strdup("br0");
+    g_ptr_array_add(g->ifaces, lan);
+    memset(&a, 0, sizeof(a));
+    answer_add(&a, "lo", "00:00:00:00:00:00", 1, "127.0.0.1", 8u);
+    answer_add(&a, "enp1s0", "52:54:00:fc:38:e0", 1, "192.168.122.191", 24u);
+    answer_add(&a, "enp2s0", "52:54:00:11:22:33", 1, "192.168.1.40", 24u);
+    answer_add(&a, "virbr0", "52:54:00:9a:41:7c", 3, "192.168.124.1", 24u,
+               "192.168.124.2", 24u, "fd00:124::1", 64u);
+    ifaces = vn_agent_ifaces_from_libvirt("debian", a.ptr, a.n, &err);
+    assert_non_null(ifaces);
+    vn_config_init(&config);
+    p = vn_propose_guest(l, g, ifaces, &config);
+    assert_int_equal(p->subnets->len, 2);
+    assert_cidr_str(&((VnNestedSubnet *)p->subnets->pdata[0])->subnet, "192.168.124.0/24");
+    assert_cidr_str(&((VnNestedSubnet *)p->subnets->pdata[1])->subnet, "fd00:124::/64");
+    assert_string_equal(p->metadata,
+        "<nest:guest xmlns:nest=\"urn:virt-nest:1\">\n"
+        "  <nest:route subnet=\"192.168.124.0/24\"/>\n"
+        "  <nest:route subnet=\"fd00:124::/64\"/>\n"
+        "</nest:guest>\n");
+}
+
+/* Another guest of L0 delegates the subnet already: refused, named. */
+static void
+propose_refuses_another_guests_subnet(void **state)
+{
+    g_autofree char *tmp = NULL;
+    g_autoptr(VnLayer) l = seed_l0(TRUE, &tmp);
+    g_autoptr(GPtrArray) ifaces = debian_ifaces("192.168.124.1", 24);
+    g_autoptr(VnProposal) p = NULL;
+    VnGuest *other = vn_guest_new();
+    VnCidr c;
+    const VnNestedSubnet *n;
+    VnConfig config;
+
+    unlink(tmp);
+    other->name = g_strdup("fedora");
+    other->nest = TRUE;
+    assert_true(vn_cidr_parse("192.168.124.0/25", VN_CIDR_SUBNET, &c, NULL));
+    g_array_append_val(other->routes, c);
+    g_ptr_array_add(l->guests, other);
+    vn_config_init(&config);
+    p = vn_propose_guest(l, vn_layer_find_guest(l, "debian"), ifaces, &config);
+    assert_int_equal(p->subnets->len, 1);
+    n = p->subnets->pdata[0];
+    assert_int_equal(n->state, VN_NESTED_REFUSED);
+    assert_string_equal(n->reason, "guest 'fedora' delegates it already");
+    assert_null(p->metadata);
+}
+
 int
 main(void)
 {
@@ -346,6 +417,8 @@ main(void)
         cmocka_unit_test(propose_the_seed_delegation),
         cmocka_unit_test(propose_nothing_when_delegated),
         cmocka_unit_test(propose_refuses_what_the_hook_would),
+        cmocka_unit_test(propose_skips_the_domains_own_nics),
+        cmocka_unit_test(propose_refuses_another_guests_subnet),
         cmocka_unit_test(read_through_the_test_driver),
     };
 

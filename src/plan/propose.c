@@ -84,6 +84,23 @@ other_delegate(const VnLayer *layer, const VnGuest *guest,
     return NULL;
 }
 
+/* Whether @ai is one of @guest's own interfaces on this layer (its MAC is
+ * one of the domain's): what it is on belongs to this layer or beyond it
+ * (a host bridge's LAN), never to the guest's nest. */
+static gboolean
+outer_iface(const VnGuest *guest, const VnAgentIface *ai)
+{
+    if (!ai->mac)
+        return FALSE;
+    for (guint i = 0; i < guest->ifaces->len; i++) {
+        const VnIface *gi = g_ptr_array_index(guest->ifaces, i);
+
+        if (g_strcmp0(gi->mac, ai->mac) == 0)
+            return TRUE;
+    }
+    return FALSE;
+}
+
 static gboolean
 listed(GPtrArray *subnets, const VnCidr *subnet)
 {
@@ -157,7 +174,7 @@ vn_propose_guest(const VnLayer *layer, const VnGuest *guest,
     for (guint i = 0; i < agent_ifaces->len; i++) {
         const VnAgentIface *ai = g_ptr_array_index(agent_ifaces, i);
 
-        if (vn_agent_iface_is_loopback(ai))
+        if (vn_agent_iface_is_loopback(ai) || outer_iface(guest, ai))
             continue;
         for (guint j = 0; j < ai->addrs->len; j++) {
             const VnCidr *addr = &g_array_index(ai->addrs, VnCidr, j);

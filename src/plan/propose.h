@@ -53,12 +53,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VnProposal, vn_proposal_free)
  * @config: the limits the hook checks
  *
  * The subnets of the guest's interfaces that are not the loopback, not
- * link-local and not on one of @layer's own networks (the guest's uplink
- * is on one of those): delegated when the guest's <nest:route> covers the
- * subnet; refused when another guest delegates it or the hook's checks
- * (vn_plan_guest_check: this layer's networks, addresses, routes,
- * limits) would refuse it; proposed otherwise. The same subnet twice is
- * listed once.
+ * one of the domain's own interfaces on @layer (by MAC: its uplink, or a
+ * NIC on a host bridge's LAN), not link-local or a host route, and not
+ * overlapping one of @layer's own networks: delegated when the guest's
+ * <nest:route> covers the subnet; refused when another guest delegates
+ * it or the hook's checks (vn_plan_guest_check: this layer's networks,
+ * addresses, routes, limits) would refuse it; proposed otherwise. The
+ * same subnet twice is listed once.
  */
 VnProposal *vn_propose_guest(const VnLayer *layer, const VnGuest *guest,
                              GPtrArray *agent_ifaces, const VnConfig *config);
