@@ -250,6 +250,9 @@ propose_the_seed_delegation(void **state)
         "<nest:guest xmlns:nest=\"urn:virt-nest:1\">\n"
         "  <nest:route subnet=\"192.168.124.0/24\"/>\n"
         "</nest:guest>\n");
+    /* and as README's virsh metadata --set line writes it */
+    assert_string_equal(p->metadata_set,
+                        "<guest><route subnet=\"192.168.124.0/24\"/></guest>");
     {
         /* and it is metadata the parser takes */
         g_autofree char *dom = g_strdup_printf(
@@ -282,6 +285,7 @@ propose_nothing_when_delegated(void **state)
     assert_int_equal(((VnNestedSubnet *)p->subnets->pdata[0])->state,
                      VN_NESTED_DELEGATED);
     assert_null(p->metadata);
+    assert_null(p->metadata_set);
 }
 
 static void
@@ -408,6 +412,44 @@ propose_refuses_another_guests_subnet(void **state)
     assert_null(p->metadata);
 }
 
+/* The guest delegates one subnet already and hosts a second: the
+ * proposed metadata replaces the whole element, so it keeps the uplink
+ * and the route already there. */
+static void
+propose_keeps_the_metadata_there(void **state)
+{
+    g_autoptr(VnLayer) l = seed_l0(FALSE, NULL);
+    g_autoptr(GError) err = NULL;
+    g_autoptr(GPtrArray) ifaces = NULL;
+    g_autoptr(VnProposal) p = NULL;
+    VnGuest *g = (VnGuest *)vn_layer_find_guest(l, "debian");
+    VnConfig config;
+    Answer a;
+
+    g->uplink_mac = g_strdup("52:54:00:fc:38:e0");
+    memset(&a, 0, sizeof(a));
+    answer_add(&a, "enp1s0", "52:54:00:fc:38:e0", 1, "192.168.122.191", 24u);
+    answer_add(&a, "virbr0", "52:54:00:9a:41:7c", 1, "192.168.124.1", 24u);
+    answer_add(&a, "virbr1", "52:54:00:9a:41:7d", 1, "192.168.125.1", 24u);
+    ifaces = vn_agent_ifaces_from_libvirt("debian", a.ptr, a.n, &err);
+    assert_non_null(ifaces);
+    vn_config_init(&config);
+    p = vn_propose_guest(l, g, ifaces, &config);
+    assert_int_equal(p->subnets->len, 2);
+    assert_int_equal(((VnNestedSubnet *)p->subnets->pdata[0])->state, VN_NESTED_DELEGATED);
+    assert_int_equal(((VnNestedSubnet *)p->subnets->pdata[1])->state, VN_NESTED_PROPOSED);
+    assert_string_equal(p->metadata,
+        "<nest:guest xmlns:nest=\"urn:virt-nest:1\">\n"
+        "  <nest:uplink mac=\"52:54:00:fc:38:e0\"/>\n"
+        "  <nest:route subnet=\"192.168.124.0/24\"/>\n"
+        "  <nest:route subnet=\"192.168.125.0/24\"/>\n"
+        "</nest:guest>\n");
+    assert_string_equal(p->metadata_set,
+        "<guest><uplink mac=\"52:54:00:fc:38:e0\"/>"
+        "<route subnet=\"192.168.124.0/24\"/>"
+        "<route subnet=\"192.168.125.0/24\"/></guest>");
+}
+
 int
 main(void)
 {
@@ -419,6 +461,7 @@ main(void)
         cmocka_unit_test(propose_refuses_what_the_hook_would),
         cmocka_unit_test(propose_skips_the_domains_own_nics),
         cmocka_unit_test(propose_refuses_another_guests_subnet),
+        cmocka_unit_test(propose_keeps_the_metadata_there),
         cmocka_unit_test(read_through_the_test_driver),
     };
 

@@ -36,6 +36,7 @@ vn_proposal_free(VnProposal *proposal)
     g_free(proposal->guest);
     g_ptr_array_unref(proposal->subnets);
     g_free(proposal->metadata);
+    g_free(proposal->metadata_set);
     g_free(proposal);
 }
 
@@ -129,36 +130,42 @@ hook_would_accept(const VnLayer *layer, const VnGuest *guest,
                                error);
 }
 
+/* @set: the one-line form without the prefix, else the element as it
+ * stands in the domain XML. */
 static char *
-metadata_for(const VnGuest *guest, GPtrArray *subnets)
+metadata_for(const VnGuest *guest, GPtrArray *subnets, gboolean set)
 {
-    GString *s = g_string_new("<nest:guest xmlns:nest=\"" VN_NS_URI "\">\n");
+    const char *ind = set ? "" : "  ";
+    const char *pre = set ? "" : VN_NS_PREFIX ":";
+    const char *nl = set ? "" : "\n";
+    GString *s = g_string_new(set ? "<guest>" :
+        "<" VN_NS_PREFIX ":guest xmlns:" VN_NS_PREFIX "=\"" VN_NS_URI "\">\n");
     char buf[VN_CIDR_STRLEN];
 
     if (guest->uplink_mac || !vn_cidr_is_empty(&guest->uplink_address)) {
-        g_string_append(s, "  <nest:uplink");
+        g_string_append_printf(s, "%s<%suplink", ind, pre);
         if (guest->uplink_mac)
             g_string_append_printf(s, " mac=\"%s\"", guest->uplink_mac);
         if (!vn_cidr_is_empty(&guest->uplink_address))
             g_string_append_printf(s, " address=\"%s\"",
                                    vn_cidr_format(&guest->uplink_address,
                                                   FALSE, buf));
-        g_string_append(s, "/>\n");
+        g_string_append_printf(s, "/>%s", nl);
     }
     if (guest->nest) {
         for (guint i = 0; i < guest->routes->len; i++)
-            g_string_append_printf(s, "  <nest:route subnet=\"%s\"/>\n",
+            g_string_append_printf(s, "%s<%sroute subnet=\"%s\"/>%s", ind, pre,
                 vn_cidr_format(&g_array_index(guest->routes, VnCidr, i),
-                               TRUE, buf));
+                               TRUE, buf), nl);
     }
     for (guint i = 0; i < subnets->len; i++) {
         const VnNestedSubnet *n = g_ptr_array_index(subnets, i);
 
         if (n->state == VN_NESTED_PROPOSED)
-            g_string_append_printf(s, "  <nest:route subnet=\"%s\"/>\n",
-                                   vn_cidr_format(&n->subnet, TRUE, buf));
+            g_string_append_printf(s, "%s<%sroute subnet=\"%s\"/>%s", ind, pre,
+                                   vn_cidr_format(&n->subnet, TRUE, buf), nl);
     }
-    g_string_append(s, "</nest:guest>\n");
+    g_string_append(s, set ? "</guest>" : "</" VN_NS_PREFIX ":guest>\n");
     return g_string_free(s, FALSE);
 }
 
@@ -208,7 +215,9 @@ vn_propose_guest(const VnLayer *layer, const VnGuest *guest,
             g_ptr_array_add(p->subnets, n);
         }
     }
-    if (any)
-        p->metadata = metadata_for(guest, p->subnets);
+    if (any) {
+        p->metadata = metadata_for(guest, p->subnets, FALSE);
+        p->metadata_set = metadata_for(guest, p->subnets, TRUE);
+    }
     return p;
 }

@@ -40,6 +40,9 @@ typedef struct {
      * (the guest's existing routes and uplink kept), for
      * virDomainSetMetadata; NULL when nothing is proposed. */
     char *metadata;
+    /* The same on one line without the prefix, as virDomainSetMetadata
+     * (uri VN_NS_URI, key "nest") and `virsh metadata --set` take it. */
+    char *metadata_set;
 } VnProposal;
 
 void vn_proposal_free(VnProposal *proposal);
