@@ -13,6 +13,8 @@
 #include "discover.h"
 #include "libvirtxml.h"
 #include "propose.h"
+#include "proposal.h"
+#include "json.h"
 
 /* What libvirt makes of the answer of the seed's guest debian (Debian 12
  * with libvirt's default network inside) to
@@ -250,6 +252,43 @@ propose_the_seed_delegation(void **state)
         "<nest:guest xmlns:nest=\"urn:virt-nest:1\">\n"
         "  <nest:route subnet=\"192.168.124.0/24\"/>\n"
         "</nest:guest>\n");
+    {
+        g_autoptr(GString) text = g_string_new(NULL);
+        g_autoptr(VnJsonWriter) w = vn_json_writer_new();
+        g_autofree char *json = NULL;
+        g_autoptr(VnJson) doc = NULL;
+        g_autoptr(GError) jerr = NULL;
+        const VnJson *nested;
+
+        vn_proposal_append_text(text, p);
+        assert_string_equal(text->str,
+            "guest debian hosts, as its guest agent says (never routed on that alone):\n"
+            "  192.168.124.0/24 on virbr0 (192.168.124.1/24): not delegated\n"
+            "  to delegate: virsh metadata debian urn:virt-nest:1 --key nest --live "
+            "--config --set '<guest><route subnet=\"192.168.124.0/24\"/></guest>'\n");
+        vn_proposal_write_json(w, NULL, p);
+        json = vn_json_writer_finish(w);
+        doc = vn_json_parse(json, -1, &jerr);
+        assert_non_null(doc);
+        assert_string_equal(vn_json_get_string(doc, "guest"), "debian");
+        assert_string_equal(vn_json_get_string(doc, "metadata_set"),
+                            "<guest><route subnet=\"192.168.124.0/24\"/></guest>");
+        /* a guest's name is other people's input: quoted for the shell,
+         * escaped for the terminal */
+        g_free(p->guest);
+        p->guest = g_strdup("deb 'x'\033]0;");
+        g_string_truncate(text, 0);
+        vn_proposal_append_text(text, p);
+        assert_null(strchr(text->str, '\033'));
+        assert_non_null(strstr(text->str, "guest deb 'x'\\x1b]0; hosts"));
+        assert_non_null(strstr(text->str, "virsh metadata 'deb '\\''x'\\''\\x1b]0;' urn"));
+        nested = vn_json_get(doc, "nested");
+        assert_int_equal(vn_json_length(nested), 1);
+        assert_string_equal(vn_json_get_string(vn_json_index(nested, 0), "state"),
+                            "proposed");
+        assert_string_equal(vn_json_get_string(vn_json_index(nested, 0), "interface"),
+                            "virbr0");
+    }
     /* and as README's virsh metadata --set line writes it */
     assert_string_equal(p->metadata_set,
                         "<guest><route subnet=\"192.168.124.0/24\"/></guest>");
