@@ -35,8 +35,12 @@ GPtrArray *vn_agent_ifaces_from_libvirt(const char *guest,
  * @dom: a running domain on a read-write connection
  * @error: one line naming the guest: no agent, agent not answering, ...
  *
- * Asks the guest's agent for its interfaces. libvirt bounds the call by
- * its agent timeout.
+ * Asks the guest's agent for its interfaces. libvirt first sends
+ * guest-sync with a 5-second timeout (an agent that does not answer at all
+ * fails there), but then waits for the command itself without a bound
+ * unless the domain's agent response timeout was set
+ * (virDomainAgentSetResponseTimeout, which changes it for every client):
+ * the walk must bound the call itself (libvirt commit 95f5ac9a).
  *
  * Returns: (transfer full): a GPtrArray of VnAgentIface, or NULL.
  */
