@@ -21,15 +21,23 @@
  *   {"execute": "guest-network-get-interfaces"}
  * which is, as the agent writes it:
  *   [{"name": "lo", "hardware-address": "00:00:00:00:00:00",
- *     "ip-addresses": [{"ip-address-type": "ipv4", "ip-address": "127.0.0.1", "prefix": 8},
- *                      {"ip-address-type": "ipv6", "ip-address": "::1", "prefix": 128}]},
+ *     "ip-addresses": [
+ *       {"ip-address-type": "ipv4", "ip-address": "127.0.0.1", "prefix": 8},
+ *       {"ip-address-type": "ipv6", "ip-address": "::1", "prefix": 128}]},
  *    {"name": "enp1s0", "hardware-address": "52:54:00:fc:38:e0",
- *     "ip-addresses": [{"ip-address-type": "ipv4", "ip-address": "192.168.122.191", "prefix": 24},
- *                      {"ip-address-type": "ipv6", "ip-address": "fe80::5054:ff:fefc:38e0", "prefix": 64}]},
+ *     "ip-addresses": [
+ *       {"ip-address-type": "ipv4", "ip-address": "192.168.122.191",
+ *        "prefix": 24},
+ *       {"ip-address-type": "ipv6", "ip-address": "fe80::5054:ff:fefc:38e0",
+ *        "prefix": 64}]},
  *    {"name": "virbr0", "hardware-address": "52:54:00:9a:41:7c",
- *     "ip-addresses": [{"ip-address-type": "ipv4", "ip-address": "192.168.124.1", "prefix": 24}]},
+ *     "ip-addresses": [
+ *       {"ip-address-type": "ipv4", "ip-address": "192.168.124.1",
+ *        "prefix": 24}]},
  *    {"name": "vnet0", "hardware-address": "FE:54:00:5D:21:0A",
- *     "ip-addresses": [{"ip-address-type": "ipv6", "ip-address": "fe80::fc54:ff:fe5d:210a", "prefix": 64}]}]
+ *     "ip-addresses": [
+ *       {"ip-address-type": "ipv6", "ip-address": "fe80::fc54:ff:fe5d:210a",
+ *        "prefix": 64}]}]
  * libvirt keeps the order, the names, the MACs as given and one
  * virDomainIPAddress per address. */
 typedef struct {

@@ -29,7 +29,8 @@ vn_agent_iface_new(const char *name, const char *mac, GError **error)
 
     if (!name || !*name || strlen(name) > 255) {
         g_set_error(error, VN_ERROR, VN_ERROR_INVALID,
-                    "the guest agent reported an interface without a usable name");
+                    "the guest agent reported an interface without a "
+                    "usable name");
         return NULL;
     }
     iface = g_new0(VnAgentIface, 1);

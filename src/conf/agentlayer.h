@@ -26,7 +26,7 @@ G_BEGIN_DECLS
 typedef struct {
     char *name;             /* its name inside the guest: "eth0", "virbr0" */
     char *mac;              /* lowercase; NULL when the agent gave none */
-    GArray *addrs;          /* VnCidr: the address with its prefix, host bits kept */
+    GArray *addrs;          /* VnCidr: address and prefix, host bits kept */
 } VnAgentIface;
 
 VnAgentIface *vn_agent_iface_new(const char *name, const char *mac,
