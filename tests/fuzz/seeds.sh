@@ -56,6 +56,9 @@ leases)
 state)
     files "$SRC"/tests/fuzz/seeds/state/*
     ;;
+agent)
+    files "$SRC"/tests/fuzz/seeds/agent/*
+    ;;
 config)
     files "$SRC"/data/virt-nest.conf "$G"/hook/*/virt-nest.conf
     ;;

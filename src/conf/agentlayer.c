@@ -1,0 +1,153 @@
+/* agentlayer.c: a guest's interfaces as its agent tells them.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "agentlayer.h"
+#include "error.h"
+
+/* aa:bb:cc:dd:ee:ff, lowercased; NULL when @mac is not one. */
+static char *
+mac_normalize(const char *mac)
+{
+    if (strlen(mac) != 17)
+        return NULL;
+    for (int i = 0; i < 17; i++) {
+        if (i % 3 == 2 ? mac[i] != ':' : !g_ascii_isxdigit(mac[i]))
+            return NULL;
+    }
+    return g_ascii_strdown(mac, -1);
+}
+
+VnAgentIface *
+vn_agent_iface_new(const char *name, const char *mac, GError **error)
+{
+    g_autoptr(VnAgentIface) iface = NULL;
+
+    if (!name || !*name || strlen(name) > 255) {
+        g_set_error(error, VN_ERROR, VN_ERROR_INVALID,
+                    "the guest agent reported an interface without a "
+                    "usable name");
+        return NULL;
+    }
+    iface = g_new0(VnAgentIface, 1);
+    iface->name = g_strdup(name);
+    iface->addrs = g_array_new(FALSE, TRUE, sizeof(VnCidr));
+    if (mac && *mac) {
+        iface->mac = mac_normalize(mac);
+        if (!iface->mac) {
+            g_autofree char *shown = g_strescape(name, NULL);
+            g_set_error(error, VN_ERROR, VN_ERROR_INVALID,
+                        "guest interface '%s': the agent's hardware address "
+                        "is not a MAC address", shown);
+            return NULL;
+        }
+    }
+    return g_steal_pointer(&iface);
+}
+
+void
+vn_agent_iface_free(VnAgentIface *iface)
+{
+    if (!iface)
+        return;
+    g_free(iface->name);
+    g_free(iface->mac);
+    g_array_unref(iface->addrs);
+    g_free(iface);
+}
+
+GPtrArray *
+vn_agent_ifaces_new(void)
+{
+    return g_ptr_array_new_with_free_func((GDestroyNotify)vn_agent_iface_free);
+}
+
+gboolean
+vn_agent_iface_add_address(VnAgentIface *iface, const char *addr,
+                           guint prefix, GError **error)
+{
+    VnCidr c;
+    g_autofree char *shown = g_strescape(iface->name, NULL);
+
+    if (iface->addrs->len >= VN_AGENT_MAX_ADDRS) {
+        g_set_error(error, VN_ERROR, VN_ERROR_INVALID,
+                    "guest interface '%s': more than %d addresses", shown,
+                    VN_AGENT_MAX_ADDRS);
+        return FALSE;
+    }
+    if (!addr || !vn_cidr_parse(addr, VN_CIDR_ADDRESS, &c, NULL)) {
+        g_set_error(error, VN_ERROR, VN_ERROR_INVALID,
+                    "guest interface '%s': the agent's address is not an "
+                    "IP address", shown);
+        return FALSE;
+    }
+    if (prefix > vn_cidr_max_prefix(c.family)) {
+        g_set_error(error, VN_ERROR, VN_ERROR_INVALID,
+                    "guest interface '%s': prefix %u is too long for %s",
+                    shown, prefix, addr);
+        return FALSE;
+    }
+    c.prefix = prefix;
+    g_array_append_val(iface->addrs, c);
+    return TRUE;
+}
+
+static gboolean
+is_loopback_addr(const VnCidr *c)
+{
+    static const guint8 v6lo[16] = { [15] = 1 };
+
+    if (c->family == AF_INET)
+        return c->addr[0] == 127;
+    return memcmp(c->addr, v6lo, 16) == 0;
+}
+
+gboolean
+vn_agent_iface_is_loopback(const VnAgentIface *iface)
+{
+    if (g_str_equal(iface->name, "lo"))
+        return TRUE;
+    if (iface->addrs->len == 0)
+        return FALSE;
+    for (guint i = 0; i < iface->addrs->len; i++) {
+        if (!is_loopback_addr(&g_array_index(iface->addrs, VnCidr, i)))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+VnLayer *
+vn_agent_layer(const char *guest, GPtrArray *ifaces, const char *reason)
+{
+    g_autofree char *uri = g_strdup_printf("agent:%s", guest);
+    VnLayer *layer = vn_layer_new(uri);
+
+    layer->host = vn_host_new();
+    for (guint i = 0; i < ifaces->len; i++) {
+        const VnAgentIface *ai = g_ptr_array_index(ifaces, i);
+        VnLink *link = g_new0(VnLink, 1);
+
+        link->ifindex = (int)i + 1;
+        link->name = g_strdup(ai->name);
+        link->mac = g_strdup(ai->mac);
+        link->up = TRUE;        /* the agent lists what has addresses */
+        link->rp_filter = -1;
+        g_ptr_array_add(layer->host->links, link);
+        for (guint j = 0; j < ai->addrs->len; j++) {
+            VnHostAddr *a = g_new0(VnHostAddr, 1);
+
+            a->ifindex = link->ifindex;
+            a->address = g_array_index(ai->addrs, VnCidr, j);
+            g_ptr_array_add(layer->host->addrs, a);
+        }
+    }
+    if (reason) {
+        g_autofree char *object = g_strdup_printf("domain '%s'", guest);
+        vn_layer_add_problem(layer, object, reason);
+    }
+    return layer;
+}

@@ -1,0 +1,63 @@
+/* agentlayer.h: what a guest's QEMU agent says of the guest's interfaces
+ * (guest-network-get-interfaces, as virDomainInterfaceAddresses with
+ * VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT returns it), and the partial
+ * layer it makes: the guest's host part only, links and addresses, no
+ * libvirt part.
+ *
+ * What the agent says is the guest's word: it is shown and proposed from,
+ * never routed on (plan/propose.h).
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "model.h"
+
+G_BEGIN_DECLS
+
+/* The most interfaces and addresses per interface taken from one guest;
+ * past them the answer is refused, not cut. */
+#define VN_AGENT_MAX_IFACES 256
+#define VN_AGENT_MAX_ADDRS 64
+
+/* One interface inside the guest. */
+typedef struct {
+    char *name;             /* its name inside the guest: "eth0", "virbr0" */
+    char *mac;              /* lowercase; NULL when the agent gave none */
+    GArray *addrs;          /* VnCidr: address and prefix, host bits kept */
+} VnAgentIface;
+
+VnAgentIface *vn_agent_iface_new(const char *name, const char *mac,
+                                 GError **error);
+void vn_agent_iface_free(VnAgentIface *iface);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VnAgentIface, vn_agent_iface_free)
+
+/* Add "ADDR" with @prefix (family from the text) to @iface; FALSE with
+ * one line naming the interface when the agent's answer is not an
+ * address. */
+gboolean vn_agent_iface_add_address(VnAgentIface *iface, const char *addr,
+                                    guint prefix, GError **error);
+
+/* An empty array of VnAgentIface that frees them. */
+GPtrArray *vn_agent_ifaces_new(void);
+
+/* Whether @iface is the loopback (named "lo", or only loopback
+ * addresses). */
+gboolean vn_agent_iface_is_loopback(const VnAgentIface *iface);
+
+/**
+ * vn_agent_layer:
+ * @guest: the guest's name on the outer layer
+ * @ifaces: VnAgentIface
+ * @reason: why the layer is partial ("guest-exec is disabled"), shown
+ *
+ * The partial layer the agent's answer makes: uri "agent:GUEST", a host
+ * with one link per interface (ifindex by order, from 1) and its
+ * addresses; no networks, guests or leases. @reason is its one problem.
+ */
+VnLayer *vn_agent_layer(const char *guest, GPtrArray *ifaces,
+                        const char *reason);
+
+G_END_DECLS

@@ -1,0 +1,516 @@
+/* test-agent.c: a guest agent's answer (guest-network-get-interfaces, as
+ * virDomainInterfaceAddresses(SRC_AGENT) returns it) into the partial
+ * layer, and the delegation it proposes on the seed's L0 (the libvirt test
+ * driver with xml/examples/seed-l0.xml). */
+#include "config.h"
+
+#include <string.h>
+#include <unistd.h>
+
+#include "testutil.h"
+#include "agent.h"
+#include "agentlayer.h"
+#include "discover.h"
+#include "libvirtxml.h"
+#include "propose.h"
+#include "proposal.h"
+#include "json.h"
+
+/* What libvirt makes of the answer of the seed's guest debian (Debian 12
+ * with libvirt's default network inside) to
+ *   {"execute": "guest-network-get-interfaces"}
+ * which is, as the agent writes it:
+ *   [{"name": "lo", "hardware-address": "00:00:00:00:00:00",
+ *     "ip-addresses": [
+ *       {"ip-address-type": "ipv4", "ip-address": "127.0.0.1", "prefix": 8},
+ *       {"ip-address-type": "ipv6", "ip-address": "::1", "prefix": 128}]},
+ *    {"name": "enp1s0", "hardware-address": "52:54:00:fc:38:e0",
+ *     "ip-addresses": [
+ *       {"ip-address-type": "ipv4", "ip-address": "192.168.122.191",
+ *        "prefix": 24},
+ *       {"ip-address-type": "ipv6", "ip-address": "fe80::5054:ff:fefc:38e0",
+ *        "prefix": 64}]},
+ *    {"name": "virbr0", "hardware-address": "52:54:00:9a:41:7c",
+ *     "ip-addresses": [
+ *       {"ip-address-type": "ipv4", "ip-address": "192.168.124.1",
+ *        "prefix": 24}]},
+ *    {"name": "vnet0", "hardware-address": "FE:54:00:5D:21:0A",
+ *     "ip-addresses": [
+ *       {"ip-address-type": "ipv6", "ip-address": "fe80::fc54:ff:fe5d:210a",
+ *        "prefix": 64}]}]
+ * libvirt keeps the order, the names, the MACs as given and one
+ * virDomainIPAddress per address. */
+typedef struct {
+    virDomainInterface iface[8];
+    virDomainIPAddress addr[16];
+    virDomainInterfacePtr ptr[8];
+    int n;
+} Answer;
+
+static void
+answer_add(Answer *a, const char *name, const char *mac, int naddrs, ...)
+{
+    static int used;
+    virDomainInterface *vi = &a->iface[a->n];
+    va_list ap;
+
+    if (a->n == 0)
+        used = 0;
+    vi->name = (char *)name;
+    vi->hwaddr = (char *)mac;
+    vi->naddrs = naddrs;
+    vi->addrs = &a->addr[used];
+    va_start(ap, naddrs);
+    for (int i = 0; i < naddrs; i++) {
+        virDomainIPAddress *ip = &a->addr[used++];
+        const char *text = va_arg(ap, const char *);
+
+        ip->type = strchr(text, ':') ? VIR_IP_ADDR_TYPE_IPV6 : VIR_IP_ADDR_TYPE_IPV4;
+        ip->addr = (char *)text;
+        ip->prefix = va_arg(ap, unsigned int);
+    }
+    va_end(ap);
+    a->ptr[a->n++] = vi;
+}
+
+static void
+debian_answer(Answer *a, const char *bridge_addr, unsigned int bridge_prefix)
+{
+    memset(a, 0, sizeof(*a));
+    answer_add(a, "lo", "00:00:00:00:00:00", 2, "127.0.0.1", 8u, "::1", 128u);
+    answer_add(a, "enp1s0", "52:54:00:fc:38:e0", 2, "192.168.122.191", 24u,
+               "fe80::5054:ff:fefc:38e0", 64u);
+    answer_add(a, "virbr0", "52:54:00:9a:41:7c", 1, bridge_addr, bridge_prefix);
+    answer_add(a, "vnet0", "FE:54:00:5D:21:0A", 1, "fe80::fc54:ff:fe5d:210a", 64u);
+}
+
+static GPtrArray *
+debian_ifaces(const char *bridge_addr, unsigned int bridge_prefix)
+{
+    Answer a;
+    g_autoptr(GError) err = NULL;
+    GPtrArray *ifaces;
+
+    debian_answer(&a, bridge_addr, bridge_prefix);
+    ifaces = vn_agent_ifaces_from_libvirt("debian", a.ptr, a.n, &err);
+    assert_null(err);
+    assert_non_null(ifaces);
+    return ifaces;
+}
+
+static void
+answer_into_partial_layer(void **state)
+{
+    g_autoptr(GPtrArray) ifaces = debian_ifaces("192.168.124.1", 24);
+    g_autoptr(VnLayer) l = NULL;
+    const VnAgentIface *ai;
+    const VnLink *link;
+    const VnHostAddr *ha;
+
+    assert_int_equal(ifaces->len, 4);
+    ai = ifaces->pdata[0];
+    assert_string_equal(ai->name, "lo");
+    assert_true(vn_agent_iface_is_loopback(ai));
+    ai = ifaces->pdata[1];
+    assert_string_equal(ai->mac, "52:54:00:fc:38:e0");
+    assert_int_equal(ai->addrs->len, 2);
+    assert_cidr_str(&g_array_index(ai->addrs, VnCidr, 0), "192.168.122.191/24");
+    assert_false(vn_agent_iface_is_loopback(ai));
+    ai = ifaces->pdata[3];
+    assert_string_equal(ai->mac, "fe:54:00:5d:21:0a");   /* lowercased */
+
+    l = vn_agent_layer("debian", ifaces, "guest-exec is disabled in its agent");
+    assert_string_equal(l->uri, "agent:debian");
+    assert_non_null(l->host);
+    assert_int_equal(l->networks->len, 0);
+    assert_int_equal(l->guests->len, 0);
+    assert_int_equal(l->host->links->len, 4);
+    assert_int_equal(l->host->addrs->len, 6);
+    link = vn_host_find_link_by_name(l->host, "virbr0");
+    assert_non_null(link);
+    assert_int_equal(link->ifindex, 3);
+    assert_string_equal(link->mac, "52:54:00:9a:41:7c");
+    ha = l->host->addrs->pdata[4];
+    assert_int_equal(ha->ifindex, 3);
+    assert_cidr_str(&ha->address, "192.168.124.1/24");
+    assert_int_equal(l->problems->len, 1);
+    assert_string_equal(((VnProblem *)l->problems->pdata[0])->object,
+                        "domain 'debian'");
+    assert_string_equal(((VnProblem *)l->problems->pdata[0])->message,
+                        "guest-exec is disabled in its agent");
+}
+
+static void
+bad_answers_refused_whole(void **state)
+{
+    Answer a;
+    g_autoptr(GError) err = NULL;
+    g_autoptr(GPtrArray) ifaces = NULL;
+
+    debian_answer(&a, "192.168.124.1", 24);
+    a.iface[2].hwaddr = (char *)"52:54:00:9a:41";
+    ifaces = vn_agent_ifaces_from_libvirt("debian", a.ptr, a.n, &err);
+    assert_null(ifaces);
+    assert_string_equal(err->message, "domain 'debian': guest interface "
+                        "'virbr0': the agent's hardware address is not a MAC address");
+    g_clear_error(&err);
+
+    debian_answer(&a, "192.168.124.300", 24);
+    ifaces = vn_agent_ifaces_from_libvirt("debian", a.ptr, a.n, &err);
+    assert_null(ifaces);
+    assert_string_equal(err->message, "domain 'debian': guest interface "
+                        "'virbr0': the agent's address is not an IP address");
+    g_clear_error(&err);
+
+    debian_answer(&a, "192.168.124.1", 33);
+    ifaces = vn_agent_ifaces_from_libvirt("debian", a.ptr, a.n, &err);
+    assert_null(ifaces);
+    assert_error_contains(err, "'virbr0': prefix 33 is too long for 192.168.124.1");
+    assert_null(strchr(err->message, '\n'));
+    g_clear_error(&err);
+
+    /* a name made to reach a terminal comes back escaped */
+    debian_answer(&a, "192.168.124.1", 24);
+    a.iface[2].name = (char *)"br\033[2J";
+    a.iface[2].hwaddr = (char *)"nope";
+    ifaces = vn_agent_ifaces_from_libvirt("debian", a.ptr, a.n, &err);
+    assert_null(ifaces);
+    assert_error_contains(err, "'br\\033[2J'");
+    g_clear_error(&err);
+
+    /* no name at all */
+    debian_answer(&a, "192.168.124.1", 24);
+    a.iface[1].name = NULL;
+    ifaces = vn_agent_ifaces_from_libvirt("debian", a.ptr, a.n, &err);
+    assert_null(ifaces);
+    assert_error_contains(err, "domain 'debian': the guest agent reported an "
+                          "interface without a usable name");
+}
+
+/* The seed's L0 through the test driver; @strip drops debian's
+ * <metadata> (the layer before the user wrote it). */
+static VnLayer *
+seed_l0(gboolean strip, char **tmp_out)
+{
+    g_autofree char *path = g_build_filename(VN_EXAMPLES, "seed-l0.xml", NULL);
+    g_autofree char *xml = NULL, *uri = NULL;
+    g_autoptr(GError) err = NULL;
+    virConnectPtr conn;
+    VnLayer *l;
+
+    assert_true(g_file_get_contents(path, &xml, NULL, NULL));
+    if (strip) {
+        char *m = strstr(xml, "<metadata>");
+        char *e = strstr(xml, "</metadata>");
+        g_autofree char *cut = NULL;
+        int fd;
+
+        assert_non_null(m);
+        assert_non_null(e);
+        cut = g_strdup_printf("%.*s%s", (int)(m - xml), xml,
+                              e + strlen("</metadata>"));
+        fd = g_file_open_tmp("vn-agent-XXXXXX.xml", tmp_out, NULL);
+        assert_true(fd >= 0);
+        close(fd);
+        assert_true(g_file_set_contents(*tmp_out, cut, -1, NULL));
+        g_free(path);
+        path = g_strdup(*tmp_out);
+    }
+    uri = g_strdup_printf("test://%s", path);
+    conn = vn_connect(uri, TRUE, &err);
+    assert_non_null(conn);
+    {
+        VnDiscoverOptions o = { uri, NULL, VN_HOST_NO };
+
+        l = vn_discover_conn(conn, uri, &o, &err);
+    }
+    assert_non_null(l);
+    virConnectClose(conn);
+    return l;
+}
+
+static void
+propose_the_seed_delegation(void **state)
+{
+    g_autofree char *tmp = NULL;
+    g_autoptr(VnLayer) l = seed_l0(TRUE, &tmp);
+    g_autoptr(GPtrArray) ifaces = debian_ifaces("192.168.124.1", 24);
+    g_autoptr(VnProposal) p = NULL;
+    const VnGuest *g = vn_layer_find_guest(l, "debian");
+    const VnNestedSubnet *n;
+    VnConfig config;
+
+    unlink(tmp);
+    assert_non_null(g);
+    assert_false(g->nest);
+    vn_config_init(&config);
+    p = vn_propose_guest(l, g, ifaces, &config);
+    /* lo, the uplink on default's 192.168.122.0/24 and the link-local
+     * addresses are no nested subnets */
+    assert_int_equal(p->subnets->len, 1);
+    n = p->subnets->pdata[0];
+    assert_string_equal(n->iface, "virbr0");
+    assert_cidr_str(&n->subnet, "192.168.124.0/24");
+    assert_cidr_str(&n->address, "192.168.124.1/24");
+    assert_int_equal(n->state, VN_NESTED_PROPOSED);
+    assert_string_equal(vn_nested_state_to_string(n->state), "proposed");
+    assert_null(n->reason);
+    /* exactly what the seed's author wrote by hand (seed-l0.xml) */
+    assert_string_equal(p->metadata,
+        "<nest:guest xmlns:nest=\"urn:virt-nest:1\">\n"
+        "  <nest:route subnet=\"192.168.124.0/24\"/>\n"
+        "</nest:guest>\n");
+    {
+        g_autoptr(GString) text = g_string_new(NULL);
+        g_autoptr(VnJsonWriter) w = vn_json_writer_new();
+        g_autofree char *json = NULL;
+        g_autoptr(VnJson) doc = NULL;
+        g_autoptr(GError) jerr = NULL;
+        const VnJson *nested;
+
+        vn_proposal_append_text(text, p);
+        assert_string_equal(text->str,
+            "guest debian hosts, as its guest agent says (never routed on that alone):\n"
+            "  192.168.124.0/24 on virbr0 (192.168.124.1/24): not delegated\n"
+            "  to delegate: virsh metadata debian urn:virt-nest:1 --key nest --live "
+            "--config --set '<guest><route subnet=\"192.168.124.0/24\"/></guest>'\n");
+        vn_proposal_write_json(w, NULL, p);
+        json = vn_json_writer_finish(w);
+        doc = vn_json_parse(json, -1, &jerr);
+        assert_non_null(doc);
+        assert_string_equal(vn_json_get_string(doc, "guest"), "debian");
+        assert_string_equal(vn_json_get_string(doc, "metadata_set"),
+                            "<guest><route subnet=\"192.168.124.0/24\"/></guest>");
+        /* a guest's name is other people's input: quoted for the shell,
+         * escaped for the terminal */
+        g_free(p->guest);
+        p->guest = g_strdup("deb 'x'\033]0;");
+        g_string_truncate(text, 0);
+        vn_proposal_append_text(text, p);
+        assert_null(strchr(text->str, '\033'));
+        assert_non_null(strstr(text->str, "guest deb 'x'\\x1b]0; hosts"));
+        assert_non_null(strstr(text->str, "virsh metadata 'deb '\\''x'\\''\\x1b]0;' urn"));
+        nested = vn_json_get(doc, "nested");
+        assert_int_equal(vn_json_length(nested), 1);
+        assert_string_equal(vn_json_get_string(vn_json_index(nested, 0), "state"),
+                            "proposed");
+        assert_string_equal(vn_json_get_string(vn_json_index(nested, 0), "interface"),
+                            "virbr0");
+    }
+    /* and as README's virsh metadata --set line writes it */
+    assert_string_equal(p->metadata_set,
+                        "<guest><route subnet=\"192.168.124.0/24\"/></guest>");
+    {
+        /* and it is metadata the parser takes */
+        g_autofree char *dom = g_strdup_printf(
+            "<domain type='test'><name>debian</name><metadata>%s</metadata>"
+            "<devices><interface type='network'><mac address='52:54:00:fc:38:e0'/>"
+            "<source network='default'/></interface></devices></domain>",
+            p->metadata);
+        g_autoptr(GError) nest_err = NULL, err = NULL;
+        g_autoptr(VnGuest) parsed = vn_guest_parse(dom, -1, &nest_err, &err);
+
+        assert_non_null(parsed);
+        assert_null(nest_err);
+        assert_true(parsed->nest);
+        assert_int_equal(parsed->routes->len, 1);
+        assert_cidr_str(&g_array_index(parsed->routes, VnCidr, 0), "192.168.124.0/24");
+    }
+}
+
+static void
+propose_nothing_when_delegated(void **state)
+{
+    g_autoptr(VnLayer) l = seed_l0(FALSE, NULL);
+    g_autoptr(GPtrArray) ifaces = debian_ifaces("192.168.124.1", 24);
+    g_autoptr(VnProposal) p = NULL;
+    VnConfig config;
+
+    vn_config_init(&config);
+    p = vn_propose_guest(l, vn_layer_find_guest(l, "debian"), ifaces, &config);
+    assert_int_equal(p->subnets->len, 1);
+    assert_int_equal(((VnNestedSubnet *)p->subnets->pdata[0])->state,
+                     VN_NESTED_DELEGATED);
+    assert_null(p->metadata);
+    assert_null(p->metadata_set);
+}
+
+static void
+propose_refuses_what_the_hook_would(void **state)
+{
+    g_autofree char *tmp = NULL;
+    g_autoptr(VnLayer) l = seed_l0(TRUE, &tmp);
+    g_autoptr(GPtrArray) ifaces = debian_ifaces("10.9.0.1", 4);
+    g_autoptr(VnProposal) p = NULL;
+    const VnNestedSubnet *n;
+    VnConfig config;
+
+    unlink(tmp);
+    vn_config_init(&config);
+    p = vn_propose_guest(l, vn_layer_find_guest(l, "debian"), ifaces, &config);
+    assert_int_equal(p->subnets->len, 1);
+    n = p->subnets->pdata[0];
+    assert_cidr_str(&n->subnet, "0.0.0.0/4");
+    assert_int_equal(n->state, VN_NESTED_REFUSED);
+    assert_non_null(n->reason);
+    assert_null(strchr(n->reason, '\n'));
+    assert_null(p->metadata);
+}
+
+static void
+read_through_the_test_driver(void **state)
+{
+    g_autoptr(GError) err = NULL;
+    virConnectPtr conn = vn_connect("test:///default", FALSE, &err);
+    virDomainPtr dom;
+    g_autoptr(GPtrArray) ifaces = NULL;
+    const VnAgentIface *ai;
+
+    assert_non_null(conn);
+    dom = virDomainLookupByName(conn, "test");
+    assert_non_null(dom);
+    ifaces = vn_agent_ifaces_read(dom, &err);
+    assert_null(err);
+    /* the test driver's made-up answer, the same whatever the source */
+    assert_int_equal(ifaces->len, 1);
+    ai = ifaces->pdata[0];
+    assert_string_equal(ai->name, "testnet0");
+    assert_string_equal(ai->mac, "aa:bb:cc:dd:ee:ff");
+    assert_int_equal(ai->addrs->len, 1);
+    assert_cidr_str(&g_array_index(ai->addrs, VnCidr, 0), "192.168.122.3/24");
+    /* a guest that is not running has no agent to ask */
+    assert_int_equal(virDomainDestroy(dom), 0);
+    g_clear_pointer(&ifaces, g_ptr_array_unref);
+    ifaces = vn_agent_ifaces_read(dom, &err);
+    assert_null(ifaces);
+    assert_error_contains(err, "domain 'test': its guest agent did not tell its interfaces: ");
+    assert_null(strchr(err->message, '\n'));
+    virDomainFree(dom);
+    virConnectClose(conn);
+}
+
+/* The answer of a guest with a second NIC on a host bridge (the LAN,
+ * 192.168.1.0/24, which no libvirt network of L0 has), a second address
+ * on its nested bridge and an IPv6 ULA there: the LAN is the domain's own
+ * interface and not proposed, the nested subnets once each. */
+static void
+propose_skips_the_domains_own_nics(void **state)
+{
+    g_autofree char *tmp = NULL;
+    g_autoptr(VnLayer) l = seed_l0(TRUE, &tmp);
+    g_autoptr(GError) err = NULL;
+    g_autoptr(GPtrArray) ifaces = NULL;
+    g_autoptr(VnProposal) p = NULL;
+    VnGuest *g = (VnGuest *)vn_layer_find_guest(l, "debian");
+    VnIface *lan = vn_iface_new();
+    VnConfig config;
+    Answer a;
+
+    unlink(tmp);
+    lan->type = g_strdup("bridge");
+    lan->mac = g_strdup("52:54:00:11:22:33");
+    lan->bridge = g_strdup("br0");
+    g_ptr_array_add(g->ifaces, lan);
+    memset(&a, 0, sizeof(a));
+    answer_add(&a, "lo", "00:00:00:00:00:00", 1, "127.0.0.1", 8u);
+    answer_add(&a, "enp1s0", "52:54:00:fc:38:e0", 1, "192.168.122.191", 24u);
+    answer_add(&a, "enp2s0", "52:54:00:11:22:33", 1, "192.168.1.40", 24u);
+    answer_add(&a, "virbr0", "52:54:00:9a:41:7c", 3, "192.168.124.1", 24u,
+               "192.168.124.2", 24u, "fd00:124::1", 64u);
+    ifaces = vn_agent_ifaces_from_libvirt("debian", a.ptr, a.n, &err);
+    assert_non_null(ifaces);
+    vn_config_init(&config);
+    p = vn_propose_guest(l, g, ifaces, &config);
+    assert_int_equal(p->subnets->len, 2);
+    assert_cidr_str(&((VnNestedSubnet *)p->subnets->pdata[0])->subnet, "192.168.124.0/24");
+    assert_cidr_str(&((VnNestedSubnet *)p->subnets->pdata[1])->subnet, "fd00:124::/64");
+    assert_string_equal(p->metadata,
+        "<nest:guest xmlns:nest=\"urn:virt-nest:1\">\n"
+        "  <nest:route subnet=\"192.168.124.0/24\"/>\n"
+        "  <nest:route subnet=\"fd00:124::/64\"/>\n"
+        "</nest:guest>\n");
+}
+
+/* Another guest of L0 delegates the subnet already: refused, named. */
+static void
+propose_refuses_another_guests_subnet(void **state)
+{
+    g_autofree char *tmp = NULL;
+    g_autoptr(VnLayer) l = seed_l0(TRUE, &tmp);
+    g_autoptr(GPtrArray) ifaces = debian_ifaces("192.168.124.1", 24);
+    g_autoptr(VnProposal) p = NULL;
+    VnGuest *other = vn_guest_new();
+    VnCidr c;
+    const VnNestedSubnet *n;
+    VnConfig config;
+
+    unlink(tmp);
+    other->name = g_strdup("fedora");
+    other->nest = TRUE;
+    assert_true(vn_cidr_parse("192.168.124.0/25", VN_CIDR_SUBNET, &c, NULL));
+    g_array_append_val(other->routes, c);
+    g_ptr_array_add(l->guests, other);
+    vn_config_init(&config);
+    p = vn_propose_guest(l, vn_layer_find_guest(l, "debian"), ifaces, &config);
+    assert_int_equal(p->subnets->len, 1);
+    n = p->subnets->pdata[0];
+    assert_int_equal(n->state, VN_NESTED_REFUSED);
+    assert_string_equal(n->reason, "guest 'fedora' delegates it already");
+    assert_null(p->metadata);
+}
+
+/* The guest delegates one subnet already and hosts a second: the
+ * proposed metadata replaces the whole element, so it keeps the uplink
+ * and the route already there. */
+static void
+propose_keeps_the_metadata_there(void **state)
+{
+    g_autoptr(VnLayer) l = seed_l0(FALSE, NULL);
+    g_autoptr(GError) err = NULL;
+    g_autoptr(GPtrArray) ifaces = NULL;
+    g_autoptr(VnProposal) p = NULL;
+    VnGuest *g = (VnGuest *)vn_layer_find_guest(l, "debian");
+    VnConfig config;
+    Answer a;
+
+    g->uplink_mac = g_strdup("52:54:00:fc:38:e0");
+    memset(&a, 0, sizeof(a));
+    answer_add(&a, "enp1s0", "52:54:00:fc:38:e0", 1, "192.168.122.191", 24u);
+    answer_add(&a, "virbr0", "52:54:00:9a:41:7c", 1, "192.168.124.1", 24u);
+    answer_add(&a, "virbr1", "52:54:00:9a:41:7d", 1, "192.168.125.1", 24u);
+    ifaces = vn_agent_ifaces_from_libvirt("debian", a.ptr, a.n, &err);
+    assert_non_null(ifaces);
+    vn_config_init(&config);
+    p = vn_propose_guest(l, g, ifaces, &config);
+    assert_int_equal(p->subnets->len, 2);
+    assert_int_equal(((VnNestedSubnet *)p->subnets->pdata[0])->state, VN_NESTED_DELEGATED);
+    assert_int_equal(((VnNestedSubnet *)p->subnets->pdata[1])->state, VN_NESTED_PROPOSED);
+    assert_string_equal(p->metadata,
+        "<nest:guest xmlns:nest=\"urn:virt-nest:1\">\n"
+        "  <nest:uplink mac=\"52:54:00:fc:38:e0\"/>\n"
+        "  <nest:route subnet=\"192.168.124.0/24\"/>\n"
+        "  <nest:route subnet=\"192.168.125.0/24\"/>\n"
+        "</nest:guest>\n");
+    assert_string_equal(p->metadata_set,
+        "<guest><uplink mac=\"52:54:00:fc:38:e0\"/>"
+        "<route subnet=\"192.168.124.0/24\"/>"
+        "<route subnet=\"192.168.125.0/24\"/></guest>");
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(answer_into_partial_layer),
+        cmocka_unit_test(bad_answers_refused_whole),
+        cmocka_unit_test(propose_the_seed_delegation),
+        cmocka_unit_test(propose_nothing_when_delegated),
+        cmocka_unit_test(propose_refuses_what_the_hook_would),
+        cmocka_unit_test(propose_skips_the_domains_own_nics),
+        cmocka_unit_test(propose_refuses_another_guests_subnet),
+        cmocka_unit_test(propose_keeps_the_metadata_there),
+        cmocka_unit_test(read_through_the_test_driver),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
