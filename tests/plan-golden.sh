@@ -70,6 +70,67 @@ files=$(cd "$T/o" && find . -type f | sort | tr '\n' ' ')
     echo "ok: a guest 'x/../../evil' writes into --output-dir only" ||
     { echo "FAIL: a guest 'x/../../evil' wrote $files"; fail=1; }
 
+# names XML must escape (issue 12 item 14): every file parses, and libvirt
+# (the test driver) reads the name back as it was given
+# (libvirt sets no length on a domain name; 200 keeps --output-dir's file
+# names under NAME_MAX)
+long=$(printf 'n%.0s' $(seq 1 200))
+for g in "o'brien" 'a&b<c>"d' 'ünïcødé-名前' "$long"; do
+    rm -rf "$T/esc"
+    vn plan -c "test://$X/seed-l0.xml" --network default --guest "$g" --depth 2 \
+        --output-dir "$T/esc" > "$T/esc.txt" 2>&1 || { echo "FAIL: plan --guest '$g'"; fail=1; }
+    vn plan -c "test://$X/seed-l0.xml" --network default --guest "$g" --depth 2 \
+        --json | jq -e . > /dev/null || { echo "FAIL: --json for '$g'"; fail=1; }
+    bad=0
+    for f in "$T"/esc/*.xml; do
+        xmllint --noout "$f" 2>/dev/null || { echo "FAIL: $f for '$g' is not well-formed"; bad=1; }
+    done
+    # the text plan's <host .../> line parses as well
+    grep -o "<host [^>]*/>" "$T/esc.txt" | head -1 | xmllint --noout - 2>/dev/null ||
+        { echo "FAIL: the text plan's <host/> for '$g'"; bad=1; }
+    # libvirt's parser takes them (the test driver; one virsh session each,
+    # as it forgets between connections): L1's network, validated against
+    # libvirt's schema, and L0's reservation added to the seed's network
+    virsh -q -c "test://$T/empty.xml" "net-define $T/esc/L1-network-default.xml --validate" \
+        > /dev/null 2> "$T/virsh.err" &&
+    virsh -q -c "test://$X/seed-l0.xml" "net-update default add ip-dhcp-host \
+        $T/esc/L0-default-dhcp-host.xml --live" > /dev/null 2>> "$T/virsh.err" ||
+        { echo "FAIL: libvirt refuses the XML for '$g': $(cat "$T/virsh.err")"; bad=1; }
+    # and an XML parser reads the names back as they were given
+    got=$(xmllint --xpath "string(//host/@name)" "$T/esc/L0-default-dhcp-host.xml" 2>/dev/null)
+    l2=$(xmllint --xpath "string(//host/@name)" "$T/esc/L1-network-default.xml" 2>/dev/null)
+    # a name libvirt cannot take as a DNS name (an ASCII letter first, then
+    # letters, digits, '-', '.') is left out of the reservation
+    case $g in
+    [A-Za-z]*) want=$g; case $g in *[!A-Za-z0-9.-]*) want= ;; esac ;;
+    *) want= ;;
+    esac
+    [ "$got" = "$want" ] && [ "$l2" = "${want:+$want-l2}" ] ||
+        { echo "FAIL: '$g' reads back as '$got', '$l2' (want '$want')"; bad=1; }
+    [ $bad = 0 ] && echo "ok: guest '${g:0:20}' (${#g} characters): XML parses, names read back" || fail=1
+done
+
+# plan never writes what the hooks refuse (issue 12 items 3 and 14)
+vn plan -c "test://$X/seed-l0.xml" --network default --guest f --depth 40 \
+    > /dev/null 2> "$T/err"
+rc=$?
+[ $rc = 2 ] && grep -q "at most 32 <nest:route> entries" "$T/err" &&
+    echo "ok: --depth 40 is refused (exit 2), naming the limit" ||
+    { echo "FAIL: --depth 40: exit $rc, $(cat "$T/err")"; fail=1; }
+printf '[limits]\nmax_entries=64\n' > "$T/64.conf"
+n=$(VIRT_NEST_CONFIG="$T/64.conf" vn plan -c "test://$X/seed-l0.xml" --network default \
+    --guest f --depth 40 | grep -c "^  L0: route")
+[ "$n" = 40 ] && echo "ok: with max_entries=64, --depth 40 installs 40 routes at L0" ||
+    { echo "FAIL: max_entries=64 --depth 40: $n routes at L0"; fail=1; }
+printf '[limits]\nmin_prefix_v4=25\n' > "$T/25.conf"
+VIRT_NEST_CONFIG="$T/25.conf" vn plan -c "test://$X/seed-l0.xml" --network default \
+    --guest f --depth 2 > "$T/out.txt" 2> "$T/err"
+rc=$?
+[ $rc = 1 ] && [ ! -s "$T/out.txt" ] &&
+    grep -q "the L0 hook would refuse this plan: .*192.168.125.0/24 is wider than /25" "$T/err" &&
+    echo "ok: a plan the hooks' limits refuse fails (exit 1), nothing left out silently" ||
+    { echo "FAIL: min_prefix_v4=25: exit $rc, $(cat "$T/err")"; fail=1; }
+
 # bad input: one line, exit 1; usage: exit 2
 printf 'not json' > "$T/bad.json"
 printf '{"format": "something-else", "version": 1}' > "$T/other.json"

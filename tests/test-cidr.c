@@ -43,7 +43,17 @@ parse_bad(void **state)
         { "192.168.124.0/", VN_CIDR_SUBNET, "invalid prefix length" },
         { "192.168.124.0/024", VN_CIDR_SUBNET, "invalid prefix length" },
         { "192.168.124.0/2x", VN_CIDR_SUBNET, "invalid prefix length" },
-        { "192.168.124.5/24", VN_CIDR_SUBNET, "did you mean 192.168.124.0/24" },
+        { "192.168.124.5/24", VN_CIDR_SUBNET,
+          "'192.168.124.5/24' has host bits set: did you mean 192.168.124.0/24?" },
+        /* not 8.0.0.0/6 alone, as wide and elsewhere (issue 12 item 8) */
+        { "10.0.0.0/6", VN_CIDR_SUBNET,
+          "'10.0.0.0/6' has host bits set: did you mean 10.0.0.0/7 (the widest "
+          "subnet starting at 10.0.0.0), or 8.0.0.0/6 (the /6 that holds it)?" },
+        { "10.1.0.0/8", VN_CIDR_SUBNET, "did you mean 10.1.0.0/16 (the widest "
+          "subnet starting at 10.1.0.0), or 10.0.0.0/8 (the /8 that holds it)?" },
+        { "fd00:0:0:8000::/48", VN_CIDR_SUBNET, "did you mean fd00:0:0:8000::/49 "
+          "(the widest subnet starting at fd00:0:0:8000::), or fd00::/48" },
+        { "fd00::1/64", VN_CIDR_SUBNET, "did you mean fd00::/64?" },
         { "192.168.124.0", VN_CIDR_SUBNET, "not a subnet" },
         { "10.1/16", VN_CIDR_SUBNET, "not an IPv4" },
         { "192.168.1.1/24", VN_CIDR_ADDRESS, "not a plain address" },

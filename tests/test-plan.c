@@ -108,9 +108,11 @@ route_refusals(void **state)
           "is never delegated; name the nested subnets" },
         { "<nest:route subnet='::/0'/>", "a default route is never delegated" },
         { "<nest:route subnet='10.0.0.0/7'/>",
-          "10.0.0.0/7 is wider than /8; use narrower subnets or raise "
-          "min_prefix_v4" },
-        { "<nest:route subnet='fd00::/15'/>", "wider than /16" },
+          "10.0.0.0/7 is wider than /8; use narrower subnets, or allow it by "
+          "lowering min_prefix_v4 to 7 in [limits] of virt-nest.conf" },
+        { "<nest:route subnet='fd00::/15'/>",
+          "fd00::/15 is wider than /16; use narrower subnets, or allow it by "
+          "lowering min_prefix_v6 to 15" },
         { "<nest:route subnet='192.168.0.0/16'/>",
           "overlaps this host's network 'default' (192.168.122.0/24)" },
         { "<nest:route subnet='10.1.0.0/16'/><nest:route subnet='10.2.0.0/16'/>"
@@ -226,7 +228,9 @@ network_refusals(void **state)
         { "<nest:peer subnet='::/0'/>", FALSE, "lets every address in" },
         { "<nest:peer subnet='192.168.0.0/16'/>", FALSE,
           "overlaps the network's own subnet 192.168.124.0/24" },
-        { "<nest:peer subnet='64.0.0.0/2'/>", FALSE, "wider than /8" },
+        { "<nest:peer subnet='64.0.0.0/2'/>", FALSE,
+          "64.0.0.0/2 is wider than /8; use narrower subnets, or allow it by "
+          "lowering min_prefix_v4 to 2" },
     };
     VnConfig config;
 

@@ -53,7 +53,8 @@ usage(FILE *f)
 "      --network NET      the network the guest is (or will be) on\n"
 "      --guest NAME       the guest that hosts the nested levels\n"
 "      --mac MAC          its MAC (default: its interface's, else generated)\n"
-"      --depth N          nested levels to plan (default 1)\n"
+"      --depth N          nested levels to plan (default 1, at most\n"
+"                         max_entries of virt-nest.conf)\n"
 "      --pool CIDR        where subnets come from, in order (repeatable;\n"
 "                         default 192.168.124.0/24 and up, then 10.0.0.0/8)\n"
 "      --prefix LEN       prefix length of each subnet (default 24)\n"
@@ -113,6 +114,9 @@ render_text(const VnNestPlan *p, const VnLayer *layer, GPtrArray *installs,
                                                  : ", outside the DHCP range");
     if (!p->address_exists)
         g_string_append_printf(out, "               %s\n", host);
+    if (!p->address_exists && !vn_nest_host_name_ok(p->guest))
+        g_string_append(out, "               (no name=: libvirt takes only an "
+                             "ASCII letter, then letters, digits, '-' and '.')\n");
     g_string_append_printf(out, "  metadata     domain '%s':\n", p->guest);
     text_xml(out, meta, "                 ");
     for (guint k = 0; k < p->levels->len; k++) {
@@ -514,10 +518,27 @@ vn_cmd_plan(int argc, char **argv)
     g_autofree char *text = NULL;
     g_autoptr(VnVirConnect) conn = NULL;
     g_autoptr(GArray) default_pool = NULL;
+    VnConfig config;
     int rc;
 
     if (!parse_args(argc, argv, &pa, layer_files, pool, &rc))
         return rc;
+    /* the limits the hooks enforce, from the same file they read */
+    if (!vn_config_load(NULL, &config, &err)) {
+        vn_cli_error("plan: %s", err->message);
+        return VN_EXIT_FAILURE;
+    }
+    /* L0's guest gets one <nest:route> per level, the deepest network one
+     * <nest:peer> per level above it: more than max_entries, and its hook
+     * refuses them */
+    if (pa.nopts.depth > config.max_entries) {
+        vn_cli_error("plan: --depth %u: the hooks accept at most %u "
+                     "<nest:route> entries per guest (max_entries in [limits] "
+                     "of virt-nest.conf); use --depth %u or less, or raise "
+                     "max_entries", pa.nopts.depth, config.max_entries,
+                     config.max_entries);
+        return VN_EXIT_USAGE;
+    }
     if (!load_layers(layer_files, others))
         return VN_EXIT_FAILURE;
     /* one connection: --apply changes what was read */
@@ -531,7 +552,10 @@ vn_cmd_plan(int argc, char **argv)
         vn_cli_error("plan: %s", err->message);
         return VN_EXIT_FAILURE;
     }
-    installs = vn_nest_installs(plan, layer);
+    if (!(installs = vn_nest_installs(plan, layer, &config, &err))) {
+        vn_cli_error("plan: %s", err->message);
+        return VN_EXIT_FAILURE;
+    }
     collisions = vn_nest_collisions(layer, others, &pa.nopts);
     if (!pa.nopts.pool)
         default_pool = vn_nest_default_pool();

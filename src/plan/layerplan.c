@@ -217,10 +217,11 @@ check_subnet(const VnCidr *c, const char *what, gboolean is_peer,
     if (c->prefix < min_prefix(config, c->family) &&
         !(is_peer && config->allow_any_peer)) {
         g_set_error(error, VN_ERROR, VN_ERROR_REFUSED,
-                    "%s: %s is wider than /%u; use narrower subnets or raise "
-                    "min_prefix_v%d in [limits] of virt-nest.conf",
+                    "%s: %s is wider than /%u; use narrower subnets, or allow "
+                    "it by lowering min_prefix_v%d to %u in [limits] of "
+                    "virt-nest.conf",
                     what, buf, min_prefix(config, c->family),
-                    c->family == AF_INET6 ? 6 : 4);
+                    c->family == AF_INET6 ? 6 : 4, c->prefix);
         return FALSE;
     }
     return TRUE;

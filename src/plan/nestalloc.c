@@ -626,12 +626,26 @@ escaped(const char *s)
     return g_string_free(out, FALSE);
 }
 
+gboolean
+vn_nest_host_name_ok(const char *name)
+{
+    if (!name || !g_ascii_isalpha(name[0]))
+        return FALSE;
+    for (const char *p = name; *p; p++)
+        if (!g_ascii_isalnum(*p) && *p != '-' && *p != '.')
+            return FALSE;
+    return TRUE;
+}
+
 char *
 vn_nest_dhcp_host_xml(const char *mac, const char *name, const VnCidr *ip)
 {
     g_autofree char *m = escaped(mac), *n = escaped(name);
     char b[VN_CIDR_STRLEN];
 
+    if (!vn_nest_host_name_ok(name))
+        return g_strdup_printf("<host mac='%s' ip='%s'/>", m,
+                               vn_cidr_format(ip, FALSE, b));
     return g_strdup_printf("<host mac='%s' name='%s' ip='%s'/>", m, n,
                            vn_cidr_format(ip, FALSE, b));
 }
@@ -812,37 +826,39 @@ future_guest(const char *name, const char *mac, const VnNetwork *net,
     return g;
 }
 
-static void
-add_route_lines(GPtrArray *out, guint layer_no, VnGuest *g, VnNetwork *net)
+static gboolean
+add_route_lines(GPtrArray *out, guint layer_no, VnGuest *g, VnNetwork *net,
+                const VnConfig *config, GError **error)
 {
     g_autoptr(GPtrArray) nets = g_ptr_array_new();
     g_autoptr(VnPlan) p = vn_plan_new();
-    VnConfig config;
 
-    vn_config_init(&config);
     g_ptr_array_add(nets, net);
-    if (!vn_plan_guest(p, g, nets, NULL, NULL, &config, 0, NULL))
-        return;
+    if (!vn_plan_guest(p, g, nets, NULL, NULL, config, 0, error)) {
+        g_prefix_error(error, "the L%u hook would refuse this plan: ",
+                       layer_no);
+        return FALSE;
+    }
     for (guint i = 0; i < p->routes->len; i++) {
         g_autofree char *d = vn_route_describe(p->routes->pdata[i]);
 
         g_ptr_array_add(out, g_strdup_printf("L%u: route %s (domain '%s' "
                                              "started)", layer_no, d, g->name));
     }
+    return TRUE;
 }
 
 GPtrArray *
-vn_nest_installs(const VnNestPlan *plan, const VnLayer *layer)
+vn_nest_installs(const VnNestPlan *plan, const VnLayer *layer,
+                 const VnConfig *config, GError **error)
 {
-    GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(g_free);
     const VnNetwork *cur = vn_layer_find_network(layer, plan->network);
     g_autoptr(VnNetwork) net0 = NULL;
     g_autoptr(VnGuest) g0 = NULL;
-    VnConfig config;
 
-    vn_config_init(&config);
     if (!cur)
-        return out;
+        return g_steal_pointer(&out);
     /* this layer's network, with the guest's reservation */
     {
         VnNetwork *n = vn_network_new();
@@ -861,15 +877,25 @@ vn_nest_installs(const VnNestPlan *plan, const VnLayer *layer)
         net0 = n;
     }
     g0 = future_guest(plan->guest, plan->mac, net0, plan->routes);
-    add_route_lines(out, 0, g0, net0);
+    if (!add_route_lines(out, 0, g0, net0, config, error))
+        return NULL;
+    /* every level, as its hook will read it: what it refuses fails the
+     * plan, never a level left out of this list */
     for (guint k = 0; k < plan->levels->len; k++) {
         const VnNestLevel *l = plan->levels->pdata[k];
         g_autofree char *xml = vn_nest_level_network_xml(l);
-        g_autoptr(VnNetwork) n = vn_network_parse(xml, -1, NULL, NULL);
+        g_autoptr(GError) nest_err = NULL;
+        g_autoptr(VnNetwork) n = vn_network_parse(xml, -1, &nest_err, error);
         g_autoptr(VnPlan) p = vn_plan_new();
+        gboolean bad_meta = n && nest_err;
 
-        if (!n || !vn_plan_network(p, n, &config, NULL))
-            continue;
+        if (bad_meta)
+            g_propagate_error(error, g_steal_pointer(&nest_err));
+        if (!n || bad_meta || !vn_plan_network(p, n, config, error)) {
+            g_prefix_error(error, "the L%u hook would refuse this plan: "
+                           "network '%s': ", l->level, l->network);
+            return NULL;
+        }
         vn_plan_sort(p);
         for (guint i = 0; i < p->rules->len; i++) {
             const VnRule *r = p->rules->pdata[i];
@@ -883,8 +909,9 @@ vn_nest_installs(const VnNestPlan *plan, const VnLayer *layer)
             g_autoptr(VnGuest) g = future_guest(l->guest, l->guest_mac, n,
                                                 l->guest_routes);
 
-            add_route_lines(out, l->level, g, n);
+            if (!add_route_lines(out, l->level, g, n, config, error))
+                return NULL;
         }
     }
-    return out;
+    return g_steal_pointer(&out);
 }

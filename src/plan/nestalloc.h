@@ -11,6 +11,7 @@
 #include <glib.h>
 
 #include "model.h"
+#include "vnconfig.h"
 
 G_BEGIN_DECLS
 
@@ -98,7 +99,16 @@ char *vn_nest_level_network_xml(const VnNestLevel *level);
  * into a domain's <metadata>. transfer full. */
 char *vn_nest_guest_metadata(GArray *routes, const char *uplink_mac);
 
-/* The <host mac= name= ip=/> of a reservation. transfer full. */
+/* Whether libvirt takes @name as a <host name=>: an ASCII letter first
+ * (libvirt refuses anything else, "Cannot use host name"), then letters,
+ * digits, '-' and '.', as a DNS name: libvirt 9.0 writes the attribute
+ * back unescaped, so a quote or '&' there leaves a network it cannot
+ * read again. */
+gboolean vn_nest_host_name_ok(const char *name);
+
+/* The <host mac= name= ip=/> of a reservation, without name= when
+ * vn_nest_host_name_ok() refuses it (the MAC and address are the
+ * reservation; the name is only DNS). transfer full. */
 char *vn_nest_dhcp_host_xml(const char *mac, const char *name,
                             const VnCidr *ip);
 
@@ -126,8 +136,11 @@ GPtrArray *vn_nest_collisions(const VnLayer *layer, GPtrArray *others,
                               const VnNestOptions *opts);
 
 /* What the hooks will install at every layer once the plan is applied and
- * the guests started, as the hooks' own planner computes it: lines
- * "L0: route ...", "L1: accept ...". transfer full. */
-GPtrArray *vn_nest_installs(const VnNestPlan *plan, const VnLayer *layer);
+ * the guests started, as the hooks' own planner computes it with @config's
+ * limits: lines "L0: route ...", "L1: accept ...". transfer full. NULL with
+ * @error set when a hook would refuse a level (the plan is then unusable:
+ * nothing is left out silently). */
+GPtrArray *vn_nest_installs(const VnNestPlan *plan, const VnLayer *layer,
+                            const VnConfig *config, GError **error);
 
 G_END_DECLS

@@ -90,11 +90,36 @@ vn_cidr_parse(const char *text, VnCidrKind kind, VnCidr *out, GError **error)
     }
     if (kind == VN_CIDR_SUBNET && !vn_cidr_is_subnet(&c)) {
         char buf[VN_CIDR_STRLEN];
-        VnCidr net = vn_cidr_network(&c);
+        char buf2[VN_CIDR_STRLEN];
+        VnCidr net = vn_cidr_network(&c), from = c;
+        guint alen = addr_len(c.family);
 
-        g_set_error(error, VN_ERROR, VN_ERROR_INVALID,
-                    "'%s' has host bits set: did you mean %s?", text,
-                    vn_cidr_format(&net, TRUE, buf));
+        /* the narrowest prefix that has @c's address as its network
+         * address: past its last set bit */
+        from.prefix = 0;
+        for (guint i = alen; i-- > 0;)
+            if (c.addr[i]) {
+                from.prefix = (guint8)(i * 8 + 8 - __builtin_ctz(c.addr[i]));
+                break;
+            }
+        /* 10.0.0.0/6: the /6 that holds it (8.0.0.0/6) is just as wide and
+         * starts elsewhere; a subnet that starts where the user's does, as
+         * wide as it can be, is the likelier meaning. 192.168.124.5/24: a
+         * host's address, the /24 is meant. */
+        if (from.prefix < vn_cidr_max_prefix(c.family)) {
+            char addr[INET6_ADDRSTRLEN];
+
+            inet_ntop(c.family, c.addr, addr, sizeof(addr));
+            g_set_error(error, VN_ERROR, VN_ERROR_INVALID,
+                        "'%s' has host bits set: did you mean %s (the widest "
+                        "subnet starting at %s), or %s (the /%u that holds "
+                        "it)?", text, vn_cidr_format(&from, TRUE, buf), addr,
+                        vn_cidr_format(&net, TRUE, buf2), c.prefix);
+        } else {
+            g_set_error(error, VN_ERROR, VN_ERROR_INVALID,
+                        "'%s' has host bits set: did you mean %s?", text,
+                        vn_cidr_format(&net, TRUE, buf));
+        }
         return FALSE;
     }
     *out = c;
