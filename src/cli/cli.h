@@ -26,6 +26,14 @@ typedef struct {
 /* Print "virt-nest: MESSAGE" on stderr. */
 void vn_cli_error(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 
+struct option;
+
+/* getopt_long(), but a long option only by its whole name: an abbreviation
+ * ("--keep" for "--keep-installed") is refused as '?', and
+ * vn_cli_bad_option() then names it. */
+int vn_cli_getopt(int argc, char **argv, const char *optstring,
+                  const struct option *opts);
+
 /* Report a getopt failure (opterr = 0) in one line. */
 void vn_cli_bad_option(const char *command, const char *optstring,
                        char **argv);

@@ -160,12 +160,19 @@ parse_options(int argc, char **argv, DoctorArgs *a)
 
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+    while ((c = vn_cli_getopt(argc, argv, "c:h", opts)) != -1) {
         switch (c) {
         case OPT_FROM: a->from = optarg; break;
         case OPT_TO: a->to = optarg; break;
-        case OPT_TCP: a->q.proto = IPPROTO_TCP; break;
-        case OPT_UDP: a->q.proto = IPPROTO_UDP; break;
+        case OPT_TCP:
+        case OPT_UDP:
+            if (a->q.proto &&
+                a->q.proto != (c == OPT_TCP ? IPPROTO_TCP : IPPROTO_UDP)) {
+                vn_cli_error("doctor: --tcp and --udp exclude each other");
+                return VN_EXIT_USAGE;
+            }
+            a->q.proto = c == OPT_TCP ? IPPROTO_TCP : IPPROTO_UDP;
+            break;
         case OPT_SIZE:
             if (parse_size(optarg, &a->q.size) != VN_EXIT_OK)
                 return VN_EXIT_USAGE;
@@ -197,6 +204,11 @@ parse_addresses(DoctorArgs *a)
     }
     if (!vn_cidr_parse(a->to, VN_CIDR_ADDRESS, &a->q.to, NULL)) {
         vn_cli_error("doctor: --to %s: not an IPv4 or IPv6 address", a->to);
+        return VN_EXIT_USAGE;
+    }
+    if (a->q.from.family != a->q.to.family) {
+        vn_cli_error("doctor: --from and --to are of different families; "
+                     "give two IPv4 or two IPv6 addresses");
         return VN_EXIT_USAGE;
     }
     if (!a->q.proto)

@@ -77,7 +77,7 @@ vn_cmd_graph(int argc, char **argv)
 
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = vn_cli_getopt(argc, argv, "h", opts)) != -1) {
         switch (c) {
         case OPT_JSON:
             render = vn_graph_json;

@@ -144,7 +144,7 @@ vn_cmd_install_hooks(int argc, char **argv)
 
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = vn_cli_getopt(argc, argv, "h", opts)) != -1) {
         switch (c) {
         case OPT_DIR:
             dir = optarg;
@@ -331,7 +331,7 @@ vn_cmd_uninstall_hooks(int argc, char **argv)
 
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = vn_cli_getopt(argc, argv, "h", opts)) != -1) {
         switch (c) {
         case OPT_DIR:
             dir = optarg;

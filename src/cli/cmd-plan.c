@@ -373,7 +373,7 @@ parse_args(int argc, char **argv, PlanArgs *pa, GPtrArray *layer_files,
 
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+    while ((c = vn_cli_getopt(argc, argv, "c:h", opts)) != -1) {
         switch (c) {
         case 'c':
             pa->dopts.uri = optarg;
@@ -450,6 +450,16 @@ parse_args(int argc, char **argv, PlanArgs *pa, GPtrArray *layer_files,
     if (pa->inner_uri && !pa->apply) {
         vn_cli_error("plan: --connect-inner only makes sense with --apply");
         return (*rc = VN_EXIT_USAGE, FALSE);
+    }
+    if (pa->nopts.mac) {
+        /* a typo in an option's value is a usage error (exit 2) */
+        g_autofree char *mac = vn_mac_normalize(pa->nopts.mac);
+
+        if (!mac) {
+            vn_cli_error("plan: --mac %s: not a MAC address "
+                         "(aa:bb:cc:dd:ee:ff)", pa->nopts.mac);
+            return (*rc = VN_EXIT_USAGE, FALSE);
+        }
     }
     if (pool->len)
         pa->nopts.pool = pool;

@@ -219,7 +219,7 @@ vn_cmd_reconcile(int argc, char **argv)
 
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "c:nh", opts, NULL)) != -1) {
+    while ((c = vn_cli_getopt(argc, argv, "c:nh", opts)) != -1) {
         switch (c) {
         case 'c':
             o.uri = optarg;

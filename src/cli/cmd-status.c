@@ -32,13 +32,56 @@ vn_cli_error(const char *fmt, ...)
     fprintf(stderr, "virt-nest: %s\n", msg);
 }
 
+/* The long option typed as an abbreviation of another, for
+ * vn_cli_bad_option(); NULL when the last refusal was getopt's own. */
+static const char *abbreviated;
+static const char *abbreviated_of;
+
+int
+vn_cli_getopt(int argc, char **argv, const char *optstring,
+              const struct option *opts)
+{
+    int li = -1;
+    int c = getopt_long(argc, argv, optstring, opts, &li);
+    const char *el, *end;
+    size_t len;
+
+    abbreviated = NULL;
+    if (c == -1 || c == '?' || c == ':' || li < 0)
+        return c;
+    /* getopt_long takes any unique prefix ("--keep" for "--keep-installed"):
+     * a typo must not pick an option, so the name as typed must be whole.
+     * The option is argv[optind - 1], or argv[optind - 2] when its
+     * argument was the next word. */
+    el = optarg && optind >= 2 && optarg == argv[optind - 1] ? argv[optind - 2]
+                                                             : argv[optind - 1];
+    if (!g_str_has_prefix(el, "--"))
+        return c;
+    end = strchr(el + 2, '=');
+    len = end ? (size_t)(end - el - 2) : strlen(el + 2);
+    if (len == strlen(opts[li].name) && strncmp(el + 2, opts[li].name, len) == 0)
+        return c;
+    abbreviated = el;
+    abbreviated_of = opts[li].name;
+    optopt = 0;
+    return '?';
+}
+
 void
 vn_cli_bad_option(const char *command, const char *optstring, char **argv)
 {
     const char *p = optopt > 0 && optopt < 256 ? strchr(optstring, optopt)
                                                : NULL;
 
-    if (p && p[1] == ':')
+    if (abbreviated) {
+        g_autofree char *name = g_strndup(abbreviated,
+                                          strcspn(abbreviated, "="));
+
+        vn_cli_error("%s: unknown option '%s' (options are not abbreviated: "
+                     "did you mean --%s?); see 'virt-nest %s --help'",
+                     command, name, abbreviated_of, command);
+        abbreviated = NULL;
+    } else if (p && p[1] == ':')
         vn_cli_error("%s: option '-%c' needs an argument", command, optopt);
     else if (optopt > 0 && optopt < 256)
         vn_cli_error("%s: unknown option '-%c'; see 'virt-nest %s --help'",
@@ -172,7 +215,7 @@ parse_args(int argc, char **argv, VnDiscoverOptions *dopts,
 
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+    while ((c = vn_cli_getopt(argc, argv, "c:h", opts)) != -1) {
         switch (c) {
         case 'c':
             dopts->uri = optarg;

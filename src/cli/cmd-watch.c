@@ -451,7 +451,7 @@ vn_cmd_watch(int argc, char **argv)
 
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+    while ((c = vn_cli_getopt(argc, argv, "c:h", opts)) != -1) {
         switch (c) {
         case 'c':
             w.ropts.uri = optarg;

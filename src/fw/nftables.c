@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <string.h>
 #include <time.h>
 #include <arpa/inet.h>
@@ -231,29 +232,47 @@ vn_nft_close(VnNft *nft)
 
 typedef int (*MsgFunc)(const struct nlmsghdr *nlh, void *data);
 
-/* Read replies to the request with sequence @seq until its ACK or the end
- * of a dump. Returns 0, or -errno of the kernel's error. */
+/* The one place a kernel or socket errno becomes a GError: "@what: the
+ * reason", and for a refused permission, what it takes. Always sets @error;
+ * @err is a positive errno. */
+static void G_GNUC_PRINTF(3, 4)
+nft_fail(GError **error, int err, const char *fmt, ...)
+{
+    g_autofree char *what = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    what = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    if (err == EPERM || err == EACCES)
+        g_set_error(error, VN_ERROR, VN_ERROR_FAILED,
+                    "%s: %s; run as root with CAP_NET_ADMIN", what,
+                    g_strerror(err));
+    else
+        g_set_error(error, VN_ERROR, VN_ERROR_FAILED, "%s: %s", what,
+                    g_strerror(err));
+}
+
+/* Send @req and read the replies to the request with sequence @seq until
+ * its ACK or the end of a dump. Returns 0, or a negative errno: the
+ * kernel's, the socket's, or -EINVAL when @fn refused a message. Sets no
+ * error: the caller, which knows what it asked, says so with nft_fail()
+ * (-EPERM is -1, so -1 cannot also mean "error set"). */
 static int
 talk(VnNft *nft, const void *req, size_t len, guint32 seq, MsgFunc fn,
-     void *data, GError **error)
+     void *data)
 {
     char buf[MNL_SOCKET_BUFFER_SIZE * 4];
 
-    if (mnl_socket_sendto(nft->nl, req, len) < 0) {
-        g_set_error(error, VN_ERROR, VN_ERROR_FAILED,
-                    "cannot send to nf_tables: %s", g_strerror(errno));
-        return -1;
-    }
+    if (mnl_socket_sendto(nft->nl, req, len) < 0)
+        return errno ? -errno : -EIO;
     for (;;) {
         ssize_t n = mnl_socket_recvfrom(nft->nl, buf, sizeof(buf));
         const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
         int left = (int)n;
 
-        if (n < 0) {
-            g_set_error(error, VN_ERROR, VN_ERROR_FAILED,
-                        "cannot read from nf_tables: %s", g_strerror(errno));
-            return -1;
-        }
+        if (n < 0)
+            return errno ? -errno : -EIO;
         for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
             if (nlh->nlmsg_seq != seq)
                 continue;
@@ -262,7 +281,7 @@ talk(VnNft *nft, const void *req, size_t len, guint32 seq, MsgFunc fn,
             if (nlh->nlmsg_type == NLMSG_ERROR) {
                 const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
 
-                return e->error;
+                return e->error > 0 ? -e->error : e->error;
             }
             if (fn && fn(nlh, data) < 0)
                 return -EINVAL;
@@ -291,17 +310,14 @@ vn_nft_exists(VnNft *nft, int family, const char *table, const char *chain,
                                     NLM_F_ACK, seq);
         mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, table);
     }
-    rc = talk(nft, nlh, nlh->nlmsg_len, seq, NULL, NULL, error);
+    rc = talk(nft, nlh, nlh->nlmsg_len, seq, NULL, NULL);
     if (rc == 0)
         return 1;
     if (rc == -ENOENT)
         return 0;
-    if (rc < -1 || (rc == -1 && error && !*error)) {
-        g_set_error(error, VN_ERROR, VN_ERROR_FAILED,
-                    "cannot look up %s %s%s%s: %s",
-                    family == NFPROTO_IPV6 ? "ip6" : "ip", table,
-                    chain ? " " : "", chain ? chain : "", g_strerror(-rc));
-    }
+    nft_fail(error, -rc, "cannot look up %s %s%s%s",
+             family == NFPROTO_IPV6 ? "ip6" : "ip", table,
+             chain ? " " : "", chain ? chain : "");
     return -1;
 }
 
@@ -341,7 +357,7 @@ vn_nft_get_comment(VnNft *nft, const VnChainRef *chain, guint64 handle,
     nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain->chain);
     nftnl_rule_set_u64(r, NFTNL_RULE_HANDLE, handle);
     nftnl_rule_nlmsg_build_payload(nlh, r);
-    rc = talk(nft, nlh, nlh->nlmsg_len, seq, get_cb, &d, error);
+    rc = talk(nft, nlh, nlh->nlmsg_len, seq, get_cb, &d);
     if (rc == -ENOENT) {
         g_free(d.comment);
         *comment = NULL;
@@ -349,13 +365,10 @@ vn_nft_get_comment(VnNft *nft, const VnChainRef *chain, guint64 handle,
     }
     if (rc != 0) {
         g_free(d.comment);
-        if (rc < -1) {
-            g_autofree char *where = vn_chain_ref_describe(chain);
+        g_autofree char *where = vn_chain_ref_describe(chain);
 
-            g_set_error(error, VN_ERROR, VN_ERROR_FAILED,
-                        "cannot read rule %" G_GUINT64_FORMAT " of %s: %s",
-                        handle, where, g_strerror(-rc));
-        }
+        nft_fail(error, -rc, "cannot read rule %" G_GUINT64_FORMAT " of %s",
+                 handle, where);
         return -1;
     }
     *comment = d.comment;
@@ -404,14 +417,13 @@ vn_nft_find_tagged(VnNft *nft, const VnChainRef *chain, const char *prefix,
     nftnl_rule_set_str(r, NFTNL_RULE_TABLE, chain->table);
     nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain->chain);
     nftnl_rule_nlmsg_build_payload(nlh, r);
-    rc = talk(nft, nlh, nlh->nlmsg_len, seq, find_cb, &d, error);
+    rc = talk(nft, nlh, nlh->nlmsg_len, seq, find_cb, &d);
     if (rc == 0 || rc == -ENOENT)
         return TRUE;
-    if (rc < -1) {
+    {
         g_autofree char *where = vn_chain_ref_describe(chain);
 
-        g_set_error(error, VN_ERROR, VN_ERROR_FAILED, "cannot list %s: %s",
-                    where, g_strerror(-rc));
+        nft_fail(error, -rc, "cannot list %s", where);
     }
     return FALSE;
 }
@@ -456,13 +468,11 @@ dump(VnNft *nft, gboolean chains, VnNftDumpFunc fn, void *data,
     memset(buf, 0, sizeof(buf));
     nlh = nftnl_nlmsg_build_hdr(buf, chains ? NFT_MSG_GETCHAIN : NFT_MSG_GETRULE,
                                 NFPROTO_UNSPEC, NLM_F_DUMP, seq);
-    rc = talk(nft, nlh, nlh->nlmsg_len, seq, dump_cb, &d, error);
+    rc = talk(nft, nlh, nlh->nlmsg_len, seq, dump_cb, &d);
     if (rc == 0)
         return TRUE;
-    if (rc < -1)
-        g_set_error(error, VN_ERROR, VN_ERROR_FAILED,
-                    "cannot list the firewall's %s: %s",
-                    chains ? "chains" : "rules", g_strerror(-rc));
+    nft_fail(error, -rc, "cannot list the firewall's %s",
+             chains ? "chains" : "rules");
     return FALSE;
 }
 
@@ -509,13 +519,10 @@ vn_nft_dump_set_elems(VnNft *nft, int family, const char *table,
                                 NLM_F_DUMP, seq);
     nftnl_set_elems_nlmsg_build_payload(nlh, s);
     nftnl_set_free(s);
-    rc = talk(nft, nlh, nlh->nlmsg_len, seq, set_elems_cb, &d, error);
+    rc = talk(nft, nlh, nlh->nlmsg_len, seq, set_elems_cb, &d);
     if (rc == 0)
         return TRUE;
-    if (rc < -1)
-        g_set_error(error, VN_ERROR, VN_ERROR_FAILED,
-                    "cannot list set %s of table %s: %s", set, table,
-                    g_strerror(-rc));
+    nft_fail(error, -rc, "cannot list set %s of table %s", set, table);
     return FALSE;
 }
 
@@ -684,9 +691,8 @@ vn_nft_batch_commit(VnNftBatch *batch, GError **error)
 
     if (mnl_socket_sendto(nft->nl, mnl_nlmsg_batch_head(mb),
                           mnl_nlmsg_batch_size(mb)) < 0) {
-        g_set_error(error, VN_ERROR, VN_ERROR_FAILED,
-                    "cannot send the firewall transaction: %s",
-                    g_strerror(errno));
+        nft_fail(error, errno ? errno : EIO,
+                 "cannot send the firewall transaction");
         mnl_nlmsg_batch_stop(mb);
         return FALSE;
     }
@@ -700,9 +706,8 @@ vn_nft_batch_commit(VnNftBatch *batch, GError **error)
         int left = (int)n;
 
         if (n < 0) {
-            g_set_error(error, VN_ERROR, VN_ERROR_FAILED,
-                        "cannot read the firewall transaction's result: %s",
-                        g_strerror(errno));
+            nft_fail(error, errno ? errno : EIO,
+                     "cannot read the firewall transaction's result");
             return FALSE;
         }
         for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
@@ -732,10 +737,8 @@ vn_nft_batch_commit(VnNftBatch *batch, GError **error)
     if (failed) {
         const char *what = failed_op ? failed_op->what : "the transaction";
 
-        if (failed == -EPERM)
-            g_set_error(error, VN_ERROR, VN_ERROR_FAILED,
-                        "cannot change the firewall (%s): %s; run as root "
-                        "with CAP_NET_ADMIN", what, g_strerror(-failed));
+        if (failed == -EPERM || failed == -EACCES)
+            nft_fail(error, -failed, "cannot change the firewall (%s)", what);
         else
             g_set_error(error, VN_ERROR, VN_ERROR_FAILED,
                         "the firewall refused %s: %s; nothing was changed",

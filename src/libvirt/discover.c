@@ -325,7 +325,8 @@ vn_discover_conn(virConnectPtr conn, const char *uri,
         }
         /* reading the firewall needs CAP_NET_ADMIN: without it, say why */
         if (!vn_host_read_forwarding(layer->host, &err))
-            layer->host->firewall_error = g_strdup(err->message);
+            layer->host->firewall_error =
+                g_strdup(err ? err->message : "cannot read the firewall");
     }
     vn_layer_sort(layer);
     vn_layer_check(layer);

@@ -1,0 +1,100 @@
+#!/bin/bash
+# The options of every command, as the manual's EXIT STATUS says: a bad
+# option, an abbreviated one (getopt_long would take "--keep" for
+# "--keep-installed"), a bad value and options that exclude each other are
+# usage errors: exit 2, one line on stderr naming the option, nothing on
+# stdout; --help is the usage on stdout and exit 0. None of these cases
+# gets as far as libvirt or the firewall.
+# Usage: cli-options.sh VIRT_NEST SRCDIR
+set -u
+VN=$1
+X=$2/xml/examples
+fail=0
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+SNAP=("$X/seed-nest-l0.json" "$X/seed-nest-l1.json" "$X/seed-nest-l2.json")
+L0="test://$X/seed-l0.xml"
+
+# usage TEXT ARGS...: exit 2, stdout empty, stderr one line that contains
+# TEXT
+usage() {
+    local text=$1; shift
+    # (a timeout: an option taken wrongly could start watch for good)
+    timeout 20 env -u LIBVIRT_DEFAULT_URI "$VN" "$@" >"$T/out" 2>"$T/err" </dev/null
+    local rc=$?
+    if [ $rc -ne 2 ]; then
+        echo "FAIL: virt-nest $*: exit $rc, expected 2"; sed 's/^/  | /' "$T/err"; fail=1; return
+    fi
+    if [ "$(wc -l <"$T/err")" -ne 1 ] || ! grep -q '^virt-nest: ' "$T/err" ||
+       ! grep -qF -- "$text" "$T/err"; then
+        echo "FAIL: virt-nest $*: stderr is not one line with '$text':"
+        sed 's/^/  | /' "$T/err"; fail=1; return
+    fi
+    if [ -s "$T/out" ]; then
+        echo "FAIL: virt-nest $*: output on stdout:"; sed 's/^/  | /' "$T/out"; fail=1; return
+    fi
+    echo "ok: virt-nest $*: $(cat "$T/err")"
+}
+
+# help ARGS...: exit 0, "Usage: virt-nest ..." on stdout, stderr empty
+help() {
+    "$VN" "$@" >"$T/out" 2>"$T/err" </dev/null
+    local rc=$?
+    if [ $rc -ne 0 ] || ! head -1 "$T/out" | grep -q '^Usage: virt-nest' || [ -s "$T/err" ]; then
+        echo "FAIL: virt-nest $*: exit $rc, or no usage on stdout, or stderr:"
+        sed 's/^/  | /' "$T/out" "$T/err"; fail=1; return
+    fi
+    echo "ok: virt-nest $*: usage"
+}
+
+help --help
+usage "nosuchcommand" nosuchcommand
+usage "--bogus" --bogus
+
+help status --help
+usage "'--bogus'" status --bogus
+usage "did you mean --json?" status --jso
+usage "did you mean --leases-dir?" status --leases=/tmp
+usage "exclude each other" status --json --mermaid
+usage "unexpected argument 'extra'" status extra
+
+help plan --help
+usage "'--bogus'" plan --bogus
+usage "did you mean --network?" plan -c "$L0" --netw default --guest f
+usage "did you mean --guest?" plan -c "$L0" --network default --gu=f
+usage "--mac zz:zz: not a MAC address" plan -c "$L0" --network default --guest f --mac zz:zz
+usage "--depth 0" plan -c "$L0" --network default --guest f --depth 0
+usage "--connect-inner only makes sense with --apply" \
+    plan -c "$L0" --network default --guest f --connect-inner test:///default
+
+help graph --help
+usage "'--bogus'" graph --bogus "${SNAP[@]}"
+usage "did you mean --mermaid?" graph --merm "${SNAP[@]}"
+usage "exclude each other" graph --json --mermaid "${SNAP[@]}"
+
+help doctor --help
+usage "'--bogus'" doctor --bogus --from 192.168.122.1 --to 192.168.124.91 "${SNAP[@]}"
+usage "did you mean --from?" doctor --fr 192.168.122.1 --to 192.168.124.91 "${SNAP[@]}"
+usage "different families" doctor --from 192.168.122.1 --to ::1 "${SNAP[@]}"
+usage "--tcp and --udp exclude each other" \
+    doctor --tcp --udp --from 192.168.122.1 --to 192.168.124.91 "${SNAP[@]}"
+usage "--to 192.168.124.300" doctor --from 192.168.122.1 --to 192.168.124.300 "${SNAP[@]}"
+usage "--size 5" doctor --size 5 --from 192.168.122.1 --to 192.168.124.91 "${SNAP[@]}"
+
+help reconcile --help
+usage "'--bogus'" reconcile --bogus
+usage "did you mean --dry-run?" reconcile -c "$L0" --dry
+
+help watch --help
+usage "'--bogus'" watch --bogus
+usage "did you mean --leases-dir?" watch -c "$L0" --leases "$T"
+
+help install-hooks --help
+usage "'--bogus'" install-hooks --bogus
+usage "did you mean --hooks-dir?" install-hooks --hooks "$T/hooks" --hook "$VN"
+
+help uninstall-hooks --help
+usage "'--bogus'" uninstall-hooks --bogus
+usage "did you mean --keep-installed?" uninstall-hooks --hooks-dir "$T/hooks" --keep
+usage "exclude each other" uninstall-hooks --hooks-dir "$T/hooks" --keep-installed --purge
+exit $fail
