@@ -1,0 +1,150 @@
+#!/bin/bash
+# A real L1 guest booted by the lab's libvirtd under TCG (tests/libvirt/
+# guest.sh, its image from tests/libvirt/guest-image.sh), checked from the
+# outer lab: the agent's view of its interfaces (eth0 with its lease, the
+# bridge virbr0 with 192.168.124.1/24 as an inner default network has it),
+# guest-exec running virt-nest inside, a ping to eth0 and, through the
+# route virt-nest's hook installs from the guest's metadata, to virbr0;
+# then a guest without an agent and one whose agent refuses guest-exec,
+# each failing with its reason, in bounded time. Prints the boot time
+# (start to the agent's first answer): measured, not asserted.
+# Usage: guest-boot.sh BUILDDIR SRCDIR. Exit 77 without root, libvirtd,
+# qemu or tini, or when the image's packages cannot be downloaded.
+set -u
+BUILD=$(realpath "$1")
+SRC=$(realpath "$2")
+HERE=$SRC/tests/libvirt
+[ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
+for b in libvirtd qemu-system-x86_64 tini dnsmasq; do
+    command -v $b >/dev/null || { echo "SKIP: $b is not installed (scripts/dev test installs it)"; exit 77; }
+done
+# shellcheck source=lab.sh
+. "$HERE/lab.sh"
+# shellcheck source=guest.sh
+. "$HERE/guest.sh"
+guest_image "$BUILD"
+rc=$?
+[ $rc = 0 ] || exit $rc
+LAB_ROOT=$(mktemp -d /tmp/virt-nest-guest.XXXXXX)
+LAB_HOOK=$BUILD/hooks/virt-nest-hook
+LAB_VN=$BUILD/src/virt-nest
+L=vnGboot$$
+fail=0
+ok() { echo "ok: $*"; }
+bad() { echo "FAIL: $*"; fail=1; }
+note() { echo "note: $*"; }
+check() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
+# our qemus: libvirt names each guest in qemu's command line (guest=NAME)
+our_qemus() {
+    local p
+    for p in /proc/[0-9]*; do
+        { tr '\0' ' ' < "$p/cmdline"; } 2>/dev/null | grep -q "guest=vnG[a-z]*-$$" &&
+            echo "${p#/proc/}"
+    done
+}
+cleanup() {
+    lab_stop "$L"
+    rm -rf "$LAB_ROOT"
+}
+trap cleanup EXIT
+# the first failure of a guest shows its console
+console() {  # NAME
+    echo "--- $1's serial console:"
+    guest_console "$L" "$1" | tail -n 40 | sed 's/^/    | /'
+}
+
+lab_start "$L" || { bad "the lab did not start"; exit 1; }
+lab_virsh "$L" net-define "$HERE/xml/net-guest.xml" >/dev/null
+lab_virsh "$L" net-start guestnet >/dev/null || { bad "net-start guestnet"; exit 1; }
+
+# 1. a guest with its agent, an inner bridge, and virt-nest inside
+G=vnGfull-$$
+MAC=52:54:00:16:00:50
+GUEST_METADATA='<nest:guest xmlns:nest="urn:virt-nest:1"><nest:route subnet="192.168.124.0/24"/></nest:guest>'
+guest_define "$L" "$G" "$MAC" guestnet || { bad "define $G"; exit 1; }
+GUEST_METADATA=
+guest_start "$L" "$G" || { bad "start $G"; console "$G"; exit 1; }
+if t=$(guest_wait_agent "$L" "$G" 300); then
+    ok "$G: its agent answers guest-ping"
+    echo "boot time: $t s from virsh start to the agent's first answer (TCG, $(nproc) cores shared)"
+else
+    bad "$G: its agent never answered"
+    console "$G"
+    exit 1
+fi
+check "$G: its qemu is found by its name (as the last check looks for what is left)" \
+    "[ -n \"\$(our_qemus)\" ]"
+addr=$(guest_wait_address "$L" "$G" 60)
+check "$G: its lease on guestnet is the reserved address ($addr)" "[ '$addr' = 192.168.160.50 ]"
+lab_virsh "$L" domifaddr "$G" --source agent > "$LAB_ROOT/domifaddr.txt" 2>&1
+sed 's/^/    | /' "$LAB_ROOT/domifaddr.txt"
+check "domifaddr --source agent: eth0 with its MAC and its lease's address" \
+    "grep -Eq '^ *eth0 +$MAC +ipv4 +$addr/24\$' '$LAB_ROOT/domifaddr.txt'"
+check "domifaddr --source agent: virbr0 with 192.168.124.1/24" \
+    "grep -Eq '^ *virbr0 +[0-9a-f:]{17} +ipv4 +192.168.124.1/24\$' '$LAB_ROOT/domifaddr.txt'"
+out=$(guest_exec "$L" "$G" /usr/bin/virt-nest --version 2>"$LAB_ROOT/exec.err")
+rc=$?
+want="virt-nest $("$LAB_VN" --version | awk '{ print $2 }')"
+check "guest-exec /usr/bin/virt-nest --version inside: '$out', exit $rc" \
+    "[ $rc = 0 ] && [ '$out' = '$want' ]"
+[ -s "$LAB_ROOT/exec.err" ] && sed 's/^/    | /' "$LAB_ROOT/exec.err"
+route=$(lab_net "$L" ip route show proto 155)
+check "the hook routed the guest's nested subnet via its reservation ($route)" \
+    "[ '$route' = '192.168.124.0/24 via 192.168.160.50 dev vnGbr0 ' ]"
+check "ping from the lab to the guest's eth0 ($addr)" \
+    "lab_net '$L' ping -c 1 -W 5 '$addr' >/dev/null"
+check "ping from the lab to the guest's virbr0 (192.168.124.1), through that route" \
+    "lab_net '$L' ping -c 1 -W 5 192.168.124.1 >/dev/null"
+[ $fail = 0 ] || console "$G"
+lab_virsh "$L" destroy "$G" >/dev/null
+check "destroy: the route is gone with the guest" "[ -z \"\$(lab_net '$L' ip route show proto 155)\" ]"
+
+# 2. a guest booted without its agent: agent commands fail, in bounded time
+G=vnGnoagent-$$
+guest_define "$L" "$G" 52:54:00:16:00:51 guestnet vn.agent=0 || bad "define $G"
+guest_start "$L" "$G" || bad "start $G"
+if a=$(guest_wait_address "$L" "$G" 300); then
+    ok "$G: up (lease $a)"
+    # until its console says the agent is not started, the agent's answer
+    # could only be missing because it is still booting
+    for i in $(seq 120); do guest_console "$L" "$G" | grep -q 'no agent (vn.agent=0)' && break; sleep 0.5; done
+    s=$(date +%s)
+    err=$(guest_agent "$L" "$G" '{"execute":"guest-ping"}' 2>&1 >/dev/null)
+    rc=$?
+    e=$(($(date +%s) - s))
+    echo "    | $err"
+    check "$G: guest-ping fails with libvirt's reason in ${e} s (at most 15)" \
+        "[ $rc != 0 ] && [ $e -le 15 ] && echo '$err' | grep -qi 'agent'"
+    err=$(lab_virsh "$L" domifaddr "$G" --source agent 2>&1 >/dev/null)
+    check "$G: domifaddr --source agent fails the same way" "echo '$err' | grep -qi 'agent'"
+else
+    bad "$G: no lease"
+    console "$G"
+fi
+lab_virsh "$L" destroy "$G" >/dev/null
+
+# 3. a guest whose agent has guest-exec blocked: ping yes, exec no; and
+# another address on its inner bridge
+G=vnGnoexec-$$
+guest_define "$L" "$G" 52:54:00:16:00:52 guestnet vn.noexec=1 vn.bridge=10.88.0.1/24 ||
+    bad "define $G"
+guest_start "$L" "$G" || bad "start $G"
+if t=$(guest_wait_agent "$L" "$G" 300); then
+    ok "$G: its agent answers guest-ping (after $t s)"
+    out=$(guest_exec "$L" "$G" /usr/bin/virt-nest --version 2>&1)
+    rc=$?
+    echo "    | $out"
+    check "$G: guest-exec is refused: 'has been disabled'" \
+        "[ $rc = 125 ] && echo '$out' | grep -q 'has been disabled'"
+    check "$G: vn.bridge=10.88.0.1/24 is virbr0's address instead" \
+        "lab_virsh '$L' domifaddr '$G' --source agent | grep -Eq '^ *virbr0 +[0-9a-f:]{17} +ipv4 +10.88.0.1/24\$'"
+else
+    bad "$G: its agent never answered"
+    console "$G"
+fi
+lab_virsh "$L" destroy "$G" >/dev/null
+
+lab_stop "$L"
+left=$(our_qemus)
+check "no qemu of this test is left after lab_stop" "[ -z '$left' ]"
+exit $fail
