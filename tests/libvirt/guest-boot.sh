@@ -22,10 +22,13 @@ done
 . "$HERE/lab.sh"
 # shellcheck source=guest.sh
 . "$HERE/guest.sh"
-guest_image "$BUILD"
-rc=$?
-[ $rc = 0 ] || exit $rc
 LAB_ROOT=$(mktemp -d /tmp/virt-nest-guest.XXXXXX)
+# an inner layer's libvirt, as a test-driver file in the image (GUEST_EXTRA)
+mkdir -p "$LAB_ROOT/extra/etc/vn-guest"
+cp "$HERE/xml/guest-inner.xml" "$LAB_ROOT/extra/etc/vn-guest/inner.xml"
+GUEST_EXTRA=$LAB_ROOT/extra guest_image "$BUILD"
+rc=$?
+[ $rc = 0 ] || { rm -rf "$LAB_ROOT"; exit $rc; }
 LAB_HOOK=$BUILD/hooks/virt-nest-hook
 LAB_VN=$BUILD/src/virt-nest
 L=vnGboot$$
@@ -88,6 +91,20 @@ want="virt-nest $("$LAB_VN" --version | awk '{ print $2 }')"
 check "guest-exec /usr/bin/virt-nest --version inside: '$out', exit $rc" \
     "[ $rc = 0 ] && [ '$out' = '$want' ]"
 [ -s "$LAB_ROOT/exec.err" ] && sed 's/^/    | /' "$LAB_ROOT/exec.err"
+# the guest's own snapshot, taken inside it against the inner layer's XML
+# that GUEST_EXTRA put in its image
+guest_exec "$L" "$G" /usr/bin/virt-nest status -c test:///etc/vn-guest/inner.xml --json --host \
+    > "$LAB_ROOT/inner.json" 2> "$LAB_ROOT/inner.err"
+rc=$?
+[ -s "$LAB_ROOT/inner.err" ] && sed 's/^/    | /' "$LAB_ROOT/inner.err"
+check "guest-exec virt-nest status --json --host inside (exit $rc): the guest's own snapshot" \
+    "[ $rc = 0 ] && jq -e '.host.hostname == \"$G\" and .host.ip_forward == 1' '$LAB_ROOT/inner.json' >/dev/null"
+check "its snapshot: eth0 with $MAC and $addr/24, virbr0 a bridge with 192.168.124.1/24" \
+    "jq -e '(.host.links[] | select(.name == \"eth0\") | .mac == \"$MAC\" and (.addresses | index(\"$addr/24\")))
+            and (.host.links[] | select(.name == \"virbr0\") | .kind == \"bridge\" and (.addresses | index(\"192.168.124.1/24\")))' \
+        '$LAB_ROOT/inner.json' >/dev/null"
+check "its snapshot: the inner network default on virbr0" \
+    "jq -e '.networks[] | select(.name == \"default\") | .bridge == \"virbr0\"' '$LAB_ROOT/inner.json' >/dev/null"
 route=$(lab_net "$L" ip route show proto 155)
 check "the hook routed the guest's nested subnet via its reservation ($route)" \
     "[ '$route' = '192.168.124.0/24 via 192.168.160.50 dev vnGbr0 ' ]"

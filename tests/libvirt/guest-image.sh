@@ -46,11 +46,12 @@
 #   vn.hostname=NAME   the guest's host name (also sent with its DHCP
 #                      request); default vn-guest
 #
-# The image is built once and kept in BUILDDIR/guest-image (vmlinuz,
-# initrd.img and key): the key is the hash of every input (the packages'
-# SHA256 from the signed index, this script, virt-nest's binaries, the
-# host libraries copied in, GUEST_EXTRA's tree), so a change to any of them
-# builds it again and nothing else does. The package lists are refreshed
+# The image is built once and kept in BUILDDIR/guest-image/KEY (vmlinuz,
+# initrd.img): the key is the hash of every input (the packages' SHA256
+# from the signed index, this script, virt-nest's binaries, the host
+# libraries copied in, GUEST_EXTRA's tree), so a change to any of them
+# builds it again and nothing else does; the three images used last are
+# kept (tests with different GUEST_EXTRA do not rebuild each other's). The package lists are refreshed
 # when older than GUEST_APT_MAX_AGE minutes (360); the downloaded .debs are
 # kept beside them. Environment: GUEST_MIRROR (http://deb.debian.org/debian),
 # GUEST_SECURITY_MIRROR (http://deb.debian.org/debian-security),
@@ -246,10 +247,18 @@ _guest_image_build() {
     done
     # download what is not here with its hash (apt downloads as _apt)
     id _apt >/dev/null 2>&1 && chown _apt "$apt/debs"
-    local name ver sum file want=()
+    local name ver sum file stamp want=()
     while read -r name ver sum file; do
         f=$apt/debs/${file##*/}
-        [ -f "$f" ] && [ "$(sha256sum < "$f" | cut -d' ' -f1)" = "$sum" ] && continue
+        # (a file checked once is known by its hash, size and time)
+        if [ -f "$f" ]; then
+            stamp="$sum $(stat -c '%s %Y' "$f") ${f##*/}"
+            grep -qxF "$stamp" "$apt/verified" 2>/dev/null && continue
+            if [ "$(sha256sum < "$f" | cut -d' ' -f1)" = "$sum" ]; then
+                echo "$stamp" >> "$apt/verified"
+                continue
+            fi
+        fi
         rm -f "$f"
         want+=("$name=$ver")
     done < "$manifest"
@@ -318,8 +327,11 @@ _guest_image_build() {
                 xargs -0r stat -c '%n %a %F')
         fi
     } | sha256sum | cut -d' ' -f1 )
-    if [ -f "$dir/key" ] && [ "$(cat "$dir/key")" = "$key" ] &&
-       [ -f "$dir/vmlinuz" ] && [ -f "$dir/initrd.img" ]; then
+    # one image per key: the newest three are kept
+    local out=$dir/$key
+    if [ -f "$out/vmlinuz" ] && [ -f "$out/initrd.img" ]; then
+        touch "$out"
+        echo "$key"
         return 0
     fi
     echo "note: guest-image: building the guest image ($kpkg, key ${key:0:12})" >&2
@@ -410,18 +422,22 @@ _guest_image_build() {
         gzip -6 > "$tmp/initrd.img" || return 1
     chmod 644 "$tmp/vmlinuz" "$tmp/initrd.img"
     chmod 755 "$dir"
-    mv "$tmp/vmlinuz" "$dir/vmlinuz" && mv "$tmp/initrd.img" "$dir/initrd.img" &&
-        echo "$key" > "$dir/key"
+    rm -rf "$out" "$tmp/pkgs" "$st"
+    mkdir -m 755 "$tmp/out" && mv "$tmp/vmlinuz" "$tmp/initrd.img" "$tmp/out/" &&
+        mv "$tmp/out" "$out" || return 1
+    (cd "$dir" && ls -1td [0-9a-f]*[0-9a-f] 2>/dev/null | awk 'length($0) == 64' |
+        tail -n +4 | xargs -r rm -rf)
+    echo "$key"
 }
 
 guest_image() {
-    local build rc
+    local build rc key
     build=$(realpath "${1:?usage: guest_image BUILDDIR}") || return 1
-    (_guest_image_build "$build")
+    key=$(_guest_image_build "$build")
     rc=$?
     [ $rc = 0 ] || return $rc
-    GUEST_KERNEL=$build/guest-image/vmlinuz
-    GUEST_INITRD=$build/guest-image/initrd.img
+    GUEST_KERNEL=$build/guest-image/$key/vmlinuz
+    GUEST_INITRD=$build/guest-image/$key/initrd.img
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
