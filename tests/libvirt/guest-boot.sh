@@ -29,6 +29,8 @@ cp "$HERE/xml/guest-inner.xml" "$LAB_ROOT/extra/etc/vn-guest/inner.xml"
 GUEST_EXTRA=$LAB_ROOT/extra guest_image "$BUILD"
 rc=$?
 [ $rc = 0 ] || { rm -rf "$LAB_ROOT"; exit $rc; }
+IMAGE1=$GUEST_INITRD
+STAMP1=$(stat -c %Y.%s "$IMAGE1")
 LAB_HOOK=$BUILD/hooks/virt-nest-hook
 LAB_VN=$BUILD/src/virt-nest
 L=vnGboot$$
@@ -55,6 +57,12 @@ console() {  # NAME
     echo "--- $1's serial console:"
     guest_console "$L" "$1" | tail -n 40 | sed 's/^/    | /'
 }
+
+# the image is built once: asked again with the same inputs, it is the same
+# file, not built again
+GUEST_EXTRA=$LAB_ROOT/extra guest_image "$BUILD" 2> "$LAB_ROOT/image2.err"
+check "guest_image again with the same inputs: the same image, not built again" \
+    "[ '$GUEST_INITRD' = '$IMAGE1' ] && [ \"\$(stat -c %Y.%s '$IMAGE1')\" = '$STAMP1' ] && ! grep -q building '$LAB_ROOT/image2.err'"
 
 lab_start "$L" || { bad "the lab did not start"; exit 1; }
 lab_virsh "$L" net-define "$HERE/xml/net-guest.xml" >/dev/null
@@ -97,14 +105,15 @@ guest_exec "$L" "$G" /usr/bin/virt-nest status -c test:///etc/vn-guest/inner.xml
     > "$LAB_ROOT/inner.json" 2> "$LAB_ROOT/inner.err"
 rc=$?
 [ -s "$LAB_ROOT/inner.err" ] && sed 's/^/    | /' "$LAB_ROOT/inner.err"
+# (each is true only when jq prints true: an empty file yields nothing)
+snap() { [ "$(jq -c "$1" "$LAB_ROOT/inner.json" 2>/dev/null)" = true ]; }
 check "guest-exec virt-nest status --json --host inside (exit $rc): the guest's own snapshot" \
-    "[ $rc = 0 ] && jq -e '.host.hostname == \"$G\" and .host.ip_forward == 1' '$LAB_ROOT/inner.json' >/dev/null"
+    "[ $rc = 0 ] && snap '.host.hostname == \"$G\" and .host.ip_forward == 1'"
 check "its snapshot: eth0 with $MAC and $addr/24, virbr0 a bridge with 192.168.124.1/24" \
-    "jq -e '(.host.links[] | select(.name == \"eth0\") | .mac == \"$MAC\" and (.addresses | index(\"$addr/24\")))
-            and (.host.links[] | select(.name == \"virbr0\") | .kind == \"bridge\" and (.addresses | index(\"192.168.124.1/24\")))' \
-        '$LAB_ROOT/inner.json' >/dev/null"
+    "snap '[.host.links[] | select(.name == \"eth0\" and .mac == \"$MAC\" and (.addresses | index(\"$addr/24\")))] | length == 1' &&
+     snap '[.host.links[] | select(.name == \"virbr0\" and .kind == \"bridge\" and (.addresses | index(\"192.168.124.1/24\")))] | length == 1'"
 check "its snapshot: the inner network default on virbr0" \
-    "jq -e '.networks[] | select(.name == \"default\") | .bridge == \"virbr0\"' '$LAB_ROOT/inner.json' >/dev/null"
+    "snap '[.networks[] | select(.name == \"default\" and .bridge == \"virbr0\")] | length == 1'"
 route=$(lab_net "$L" ip route show proto 155)
 check "the hook routed the guest's nested subnet via its reservation ($route)" \
     "[ '$route' = '192.168.124.0/24 via 192.168.160.50 dev vnGbr0 ' ]"
@@ -141,7 +150,12 @@ fi
 lab_virsh "$L" destroy "$G" >/dev/null
 
 # 3. a guest whose agent has guest-exec blocked: ping yes, exec no; and
-# another address on its inner bridge
+# another address on its inner bridge. Its image has one more file in
+# GUEST_EXTRA: another key, another image, built beside the first
+echo changed > "$LAB_ROOT/extra/etc/vn-guest/changed"
+GUEST_EXTRA=$LAB_ROOT/extra guest_image "$BUILD" || bad "guest_image with a changed GUEST_EXTRA"
+check "a changed input gives another image ($(basename "$(dirname "$GUEST_INITRD")" | cut -c1-12)), and the first is kept" \
+    "[ '$GUEST_INITRD' != '$IMAGE1' ] && [ -f '$GUEST_INITRD' ] && [ -f '$IMAGE1' ]"
 G=vnGnoexec-$$
 guest_define "$L" "$G" 52:54:00:16:00:52 guestnet vn.noexec=1 vn.bridge=10.88.0.1/24 ||
     bad "define $G"

@@ -31,9 +31,11 @@
 #                             on stdout, libvirt's error on stderr
 #   guest_exec LAB NAME PATH [ARG...]
 #                             run PATH inside through guest-exec and wait
-#                             for it (30 s at most): its stdout on stdout,
-#                             its stderr on stderr, its exit code as status
-#                             (125: guest-exec itself failed)
+#                             for it (GUEST_EXEC_TIMEOUT seconds, 60, at
+#                             most): its stdout on stdout, its stderr on
+#                             stderr, its exit code as status (125:
+#                             guest-exec itself failed, libvirt's reason
+#                             on stderr). Needs jq.
 #   guest_console LAB NAME    the serial console's log so far (print it
 #                             when something failed)
 #
@@ -132,32 +134,37 @@ guest_wait_address() {
     return 1
 }
 
-# the JSON string's value of KEY in the agent's reply (flat replies only)
-_guest_json() {  # KEY
-    sed -n "s/.*\"$1\":\\(\"\\([^\"]*\\)\"\\|\\([0-9a-z]*\\)\\).*/\\2\\3/p"
-}
-
 guest_exec() {
-    local lab=$1 name=$2 path=$3 args= a reply pid i st
+    local lab=$1 name=$2 path=$3 cmd reply pid i st code
     shift 3
-    for a in "$@"; do args="$args${args:+,}\"$a\""; done
-    reply=$(guest_agent "$lab" "$name" \
-        "{\"execute\":\"guest-exec\",\"arguments\":{\"path\":\"$path\",\"arg\":[$args],\"capture-output\":true}}") ||
+    local tries=$((${GUEST_EXEC_TIMEOUT:-60} * 2))
+    # each argument as the value of an --arg (jq 1.6 reads options among
+    # --args, so an argument "--json" would be taken for one)
+    local jargs=() list= n=0 a
+    for a in "$@"; do
+        jargs+=(--arg "a$n" "$a")
+        list="$list${list:+,}\$a$n"
+        n=$((n + 1))
+    done
+    cmd=$(jq -nc --arg path "$path" "${jargs[@]}" \
+        "{execute: \"guest-exec\", arguments: {path: \$path, arg: [$list], \"capture-output\": true}}") ||
         return 125
-    pid=$(_guest_json pid <<<"$reply")
+    reply=$(guest_agent "$lab" "$name" "$cmd") || return 125
+    pid=$(jq -r '.return.pid // empty' <<<"$reply")
     [ -n "$pid" ] || { echo "guest_exec: no pid in $reply" >&2; return 125; }
-    for i in $(seq 60); do
+    for i in $(seq "$tries"); do
         st=$(guest_agent "$lab" "$name" \
             "{\"execute\":\"guest-exec-status\",\"arguments\":{\"pid\":$pid}}") || return 125
-        if [ "$(_guest_json exited <<<"$st")" = true ]; then
-            _guest_json out-data <<<"$st" | base64 -d
-            _guest_json err-data <<<"$st" | base64 -d >&2
-            a=$(_guest_json exitcode <<<"$st")
-            return "${a:-125}"
+        if [ "$(jq -r .return.exited <<<"$st")" = true ]; then
+            jq -r '.return["out-data"] // empty' <<<"$st" | base64 -d
+            jq -r '.return["err-data"] // empty' <<<"$st" | base64 -d >&2
+            code=$(jq -r '.return.exitcode // empty' <<<"$st")
+            [ -n "$code" ] || echo "guest_exec: $path ended by signal $(jq -r '.return.signal' <<<"$st")" >&2
+            return "${code:-125}"
         fi
         sleep 0.5
     done
-    echo "guest_exec: $path has not exited in 30 s" >&2
+    echo "guest_exec: $path has not exited in ${GUEST_EXEC_TIMEOUT:-60} s" >&2
     return 125
 }
 
