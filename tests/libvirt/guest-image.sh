@@ -51,9 +51,10 @@
 # from the signed index, this script, virt-nest's binaries, the host
 # libraries copied in, GUEST_EXTRA's tree), so a change to any of them
 # builds it again and nothing else does; the three images used last are
-# kept (tests with different GUEST_EXTRA do not rebuild each other's). The package lists are refreshed
-# when older than GUEST_APT_MAX_AGE minutes (360); the downloaded .debs are
-# kept beside them. Environment: GUEST_MIRROR (http://deb.debian.org/debian),
+# kept (tests with different GUEST_EXTRA do not rebuild each other's). The
+# package lists are refreshed when older than GUEST_APT_MAX_AGE minutes
+# (360); the downloaded .debs are kept beside them (a kept one's hash is
+# checked once). Environment: GUEST_MIRROR (http://deb.debian.org/debian),
 # GUEST_SECURITY_MIRROR (http://deb.debian.org/debian-security),
 # GUEST_SUITE (bookworm).
 
