@@ -10,8 +10,7 @@
 #include <graphviz/gvc.h>
 
 #include "cli.h"
-
-#define VN_SVG_ERROR g_quark_from_static_string("vn-svg-error")
+#include "error.h"
 
 char *
 vn_cli_svg_from_dot(const char *dot, GError **error)
@@ -26,23 +25,23 @@ vn_cli_svg_from_dot(const char *dot, GError **error)
      * (Debian's libgvc6 writes it when installed): dot's layout and the
      * core's SVG renderer. */
     if (!(gvc = gvContext())) {
-        g_set_error(error, VN_SVG_ERROR, 0,
+        g_set_error(error, VN_ERROR, VN_ERROR_FAILED,
                     "Graphviz: no context; is libgvc6 installed?");
         return NULL;
     }
     if (!(g = agmemread(dot))) {
-        g_set_error(error, VN_SVG_ERROR, 0,
+        g_set_error(error, VN_ERROR, VN_ERROR_FAILED,
                     "Graphviz: the picture's dot text does not parse");
         gvFreeContext(gvc);
         return NULL;
     }
     if (gvLayout(gvc, g, "dot") != 0) {
-        g_set_error(error, VN_SVG_ERROR, 0,
+        g_set_error(error, VN_ERROR, VN_ERROR_FAILED,
                     "Graphviz: no 'dot' layout plugin; reinstall libgvc6 "
                     "(its config6a lists the plugins)");
     } else {
         if (gvRenderData(gvc, g, "svg", &data, &len) != 0 || !data)
-            g_set_error(error, VN_SVG_ERROR, 0,
+            g_set_error(error, VN_ERROR, VN_ERROR_FAILED,
                         "Graphviz: no 'svg' renderer plugin; reinstall "
                         "libgvc6 (its config6a lists the plugins)");
         else
