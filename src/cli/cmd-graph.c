@@ -129,5 +129,6 @@ vn_cmd_graph(int argc, char **argv)
         text = image;
     }
     fputs(text, stdout);
+    fflush(stdout);
     return VN_EXIT_OK;
 }
