@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "stitch.h"
+#include "walk.h"
 
 G_BEGIN_DECLS
 
@@ -38,9 +39,41 @@ int vn_cli_getopt(int argc, char **argv, const char *optstring,
 void vn_cli_bad_option(const char *command, const char *optstring,
                        char **argv);
 
-/* The nest from the snapshot files (graph, doctor); NULL after printing
- * why, as "virt-nest: COMMAND: ...". */
+/* The nest from the snapshot files (graph, doctor), each a status
+ * snapshot or a walk's bundle (told apart by its "format"); NULL after
+ * printing why, as "virt-nest: COMMAND: ...". */
 VnNest *vn_cli_load_nest(const char *command, int n, char **paths);
+
+/* The walk's options, shared by status, graph and doctor. */
+enum {
+    VN_CLI_OPT_WALK = 1024,
+    VN_CLI_OPT_WALK_DEPTH,
+    VN_CLI_OPT_WALK_TIMEOUT,
+};
+#define VN_CLI_WALK_OPTIONS \
+    { "walk", no_argument, NULL, VN_CLI_OPT_WALK }, \
+    { "walk-depth", required_argument, NULL, VN_CLI_OPT_WALK_DEPTH }, \
+    { "walk-timeout", required_argument, NULL, VN_CLI_OPT_WALK_TIMEOUT }
+
+/* One of them into @w (zeroed first); FALSE with *@rc after saying
+ * why. */
+gboolean vn_cli_walk_option(const char *command, int opt, const char *arg,
+                            VnWalkOptions *w, int *rc);
+
+/* After the options: --walk-depth and --walk-timeout only with --walk
+ * (@walk), and the defaults. FALSE with *@rc after saying why. */
+gboolean vn_cli_walk_check(const char *command, gboolean walk,
+                           VnWalkOptions *w, int *rc);
+
+/* `virt-nest status --json [--host] --walk` at @uri, in-process: the
+ * bundle's text, or NULL with @error. */
+char *vn_cli_walk(const char *uri, gboolean host, const VnWalkOptions *o,
+                  GError **error);
+
+/* The nest of a bundle's text (vn_cli_walk()), named @name in messages;
+ * NULL after printing why, as "virt-nest: COMMAND: ...". */
+VnNest *vn_cli_bundle_nest(const char *command, const char *text,
+                           const char *name);
 
 /* What one reconcile is asked (virt-nest reconcile, virt-nest watch). */
 typedef struct {

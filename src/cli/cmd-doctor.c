@@ -23,21 +23,31 @@ doctor_usage(FILE *f)
 {
     fprintf(f,
             "Usage: virt-nest doctor --from ADDR --to ADDR [--tcp | --udp]\n"
-            "                        [--size BYTES] [--json] [SNAPSHOT...]\n\n"
+            "                        [--size BYTES] [--json] [SNAPSHOT...]\n"
+            "       virt-nest doctor --from ADDR --to ADDR ... --walk [-c URI]\n"
+            "                        [--walk-depth N] [--walk-timeout SEC]\n\n"
             "Walk a packet from ADDR to ADDR and its reply, hop by hop across\n"
             "the layers: routes, ip_forward, rp_filter, the firewall (which\n"
             "rule decides, in which table and chain), NAT and MTU. Name the\n"
             "first hop where it dies, why, and the fix.\n\n"
             "With no snapshots, the live layer alone (the kernel's own route\n"
-            "lookups; libvirt at LIBVIRT_DEFAULT_URI or -c).\n\n"
+            "lookups; libvirt at LIBVIRT_DEFAULT_URI or -c). A snapshot may be\n"
+            "a bundle of 'status --walk'; with --walk, doctor walks the nest\n"
+            "from this layer through the guest agents itself.\n\n"
             "      --from ADDR     where the packet starts: an address of a layer\n"
             "      --to ADDR       where it goes\n"
             "      --tcp, --udp    a TCP or UDP packet (default: ICMP echo)\n"
             "      --size BYTES    a packet of this size that must not be\n"
             "                      fragmented (default: MTU not checked)\n"
             "      --json          JSON for programs (see virt-nest(1))\n"
-            "  -c, --connect URI   libvirt URI for the live layer\n"
-            "  -h, --help          show this help\n");
+            "  -c, --connect URI   libvirt URI for the live layer, or for --walk\n"
+            "      --walk          walk the nest from this layer (see "
+            "'status --walk')\n"
+            "      --walk-depth N  layers below this one to enter (default "
+            "%d)\n"
+            "      --walk-timeout SEC  seconds per guest (default %d)\n"
+            "  -h, --help          show this help\n", VN_WALK_DEPTH,
+            VN_WALK_TIMEOUT);
 }
 
 static gboolean
@@ -122,6 +132,8 @@ typedef struct {
     const char *to;
     const char *uri;
     gboolean json;
+    gboolean walk;
+    VnWalkOptions wo;
     VnDoctorQuery q;
 } DoctorArgs;
 
@@ -153,10 +165,11 @@ parse_options(int argc, char **argv, DoctorArgs *a)
         { "size", required_argument, NULL, OPT_SIZE },
         { "json", no_argument, NULL, OPT_JSON },
         { "connect", required_argument, NULL, 'c' },
+        VN_CLI_WALK_OPTIONS,
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    int c;
+    int c, rc;
 
     optind = 1;
     opterr = 0;
@@ -179,6 +192,14 @@ parse_options(int argc, char **argv, DoctorArgs *a)
             break;
         case OPT_JSON: a->json = TRUE; break;
         case 'c': a->uri = optarg; break;
+        case VN_CLI_OPT_WALK:
+            a->walk = TRUE;
+            /* fall through */
+        case VN_CLI_OPT_WALK_DEPTH:
+        case VN_CLI_OPT_WALK_TIMEOUT:
+            if (!vn_cli_walk_option("doctor", c, optarg, &a->wo, &rc))
+                return rc;
+            break;
         case 'h':
             doctor_usage(stdout);
             return -1;
@@ -187,6 +208,8 @@ parse_options(int argc, char **argv, DoctorArgs *a)
             return VN_EXIT_USAGE;
         }
     }
+    if (!vn_cli_walk_check("doctor", a->walk, &a->wo, &rc))
+        return rc;
     return VN_EXIT_OK;
 }
 
@@ -238,7 +261,20 @@ vn_cmd_doctor(int argc, char **argv)
         return rc < 0 ? VN_EXIT_OK : rc;
     if ((rc = parse_addresses(&a)) != VN_EXIT_OK)
         return rc;
-    if (optind < argc) {
+    if (a.walk && optind < argc) {
+        vn_cli_error("doctor: --walk collects the snapshots itself; leave "
+                     "out '%s'", argv[optind]);
+        return VN_EXIT_USAGE;
+    }
+    if (a.walk) {
+        g_autofree char *bundle = vn_cli_walk(a.uri, TRUE, &a.wo, &err);
+
+        if (!bundle) {
+            vn_cli_error("doctor: --walk: %s", err->message);
+            return VN_EXIT_FAILURE;
+        }
+        nest = vn_cli_bundle_nest("doctor", bundle, "the walk");
+    } else if (optind < argc) {
         if (a.uri) {
             vn_cli_error("doctor: -c is for the live layer; leave it out with "
                          "snapshots");

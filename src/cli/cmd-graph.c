@@ -8,44 +8,130 @@
 #include <getopt.h>
 #include <stdio.h>
 
+#include "bundle.h"
 #include "cli.h"
+#include "json.h"
 #include "nestview.h"
 #include "snapshot.h"
 #include "stitch.h"
+
+/* The layers of @bundle into @layers, each named in @names; the guests
+ * the walk did not enter, one line each on stderr. */
+static void
+add_bundle(const char *command, VnBundle *bundle, const char *name,
+           GPtrArray *layers, GPtrArray *names)
+{
+    for (guint i = 0; i < bundle->layers->len; i++) {
+        VnBundleLayer *bl = bundle->layers->pdata[i];
+
+        g_ptr_array_add(layers, g_steal_pointer(&bl->layer));
+        if (!bl->guest)
+            g_ptr_array_add(names, g_strdup_printf("%s#%u", name, i));
+        else if (!bl->reason)
+            g_ptr_array_add(names, g_strdup_printf("%s#%u (guest %s)", name,
+                                                   i, bl->guest));
+        else
+            g_ptr_array_add(names, g_strdup_printf(
+                "%s#%u (guest %s, partial: %s)", name, i, bl->guest,
+                bl->reason));
+    }
+    for (guint i = 0; i < bundle->leaves->len; i++) {
+        const VnBundleLeaf *lf = bundle->leaves->pdata[i];
+
+        vn_cli_error("%s: %s#%d: guest '%s' was not entered: %s", command,
+                     name, lf->parent, lf->guest, lf->reason);
+    }
+}
+
+/* One file: a snapshot or a bundle, into @layers and @names. */
+static gboolean
+load_one(const char *command, const char *path, GPtrArray *layers,
+         GPtrArray *names)
+{
+    g_autoptr(GError) err = NULL;
+    g_autofree char *text = NULL;
+    g_autoptr(VnJson) root = NULL;
+    g_autoptr(VnBundle) bundle = NULL;
+    VnLayer *l;
+    gsize len;
+
+    if (!g_file_get_contents(path, &text, &len, &err)) {
+        vn_cli_error("%s: snapshot %s: %s; take one on each layer with "
+                     "'virt-nest status --json --host > FILE', or all of "
+                     "them with --walk", command, path, err->message);
+        return FALSE;
+    }
+    root = len <= VN_BUNDLE_MAX_BYTES ? vn_json_parse(text, (gssize)len, NULL)
+                                      : NULL;
+    if (root && vn_bundle_is_bundle(root)) {
+        if (!(bundle = vn_bundle_parse(text, (gssize)len, path, &err))) {
+            vn_cli_error("%s: %s", command, err->message);
+            return FALSE;
+        }
+        add_bundle(command, bundle, path, layers, names);
+        return TRUE;
+    }
+    if (!(l = vn_snapshot_parse(text, (gssize)len, path, &err))) {
+        vn_cli_error("%s: %s", command, err->message);
+        return FALSE;
+    }
+    g_ptr_array_add(layers, l);
+    g_ptr_array_add(names, g_strdup(path));
+    return TRUE;
+}
+
+static VnNest *
+stitch(const char *command, GPtrArray *layers, GPtrArray *names)
+{
+    g_autoptr(GError) err = NULL;
+    VnNest *nest = vn_nest_stitch(layers, names, &err);
+
+    if (!nest)
+        vn_cli_error("%s: %s", command, err->message);
+    return nest;
+}
 
 VnNest *
 vn_cli_load_nest(const char *command, int n, char **paths)
 {
     g_autoptr(GPtrArray) layers = g_ptr_array_new_with_free_func(
         (GDestroyNotify)vn_layer_free);
-    g_autoptr(GPtrArray) sources = g_ptr_array_new();
-    g_autoptr(GError) err = NULL;
-    VnNest *nest;
+    g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
 
-    for (int i = 0; i < n; i++) {
-        VnLayer *l = vn_snapshot_load(paths[i], &err);
-
-        if (!l) {
-            vn_cli_error("%s: %s", command, err->message);
+    for (int i = 0; i < n; i++)
+        if (!load_one(command, paths[i], layers, names))
             return NULL;
-        }
-        g_ptr_array_add(layers, l);
-        g_ptr_array_add(sources, paths[i]);
-    }
-    if (!(nest = vn_nest_stitch(layers, sources, &err))) {
+    return stitch(command, layers, names);
+}
+
+VnNest *
+vn_cli_bundle_nest(const char *command, const char *text, const char *name)
+{
+    g_autoptr(GPtrArray) layers = g_ptr_array_new_with_free_func(
+        (GDestroyNotify)vn_layer_free);
+    g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GError) err = NULL;
+    g_autoptr(VnBundle) bundle = vn_bundle_parse(text, -1, name, &err);
+
+    if (!bundle) {
         vn_cli_error("%s: %s", command, err->message);
         return NULL;
     }
-    return nest;
+    add_bundle(command, bundle, name, layers, names);
+    return stitch(command, layers, names);
 }
 
 static void
 graph_usage(FILE *f)
 {
     fprintf(f,
-            "Usage: virt-nest graph [--json | --mermaid | --dot | --svg] SNAPSHOT...\n\n"
+            "Usage: virt-nest graph [--json | --mermaid | --dot | --svg] SNAPSHOT...\n"
+            "       virt-nest graph [--json | --mermaid | --dot | --svg] --walk\n"
+            "                       [-c URI] [--walk-depth N] [--walk-timeout SEC]\n\n"
             "Stitch the layers of a nest together from one snapshot per layer\n"
-            "('virt-nest status --json --host' on each) and show them as one\n"
+            "('virt-nest status --json --host' on each; a bundle of 'status\n"
+            "--walk' counts for all its layers), or from the walk through the\n"
+            "guest agents that --walk does, and show them as one\n"
             "picture: links, bridges, TAPs and guests per layer, the wire from\n"
             "each TAP to the guest inside, NAT boundaries, and the routes and\n"
             "exceptions that cross layers.\n\n"
@@ -54,7 +140,14 @@ graph_usage(FILE *f)
             "      --dot           a Graphviz digraph\n"
             "      --svg           that digraph laid out as SVG (Graphviz's "
             "library)\n"
-            "  -h, --help          show this help\n");
+            "      --walk          walk the nest from this layer (see "
+            "'status --walk')\n"
+            "  -c, --connect URI   libvirt URI of this layer, for --walk\n"
+            "      --walk-depth N  layers below this one to enter (default "
+            "%d)\n"
+            "      --walk-timeout SEC  seconds per guest (default %d)\n"
+            "  -h, --help          show this help\n", VN_WALK_DEPTH,
+            VN_WALK_TIMEOUT);
 }
 
 int
@@ -66,19 +159,34 @@ vn_cmd_graph(int argc, char **argv)
         { "mermaid", no_argument, NULL, OPT_MERMAID },
         { "dot", no_argument, NULL, OPT_DOT },
         { "svg", no_argument, NULL, OPT_SVG },
+        { "connect", required_argument, NULL, 'c' },
+        VN_CLI_WALK_OPTIONS,
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     char *(*render)(const VnNest *) = vn_graph_text;
-    gboolean svg = FALSE;
-    int nformats = 0, c;
+    gboolean svg = FALSE, walk = FALSE;
+    VnWalkOptions wo = { 0 };
+    const char *uri = NULL;
+    int nformats = 0, c, rc;
     g_autoptr(VnNest) nest = NULL;
     g_autofree char *text = NULL;
 
     optind = 1;
     opterr = 0;
-    while ((c = vn_cli_getopt(argc, argv, "h", opts)) != -1) {
+    while ((c = vn_cli_getopt(argc, argv, "c:h", opts)) != -1) {
         switch (c) {
+        case 'c':
+            uri = optarg;
+            break;
+        case VN_CLI_OPT_WALK:
+            walk = TRUE;
+            /* fall through */
+        case VN_CLI_OPT_WALK_DEPTH:
+        case VN_CLI_OPT_WALK_TIMEOUT:
+            if (!vn_cli_walk_option("graph", c, optarg, &wo, &rc))
+                return rc;
+            break;
         case OPT_JSON:
             render = vn_graph_json;
             nformats++;
@@ -100,7 +208,7 @@ vn_cmd_graph(int argc, char **argv)
             graph_usage(stdout);
             return VN_EXIT_OK;
         default:
-            vn_cli_bad_option("graph", "h", argv);
+            vn_cli_bad_option("graph", "c:h", argv);
             return VN_EXIT_USAGE;
         }
     }
@@ -109,12 +217,36 @@ vn_cmd_graph(int argc, char **argv)
                      "each other");
         return VN_EXIT_USAGE;
     }
-    if (optind >= argc) {
-        vn_cli_error("graph: give the snapshots of the layers, each from "
-                     "'virt-nest status --json --host'");
+    if (!vn_cli_walk_check("graph", walk, &wo, &rc))
+        return rc;
+    if (walk && optind < argc) {
+        vn_cli_error("graph: --walk collects the snapshots itself; leave out "
+                     "'%s'", argv[optind]);
         return VN_EXIT_USAGE;
     }
-    if (!(nest = vn_cli_load_nest("graph", argc - optind, argv + optind)))
+    if (uri && !walk) {
+        vn_cli_error("graph: -c is for --walk; snapshots name their own "
+                     "layers");
+        return VN_EXIT_USAGE;
+    }
+    if (!walk && optind >= argc) {
+        vn_cli_error("graph: give the snapshots of the layers, each from "
+                     "'virt-nest status --json --host', or --walk");
+        return VN_EXIT_USAGE;
+    }
+    if (walk) {
+        g_autoptr(GError) err = NULL;
+        g_autofree char *bundle = vn_cli_walk(uri, TRUE, &wo, &err);
+
+        if (!bundle) {
+            vn_cli_error("graph: --walk: %s", err->message);
+            return VN_EXIT_FAILURE;
+        }
+        nest = vn_cli_bundle_nest("graph", bundle, "the walk");
+    } else {
+        nest = vn_cli_load_nest("graph", argc - optind, argv + optind);
+    }
+    if (!nest)
         return VN_EXIT_FAILURE;
     text = render(nest);
     if (svg) {

@@ -19,6 +19,17 @@
 #include "layerview.h"
 #include "layerplan.h"
 #include "vnconfig.h"
+#include "walk.h"
+#include "bundle.h"
+
+typedef virConnect VnVirConnect;
+
+static void
+conn_close(VnVirConnect *c)
+{
+    virConnectClose(c);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VnVirConnect, conn_close)
 
 void
 vn_cli_error(const char *fmt, ...)
@@ -98,12 +109,15 @@ status_usage(FILE *f)
     fprintf(f,
             "Usage: virt-nest status [-c URI] [--json | --mermaid | --dot | --svg]\n"
             "                        [--leases-dir DIR] [--host | --no-host]\n"
-            "                        [--exit-code]\n\n"
+            "                        [--exit-code]\n"
+            "       virt-nest status --json [--host] --walk [--walk-depth N]\n"
+            "                        [--walk-timeout SEC]\n\n"
             "Show this layer: its networks and guests, the routes and "
             "firewall\nexceptions it needs, and what virt-nest installed.\n\n"
             "  -c, --connect URI   libvirt URI (default: LIBVIRT_DEFAULT_URI, "
             "else\n"
-            "                      qemu:///system)\n"
+            "                      uri_default of libvirt.conf, else "
+            "qemu:///system)\n"
             "      --json          JSON for programs (see virt-nest(1))\n"
             "      --mermaid       a Mermaid flowchart\n"
             "      --dot           a Graphviz digraph\n"
@@ -119,7 +133,17 @@ status_usage(FILE *f)
             "      --exit-code     exit 3 when what is installed drifted "
             "(reconcile\n"
             "                      would change something)\n"
-            "  -h, --help          show this help\n", VN_LEASES_DIR);
+            "      --walk          and every running guest's own status, "
+            "taken inside\n"
+            "                      it through its QEMU agent, recursively: "
+            "one bundle\n"
+            "      --walk-depth N  layers below this one to enter (default "
+            "%d)\n"
+            "      --walk-timeout SEC  seconds per guest, its own walk "
+            "included\n"
+            "                      (default %d)\n"
+            "  -h, --help          show this help\n", VN_LEASES_DIR,
+            VN_WALK_DEPTH, VN_WALK_TIMEOUT);
 }
 
 /* An exception that another firewall still stops: a problem reconcile
@@ -188,12 +212,66 @@ find_hand_fixes(const VnLayer *layer, const VnPlan *plan)
     return out;
 }
 
-/* The options into @dopts and *@render. FALSE when the command ends
- * here, with *@rc. */
+gboolean
+vn_cli_walk_option(const char *command, int opt, const char *arg,
+                   VnWalkOptions *w, int *rc)
+{
+    guint64 v;
+    char *end;
+
+    if (opt == VN_CLI_OPT_WALK)
+        return TRUE;
+    v = g_ascii_strtoull(arg, &end, 10);
+    if (opt == VN_CLI_OPT_WALK_DEPTH &&
+        (!*arg || *end || v < 1 || v > VN_BUNDLE_MAX_DEPTH)) {
+        vn_cli_error("%s: --walk-depth %s: give the layers to enter, 1 to "
+                     "%d", command, arg, VN_BUNDLE_MAX_DEPTH);
+        return (*rc = VN_EXIT_USAGE, FALSE);
+    }
+    if (opt == VN_CLI_OPT_WALK_TIMEOUT &&
+        (!*arg || *end || v < 1 || v > VN_WALK_MAX_TIMEOUT)) {
+        vn_cli_error("%s: --walk-timeout %s: give seconds per guest, 1 to "
+                     "%d", command, arg, VN_WALK_MAX_TIMEOUT);
+        return (*rc = VN_EXIT_USAGE, FALSE);
+    }
+    if (opt == VN_CLI_OPT_WALK_DEPTH)
+        w->depth = (guint)v;
+    else
+        w->timeout = (guint)v;
+    return TRUE;
+}
+
+gboolean
+vn_cli_walk_check(const char *command, gboolean walk, VnWalkOptions *w,
+                  int *rc)
+{
+    if (!walk && (w->depth || w->timeout)) {
+        vn_cli_error("%s: --walk-depth and --walk-timeout go with --walk",
+                     command);
+        return (*rc = VN_EXIT_USAGE, FALSE);
+    }
+    if (!w->depth)
+        w->depth = VN_WALK_DEPTH;
+    if (!w->timeout)
+        w->timeout = VN_WALK_TIMEOUT;
+    if (!w->max_output)
+        w->max_output = VN_WALK_MAX_OUTPUT;
+    return TRUE;
+}
+
+/* The command line of status. */
+typedef struct {
+    VnDiscoverOptions dopts;
+    char *(*render)(const VnStatus *);
+    gboolean svg;
+    gboolean exit_code;
+    gboolean walk;
+    VnWalkOptions walk_opts;
+} StatusArgs;
+
+/* The options into @a. FALSE when the command ends here, with *@rc. */
 static gboolean
-parse_args(int argc, char **argv, VnDiscoverOptions *dopts,
-           char *(**render)(const VnStatus *), gboolean *svg,
-           gboolean *exit_code, int *rc)
+parse_args(int argc, char **argv, StatusArgs *a, int *rc)
 {
     enum { OPT_JSON = 256, OPT_MERMAID, OPT_DOT, OPT_SVG, OPT_LEASES,
            OPT_HOST, OPT_NO_HOST, OPT_EXIT_CODE };
@@ -207,6 +285,7 @@ parse_args(int argc, char **argv, VnDiscoverOptions *dopts,
         { "host", no_argument, NULL, OPT_HOST },
         { "no-host", no_argument, NULL, OPT_NO_HOST },
         { "exit-code", no_argument, NULL, OPT_EXIT_CODE },
+        VN_CLI_WALK_OPTIONS,
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -218,36 +297,44 @@ parse_args(int argc, char **argv, VnDiscoverOptions *dopts,
     while ((c = vn_cli_getopt(argc, argv, "c:h", opts)) != -1) {
         switch (c) {
         case 'c':
-            dopts->uri = optarg;
+            a->dopts.uri = optarg;
             break;
         case OPT_JSON:
-            *render = vn_status_json;
+            a->render = vn_status_json;
             nformats++;
             break;
         case OPT_MERMAID:
-            *render = vn_status_mermaid;
+            a->render = vn_status_mermaid;
             nformats++;
             break;
         case OPT_DOT:
-            *render = vn_status_dot;
+            a->render = vn_status_dot;
             nformats++;
             break;
         case OPT_SVG:
-            *render = vn_status_dot;
-            *svg = TRUE;
+            a->render = vn_status_dot;
+            a->svg = TRUE;
             nformats++;
             break;
         case OPT_LEASES:
-            dopts->leases_dir = optarg;
+            a->dopts.leases_dir = optarg;
             break;
         case OPT_HOST:
-            dopts->host = VN_HOST_YES;
+            a->dopts.host = VN_HOST_YES;
             break;
         case OPT_NO_HOST:
-            dopts->host = VN_HOST_NO;
+            a->dopts.host = VN_HOST_NO;
             break;
         case OPT_EXIT_CODE:
-            *exit_code = TRUE;
+            a->exit_code = TRUE;
+            break;
+        case VN_CLI_OPT_WALK:
+            a->walk = TRUE;
+            /* fall through */
+        case VN_CLI_OPT_WALK_DEPTH:
+        case VN_CLI_OPT_WALK_TIMEOUT:
+            if (!vn_cli_walk_option("status", c, optarg, &a->walk_opts, rc))
+                return FALSE;
             break;
         case 'h':
             status_usage(stdout);
@@ -264,6 +351,18 @@ parse_args(int argc, char **argv, VnDiscoverOptions *dopts,
     if (nformats > 1) {
         vn_cli_error("status: --json, --mermaid, --dot and --svg exclude "
                      "each other");
+        return (*rc = VN_EXIT_USAGE, FALSE);
+    }
+    if (!vn_cli_walk_check("status", a->walk, &a->walk_opts, rc))
+        return FALSE;
+    if (a->walk && a->render != vn_status_json) {
+        vn_cli_error("status: --walk prints a bundle of JSON snapshots; "
+                     "give --json (graph --walk draws it)");
+        return (*rc = VN_EXIT_USAGE, FALSE);
+    }
+    if (a->walk && a->exit_code) {
+        vn_cli_error("status: --exit-code is for this layer alone; leave "
+                     "it out with --walk");
         return (*rc = VN_EXIT_USAGE, FALSE);
     }
     return TRUE;
@@ -298,50 +397,123 @@ report_problems(const VnLayer *layer, const VnPlan *plan)
     return layer->problems->len || plan->problems->len;
 }
 
+/* One status of this layer, as the command computes it. */
+typedef struct {
+    VnLayer *layer;
+    VnPlan *plan;
+    VnDrift *drift;
+    GPtrArray *hand_fixes;
+    char *note;
+    VnStatus st;
+} StatusRun;
+
+static void
+status_run_clear(StatusRun *r)
+{
+    g_clear_pointer(&r->hand_fixes, g_ptr_array_unref);
+    g_clear_pointer(&r->drift, vn_drift_free);
+    g_clear_pointer(&r->plan, vn_plan_free);
+    g_clear_pointer(&r->layer, vn_layer_free);
+    g_clear_pointer(&r->note, g_free);
+}
+
+/* Discover (on @conn when given, else on a read-only connection of
+ * its own), plan, read drift. FALSE with @error. */
+static gboolean
+status_run(virConnectPtr conn, const VnDiscoverOptions *dopts, StatusRun *r,
+           GError **error)
+{
+    VnConfig config;
+    g_autoptr(GError) err = NULL;
+
+    if (!vn_config_load(NULL, &config, error))
+        return FALSE;
+    if (conn) {
+        g_autofree char *uri = virConnectGetURI(conn);
+
+        r->layer = vn_discover_conn(conn, uri ? uri
+                                              : vn_default_uri(dopts->uri),
+                                    dopts, error);
+    } else {
+        r->layer = vn_discover(dopts, error);
+    }
+    if (!r->layer)
+        return FALSE;
+    r->st.now = g_get_real_time() / G_USEC_PER_SEC;
+    r->plan = vn_plan_layer(r->layer, &config, r->st.now);
+    add_collisions(r->layer);
+    r->st.layer = r->layer;
+    r->st.plan = r->plan;
+    if (r->layer->host) {
+        r->st.hand_fixes = r->hand_fixes = find_hand_fixes(r->layer, r->plan);
+        r->drift = vn_drift_check(r->layer, r->plan, vn_state_dir(), &err);
+        r->st.drift = r->drift;
+        if (!r->drift)
+            r->st.drift_note = r->note = g_strdup(err->message);
+    }
+    return TRUE;
+}
+
+/* The walk from this layer, on a read-write connection (agent commands
+ * need one): the bundle's text. */
+static char *
+walk_from(virConnectPtr conn, StatusRun *r, const VnWalkOptions *o,
+          GError **error)
+{
+    g_autofree char *self = vn_status_json(&r->st);
+    VnJson *j = vn_json_parse(self, -1, error);
+
+    if (!j)
+        return NULL;
+    return vn_walk(conn, r->layer, j, o, error);
+}
+
+char *
+vn_cli_walk(const char *uri, gboolean host, const VnWalkOptions *o,
+            GError **error)
+{
+    VnDiscoverOptions dopts = { uri, NULL, host ? VN_HOST_YES : VN_HOST_AUTO };
+    g_autoptr(VnVirConnect) conn = vn_connect(uri, FALSE, error);
+    StatusRun r = { 0 };
+    char *text = NULL;
+
+    if (conn && status_run(conn, &dopts, &r, error))
+        text = walk_from(conn, &r, o, error);
+    status_run_clear(&r);
+    return text;
+}
+
 int
 vn_cmd_status(int argc, char **argv)
 {
-    VnDiscoverOptions dopts = { NULL, NULL, VN_HOST_AUTO };
-    char *(*render)(const VnStatus *) = vn_status_text;
+    StatusArgs a = { { NULL, NULL, VN_HOST_AUTO }, vn_status_text };
     g_autoptr(GError) err = NULL;
-    g_autoptr(VnLayer) layer = NULL;
-    g_autoptr(VnPlan) plan = NULL;
+    g_autoptr(VnVirConnect) conn = NULL;
     g_autofree char *text = NULL;
-    g_autofree char *note = NULL;
-    g_autoptr(VnDrift) drift = NULL;
-    g_autoptr(GPtrArray) hand_fixes = NULL;
-    VnConfig config;
-    VnStatus st = { 0 };
-    gboolean exit_code = FALSE;
-    gboolean problems, svg = FALSE;
+    StatusRun r = { 0 };
+    gboolean problems;
     int rc;
 
-    if (!parse_args(argc, argv, &dopts, &render, &svg, &exit_code, &rc))
+    if (!parse_args(argc, argv, &a, &rc))
         return rc;
-    if (!vn_config_load(NULL, &config, &err) ||
-        !(layer = vn_discover(&dopts, &err))) {
+    if ((a.walk && !(conn = vn_connect(a.dopts.uri, FALSE, &err))) ||
+        !status_run(conn, &a.dopts, &r, &err)) {
         vn_cli_error("%s", err->message);
+        status_run_clear(&r);
         return VN_EXIT_FAILURE;
     }
-    st.now = g_get_real_time() / G_USEC_PER_SEC;
-    plan = vn_plan_layer(layer, &config, st.now);
-    add_collisions(layer);
-    st.layer = layer;
-    st.plan = plan;
-    if (layer->host) {
-        st.hand_fixes = hand_fixes = find_hand_fixes(layer, plan);
-        drift = vn_drift_check(layer, plan, vn_state_dir(), &err);
-        st.drift = drift;
-        if (!drift)
-            st.drift_note = note = g_strdup(err->message);
-        g_clear_error(&err);
+    text = a.walk ? walk_from(conn, &r, &a.walk_opts, &err) : a.render(&r.st);
+    if (!text) {
+        vn_cli_error("status: --walk: %s", err->message);
+        status_run_clear(&r);
+        return VN_EXIT_FAILURE;
     }
-    text = render(&st);
-    if (svg) {
+    if (a.svg) {
         char *image = vn_cli_svg_from_dot(text, &err);
 
         if (!image) {
             vn_cli_error("status: --svg: %s", err->message);
+            status_run_clear(&r);
             return VN_EXIT_FAILURE;
         }
         g_free(text);
@@ -349,14 +521,16 @@ vn_cmd_status(int argc, char **argv)
     }
     fputs(text, stdout);
     fflush(stdout);
-    problems = report_problems(layer, plan);
-    if (problems || (drift && blocked(drift)))
-        return VN_EXIT_FAILURE;
-    if (exit_code && note)
-        return VN_EXIT_FAILURE;     /* asked about drift, which was not read */
+    problems = report_problems(r.layer, r.plan);
+    rc = VN_EXIT_OK;
+    if (problems || (r.drift && blocked(r.drift)))
+        rc = VN_EXIT_FAILURE;
+    else if (a.exit_code && r.note)
+        rc = VN_EXIT_FAILURE;   /* asked about drift, which was not read */
     /* as `git diff --exit-code`: drift only when asked, so that scripts
      * that take 0 for "no problem" keep working */
-    if (exit_code && drift && vn_drift_needs_reconcile(drift))
-        return VN_EXIT_DRIFT;
-    return VN_EXIT_OK;
+    else if (a.exit_code && r.drift && vn_drift_needs_reconcile(r.drift))
+        rc = VN_EXIT_DRIFT;
+    status_run_clear(&r);
+    return rc;
 }

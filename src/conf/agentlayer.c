@@ -8,6 +8,7 @@
 
 #include "agentlayer.h"
 #include "error.h"
+#include "json.h"
 
 /* aa:bb:cc:dd:ee:ff, lowercased; NULL when @mac is not one. */
 static char *
@@ -94,6 +95,77 @@ vn_agent_iface_add_address(VnAgentIface *iface, const char *addr,
     c.prefix = prefix;
     g_array_append_val(iface->addrs, c);
     return TRUE;
+}
+
+/* One interface of guest-network-get-interfaces's answer. */
+static VnAgentIface *
+iface_from_json(const VnJson *j, GError **error)
+{
+    g_autoptr(VnAgentIface) ai = NULL;
+    const VnJson *addrs = vn_json_get(j, "ip-addresses");
+
+    ai = vn_agent_iface_new(vn_json_get_string(j, "name"),
+                            vn_json_get_string(j, "hardware-address"), error);
+    if (!ai)
+        return NULL;
+    if (addrs && addrs->type != VN_JSON_ARRAY) {
+        g_autofree char *shown = g_strescape(ai->name, NULL);
+
+        g_set_error(error, VN_ERROR, VN_ERROR_INVALID,
+                    "guest interface '%s': \"ip-addresses\" is not a list",
+                    shown);
+        return NULL;
+    }
+    for (guint i = 0; i < vn_json_length(addrs); i++) {
+        const VnJson *a = vn_json_index(addrs, i);
+        const char *type = vn_json_get_string(a, "ip-address-type");
+        gint64 prefix;
+
+        if (g_strcmp0(type, "ipv4") != 0 && g_strcmp0(type, "ipv6") != 0)
+            continue;
+        if (!vn_json_get_int(a, "prefix", &prefix) || prefix < 0 ||
+            prefix > 128)
+            prefix = 1000;      /* refused below, as too long */
+        if (!vn_agent_iface_add_address(ai, vn_json_get_string(a, "ip-address"),
+                                        (guint)prefix, error))
+            return NULL;
+    }
+    return g_steal_pointer(&ai);
+}
+
+GPtrArray *
+vn_agent_ifaces_parse(const char *guest, const char *reply, GError **error)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(VnJson) root = vn_json_parse(reply, -1, &err);
+    g_autoptr(GPtrArray) out = vn_agent_ifaces_new();
+    const VnJson *list = vn_json_get(root, "return");
+
+    if (!root || !list || list->type != VN_JSON_ARRAY) {
+        g_set_error(error, VN_ERROR, VN_ERROR_INVALID,
+                    "domain '%s': its guest agent's list of interfaces is "
+                    "not one%s%s", guest, err ? ": " : "",
+                    err ? err->message : "");
+        return NULL;
+    }
+    if (vn_json_length(list) > VN_AGENT_MAX_IFACES) {
+        g_set_error(error, VN_ERROR, VN_ERROR_INVALID,
+                    "domain '%s': its guest agent reported %u interfaces, "
+                    "more than %d", guest, vn_json_length(list),
+                    VN_AGENT_MAX_IFACES);
+        return NULL;
+    }
+    for (guint i = 0; i < vn_json_length(list); i++) {
+        VnAgentIface *ai = iface_from_json(vn_json_index(list, i), &err);
+
+        if (!ai) {
+            g_set_error(error, VN_ERROR, VN_ERROR_INVALID, "domain '%s': %s",
+                        guest, err->message);
+            return NULL;
+        }
+        g_ptr_array_add(out, ai);
+    }
+    return g_steal_pointer(&out);
 }
 
 static gboolean

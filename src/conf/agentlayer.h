@@ -43,6 +43,21 @@ gboolean vn_agent_iface_add_address(VnAgentIface *iface, const char *addr,
 /* An empty array of VnAgentIface that frees them. */
 GPtrArray *vn_agent_ifaces_new(void);
 
+/**
+ * vn_agent_ifaces_parse:
+ * @guest: the guest's name, for messages
+ * @reply: the agent's JSON answer to guest-network-get-interfaces, as
+ *   virDomainQemuAgentCommand returns it ({"return": [...]})
+ * @error: one line naming the guest and the interface
+ *
+ * The answer as VnAgentIface, in the agent's order; refused whole, as
+ * vn_agent_ifaces_from_libvirt() refuses.
+ *
+ * Returns: (transfer full): a GPtrArray of VnAgentIface, or NULL.
+ */
+GPtrArray *vn_agent_ifaces_parse(const char *guest, const char *reply,
+                                 GError **error);
+
 /* Whether @iface is the loopback (named "lo", or only loopback
  * addresses). */
 gboolean vn_agent_iface_is_loopback(const VnAgentIface *iface);

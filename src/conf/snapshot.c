@@ -384,15 +384,23 @@ vn_snapshot_parse(const char *text, gssize len, const char *name,
     Ctx c = { name, error };
     g_autoptr(GError) err = NULL;
     g_autoptr(VnJson) root = vn_json_parse(text, len, &err);
-    g_autoptr(VnLayer) layer = NULL;
-    const char *format;
-    const VnJson *list, *host;
-    gint64 version;
 
     if (!root) {
         bad(&c, "%s", err->message);
         return NULL;
     }
+    return vn_snapshot_read(root, name, error);
+}
+
+VnLayer *
+vn_snapshot_read(const VnJson *root, const char *name, GError **error)
+{
+    Ctx c = { name, error };
+    g_autoptr(VnLayer) layer = NULL;
+    const char *format;
+    const VnJson *list, *host;
+    gint64 version;
+
     format = vn_json_get_string(root, "format");
     if (g_strcmp0(format, "virt-nest-status") != 0) {
         bad(&c, "not a virt-nest status snapshot; take one with "

@@ -7,6 +7,7 @@
 
 #include <glib.h>
 
+#include "json.h"
 #include "model.h"
 
 G_BEGIN_DECLS
@@ -24,6 +25,11 @@ G_BEGIN_DECLS
  */
 VnLayer *vn_snapshot_parse(const char *text, gssize len, const char *name,
                            GError **error);
+
+/* The same, from its parsed JSON (@root borrowed): a snapshot inside a
+ * bundle (bundle.h). */
+VnLayer *vn_snapshot_read(const VnJson *root, const char *name,
+                          GError **error);
 
 VnLayer *vn_snapshot_load(const char *path, GError **error);
 

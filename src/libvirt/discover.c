@@ -268,10 +268,19 @@ virConnectPtr
 vn_connect(const char *uri, gboolean read_only, GError **error)
 {
     virConnectPtr conn;
+    const char *env = g_getenv("LIBVIRT_DEFAULT_URI");
 
-    uri = vn_default_uri(uri);
+    /* neither given: libvirt's own default, uri_default of libvirt.conf
+     * (a guest's /etc/libvirt/libvirt.conf names its layer's URI for the
+     * walk), else its probe, qemu:///system for root */
+    if (!(uri && *uri) && !(env && *env))
+        uri = NULL;
+    else
+        uri = vn_default_uri(uri);
     virSetErrorFunc(NULL, silent);
     conn = read_only ? virConnectOpenReadOnly(uri) : virConnectOpen(uri);
+    if (!uri)
+        uri = "the default URI";
     if (!conn) {
         virErrorPtr e = virGetLastError();
         gboolean daemon = e && (e->code == VIR_ERR_SYSTEM_ERROR ||
@@ -289,10 +298,13 @@ VnLayer *
 vn_discover(const VnDiscoverOptions *opts, GError **error)
 {
     g_autoptr(VnVirConnect) conn = vn_connect(opts->uri, TRUE, error);
+    g_autofree char *actual = NULL;
 
     if (!conn)
         return NULL;
-    return vn_discover_conn(conn, vn_default_uri(opts->uri), opts, error);
+    actual = virConnectGetURI(conn);
+    return vn_discover_conn(conn, actual ? actual : vn_default_uri(opts->uri),
+                            opts, error);
 }
 
 VnLayer *
