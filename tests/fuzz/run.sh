@@ -33,7 +33,7 @@ for t in "${TARGETS[@]}"; do
     dict=
     case $t in
     libvirtxml|hookplan) dict=-dict=$F/xml.dict ;;
-    json|nest|leases) dict=-dict=$F/json.dict ;;
+    json|nest|leases|bundle) dict=-dict=$F/json.dict ;;
     esac
     ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1:fast_unwind_on_malloc=0 \
     UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \

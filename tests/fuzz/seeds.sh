@@ -59,6 +59,9 @@ state)
 agent)
     files "$SRC"/tests/fuzz/seeds/agent/*
     ;;
+bundle)
+    files "$SRC"/xml/examples/seed-nest-walk.json "$SRC"/tests/fuzz/seeds/bundle/*
+    ;;
 config)
     files "$SRC"/data/virt-nest.conf "$G"/hook/*/virt-nest.conf
     ;;
