@@ -67,24 +67,40 @@ last_error(void)
     return s;
 }
 
-/* Seconds left before the deadline, at least 1. */
+/* Seconds left before the deadline, rounded, at least 1. */
 static int
 seconds_left(const Job *j)
 {
-    gint64 left = (j->deadline - g_get_monotonic_time()) / G_USEC_PER_SEC;
+    gint64 left = (j->deadline - g_get_monotonic_time() +
+                   G_USEC_PER_SEC / 2) / G_USEC_PER_SEC;
 
     return left < 1 ? 1 : (int)left;
 }
 
-/* One agent command, bounded by libvirt's timeout; NULL with *@err. */
+/* One agent command, bounded by libvirt's timeout; NULL with *@err
+ * (and *@timed_out, when given, TRUE when libvirt gave up waiting). */
 static char *
-agent(Job *j, const char *cmd, int timeout, char **err)
+agent_full(Job *j, const char *cmd, int timeout, char **err,
+           gboolean *timed_out)
 {
     char *reply = virDomainQemuAgentCommand(j->dom, cmd, timeout, 0);
 
-    if (!reply)
+    if (!reply) {
+        virErrorPtr e = virGetLastError();
+
         *err = last_error();
+        /* qemuAgentSend's words when its wait ends */
+        if (timed_out)
+            *timed_out = e && e->code == VIR_ERR_AGENT_UNRESPONSIVE &&
+                         strstr(*err, "not available for now");
+    }
     return reply;
+}
+
+static char *
+agent(Job *j, const char *cmd, int timeout, char **err)
+{
+    return agent_full(j, cmd, timeout, err, NULL);
 }
 
 static void
@@ -255,11 +271,11 @@ job_run(gpointer data)
     char *reason = NULL;
     VnJson *inner;
     int wait = MIN(AGENT_SYNC_SECONDS, seconds_left(j));
-    gint64 start = g_get_monotonic_time();
+    gboolean timed_out = FALSE;
 
-    if (!(reply = agent(j, "{\"execute\":\"guest-ping\"}", wait, &err))) {
-        if (g_get_monotonic_time() - start >= (wait - 1) * G_USEC_PER_SEC &&
-            wait > 1)
+    if (!(reply = agent_full(j, "{\"execute\":\"guest-ping\"}", wait, &err,
+                             &timed_out))) {
+        if (timed_out)
             reason = g_strdup_printf("no agent answered in %d s", wait);
         else
             reason = g_strdup_printf("no agent: %s", err);
