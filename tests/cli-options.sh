@@ -57,6 +57,13 @@ usage "did you mean --json?" status --jso
 usage "did you mean --leases-dir?" status --leases=/tmp
 usage "exclude each other" status --json --mermaid
 usage "unexpected argument 'extra'" status extra
+usage "give --json" status --walk -c "$L0"
+usage "--walk-depth and --walk-timeout go with --walk" status --json --walk-depth 2 -c "$L0"
+usage "--walk-depth 0: give the layers to enter, 1 to 16" status --json --walk --walk-depth 0 -c "$L0"
+usage "--walk-depth 17" status --json --walk --walk-depth=17 -c "$L0"
+usage "--walk-timeout 5s: give seconds per guest" status --json --walk --walk-timeout 5s -c "$L0"
+usage "--exit-code is for this layer alone" status --json --walk --exit-code -c "$L0"
+usage "did you mean --walk-timeout?" status --json --walk --walk-time 3 -c "$L0"
 
 help plan --help
 usage "'--bogus'" plan --bogus
@@ -71,6 +78,9 @@ help graph --help
 usage "'--bogus'" graph --bogus "${SNAP[@]}"
 usage "did you mean --mermaid?" graph --merm "${SNAP[@]}"
 usage "exclude each other" graph --json --mermaid "${SNAP[@]}"
+usage "--walk collects the snapshots itself; leave out" graph --walk -c "$L0" "${SNAP[@]}"
+usage "-c is for --walk" graph -c "$L0" "${SNAP[@]}"
+usage "--walk-timeout 0" graph --walk --walk-timeout 0 -c "$L0"
 
 help doctor --help
 usage "'--bogus'" doctor --bogus --from 192.168.122.1 --to 192.168.124.91 "${SNAP[@]}"
@@ -79,6 +89,9 @@ usage "different families" doctor --from 192.168.122.1 --to ::1 "${SNAP[@]}"
 usage "--tcp and --udp exclude each other" \
     doctor --tcp --udp --from 192.168.122.1 --to 192.168.124.91 "${SNAP[@]}"
 usage "--to 192.168.124.300" doctor --from 192.168.122.1 --to 192.168.124.300 "${SNAP[@]}"
+usage "--walk collects the snapshots itself; leave" \
+    doctor --walk --from 192.168.122.1 --to 192.168.124.91 "${SNAP[@]}"
+usage "go with --walk" doctor --walk-depth 2 --from 192.168.122.1 --to 192.168.124.91 "${SNAP[@]}"
 usage "--size 5" doctor --size 5 --from 192.168.122.1 --to 192.168.124.91 "${SNAP[@]}"
 
 help reconcile --help
