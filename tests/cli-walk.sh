@@ -66,6 +66,9 @@ refuse "a guest its parent has not" "layer 2: layer 0 has no guest 'debian-l2'" 
 refuse "a guest given twice" "guest 'debian' of layer 0 is given twice" '.layers[2] = .layers[1]'
 refuse "a bad snapshot inside" "layer 1: not a virt-nest status snapshot" '.layers[1].snapshot.format = "x"'
 refuse "no layers" "no \"layers\" list" '.layers = []'
+# the bundle's word against the MACs: L2 said to be L0's guest
+refuse "a parent its MACs deny" "says it is guest 'debian-l2' of layer 0, but its MACs tie it to" \
+    '.layers[2].parent = 0 | .layers[0].snapshot.guests += [{"name": "debian-l2", "state": "running"}]'
 
 # 4. status --walk on the test driver: debian has no agent there
 "$VN" status --json --walk -c "test://$X/seed-l0.xml" > "$T/walk.json" 2> "$T/walk.err"

@@ -15,15 +15,41 @@
 #include "snapshot.h"
 #include "stitch.h"
 
-/* The layers of @bundle into @layers, each named in @names; the guests
- * the walk did not enter, one line each on stderr. */
+/* What a bundle says of one of its layers: stitching by MAC must agree. */
+typedef struct {
+    const VnLayer *parent;  /* the parent's layer, borrowed */
+    char *guest;
+    int parent_index;
+} Claim;
+
+static void
+claim_free(Claim *c)
+{
+    g_free(c->guest);
+    g_free(c);
+}
+
+/* The layers of @bundle into @layers, each named in @names, with what it
+ * says of each into @claims; the guests the walk did not enter, one line
+ * each on stderr. */
 static void
 add_bundle(const char *command, VnBundle *bundle, const char *name,
-           GPtrArray *layers, GPtrArray *names)
+           GPtrArray *layers, GPtrArray *names, GHashTable *claims)
 {
+    guint base = layers->len;
+
     for (guint i = 0; i < bundle->layers->len; i++) {
         VnBundleLayer *bl = bundle->layers->pdata[i];
 
+        if (bl->guest) {
+            Claim *c = g_new0(Claim, 1);
+
+            /* parents come first: theirs is already in @layers */
+            c->parent = layers->pdata[base + (guint)bl->parent];
+            c->guest = g_strdup(bl->guest);
+            c->parent_index = bl->parent;
+            g_hash_table_insert(claims, bl->layer, c);
+        }
         g_ptr_array_add(layers, g_steal_pointer(&bl->layer));
         if (!bl->guest)
             g_ptr_array_add(names, g_strdup_printf("%s#%u", name, i));
@@ -46,7 +72,7 @@ add_bundle(const char *command, VnBundle *bundle, const char *name,
 /* One file: a snapshot or a bundle, into @layers and @names. */
 static gboolean
 load_one(const char *command, const char *path, GPtrArray *layers,
-         GPtrArray *names)
+         GPtrArray *names, GHashTable *claims)
 {
     g_autoptr(GError) err = NULL;
     g_autofree char *text = NULL;
@@ -68,7 +94,7 @@ load_one(const char *command, const char *path, GPtrArray *layers,
             vn_cli_error("%s: %s", command, err->message);
             return FALSE;
         }
-        add_bundle(command, bundle, path, layers, names);
+        add_bundle(command, bundle, path, layers, names, claims);
         return TRUE;
     }
     if (!(l = vn_snapshot_parse(text, (gssize)len, path, &err))) {
@@ -80,15 +106,44 @@ load_one(const char *command, const char *path, GPtrArray *layers,
     return TRUE;
 }
 
+/* Stitch; then every layer a bundle tied to a guest must hang off that
+ * guest of that layer, by its MACs: a bundle's word is checked, not
+ * taken. */
 static VnNest *
-stitch(const char *command, GPtrArray *layers, GPtrArray *names)
+stitch(const char *command, GPtrArray *layers, GPtrArray *names,
+       GHashTable *claims)
 {
     g_autoptr(GError) err = NULL;
-    VnNest *nest = vn_nest_stitch(layers, names, &err);
+    g_autoptr(VnNest) nest = vn_nest_stitch(layers, names, &err);
 
-    if (!nest)
+    if (!nest) {
         vn_cli_error("%s: %s", command, err->message);
-    return nest;
+        return NULL;
+    }
+    for (guint i = 0; i < nest->layers->len; i++) {
+        const VnNestLayer *nl = nest->layers->pdata[i];
+        const Claim *c = g_hash_table_lookup(claims, nl->layer);
+
+        if (!c)
+            continue;
+        if (!nl->parent || nl->parent->layer != c->parent ||
+            !nl->guest || g_strcmp0(nl->guest->name, c->guest) != 0) {
+            vn_cli_error("%s: %s says it is guest '%s' of layer %d, but "
+                         "its MACs tie it to %s%s%s", command, nl->source,
+                         c->guest, c->parent_index,
+                         nl->parent ? nl->parent->source : "no layer",
+                         nl->guest ? ", guest " : "",
+                         nl->guest ? nl->guest->name : "");
+            return NULL;
+        }
+    }
+    return g_steal_pointer(&nest);
+}
+
+static GHashTable *
+claims_new(void)
+{
+    return g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)claim_free);
 }
 
 VnNest *
@@ -97,11 +152,12 @@ vn_cli_load_nest(const char *command, int n, char **paths)
     g_autoptr(GPtrArray) layers = g_ptr_array_new_with_free_func(
         (GDestroyNotify)vn_layer_free);
     g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GHashTable) claims = claims_new();
 
     for (int i = 0; i < n; i++)
-        if (!load_one(command, paths[i], layers, names))
+        if (!load_one(command, paths[i], layers, names, claims))
             return NULL;
-    return stitch(command, layers, names);
+    return stitch(command, layers, names, claims);
 }
 
 VnNest *
@@ -110,6 +166,7 @@ vn_cli_bundle_nest(const char *command, const char *text, const char *name)
     g_autoptr(GPtrArray) layers = g_ptr_array_new_with_free_func(
         (GDestroyNotify)vn_layer_free);
     g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GHashTable) claims = claims_new();
     g_autoptr(GError) err = NULL;
     g_autoptr(VnBundle) bundle = vn_bundle_parse(text, -1, name, &err);
 
@@ -117,8 +174,8 @@ vn_cli_bundle_nest(const char *command, const char *text, const char *name)
         vn_cli_error("%s: %s", command, err->message);
         return NULL;
     }
-    add_bundle(command, bundle, name, layers, names);
-    return stitch(command, layers, names);
+    add_bundle(command, bundle, name, layers, names, claims);
+    return stitch(command, layers, names, claims);
 }
 
 static void
