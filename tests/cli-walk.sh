@@ -5,9 +5,11 @@
 # a bundle they must refuse changes nothing and says why in one line;
 # status --walk on the test driver, whose domains have no agent, is this
 # layer with its guests as leaves, and graph draws that.
-# Usage: cli-walk.sh VIRT_NEST SRCDIR
+# Usage: cli-walk.sh VIRT_NEST SRCDIR (VN_VALGRIND: see tests/vg-wrap)
 set -u
 VN=$(realpath "$1")
+# under `meson test --setup valgrind`, each virt-nest under valgrind
+vn() { ${VN_VALGRIND:-} "$VN" "$@"; }
 X=$2/xml/examples
 command -v jq >/dev/null || { echo "SKIP: jq is not installed"; exit 77; }
 fail=0
@@ -25,9 +27,9 @@ check "seed-nest-walk.json is what seed-nest-walk.sh makes of the snapshots" \
     "cmp -s '$T/made.json' '$T/kept.json'"
 
 # 2. graph and doctor: the bundle is the three snapshots
-"$VN" graph seed-nest-walk.json > "$T/g-bundle.txt" 2> "$T/g-bundle.err"
+vn graph seed-nest-walk.json > "$T/g-bundle.txt" 2> "$T/g-bundle.err"
 rc=$?
-"$VN" graph seed-nest-l0.json seed-nest-l1.json seed-nest-l2.json > "$T/g-files.txt"
+vn graph seed-nest-l0.json seed-nest-l1.json seed-nest-l2.json > "$T/g-files.txt"
 # only the layers' sources differ
 strip() { sed -E 's/ · seed-nest-(walk\.json#[0-9]+( \(guest [^)]*\))?|l[0-9]\.json)$//' "$1"; }
 check "graph BUNDLE (exit $rc, nothing on stderr) draws what graph L0 L1 L2 draws" \
@@ -36,15 +38,15 @@ check "graph BUNDLE names each layer by its index and guest" \
     "grep -q '^    L2 · host debian-l2 · seed-nest-walk.json#2 (guest debian-l2)\$' '$T/g-bundle.txt'"
 for q in "--from 192.168.122.1 --to 192.168.124.91" "--from 192.168.124.91 --to 172.24.21.254 --tcp"; do
     # shellcheck disable=SC2086
-    "$VN" doctor $q seed-nest-walk.json > "$T/d-bundle.txt" 2>&1
+    vn doctor $q seed-nest-walk.json > "$T/d-bundle.txt" 2>&1
     r1=$?
     # shellcheck disable=SC2086
-    "$VN" doctor $q seed-nest-l0.json seed-nest-l1.json seed-nest-l2.json > "$T/d-files.txt" 2>&1
+    vn doctor $q seed-nest-l0.json seed-nest-l1.json seed-nest-l2.json > "$T/d-files.txt" 2>&1
     r2=$?
     check "doctor $q: the bundle and the snapshots agree (exit $r1 and $r2)" \
         "[ $r1 = $r2 ] && cmp -s '$T/d-bundle.txt' '$T/d-files.txt' && grep -q '192.168.124.91 (L2)' '$T/d-bundle.txt'"
 done
-"$VN" graph --json seed-nest-walk.json seed-nest-l0.json > /dev/null 2> "$T/twice.err"
+vn graph --json seed-nest-walk.json seed-nest-l0.json > /dev/null 2> "$T/twice.err"
 rc=$?
 check "graph BUNDLE L0.json: the layer given twice is refused (exit $rc)" \
     "[ $rc = 1 ] && [ \$(wc -l < '$T/twice.err') = 1 ]"
@@ -53,7 +55,7 @@ check "graph BUNDLE L0.json: the layer given twice is refused (exit $rc)" \
 refuse() {  # WHAT WANT FILTER
     jq "$3" seed-nest-walk.json > "$T/bad.json"
     cp "$T/bad.json" "$T/bad.before"
-    "$VN" graph "$T/bad.json" > "$T/out" 2> "$T/err"
+    vn graph "$T/bad.json" > "$T/out" 2> "$T/err"
     local rc=$?
     printf '%s\n' "$2" > "$T/want"
     check "graph refuses a bundle with $1 (exit $rc): '$(head -c 150 "$T/err")'" \
@@ -71,11 +73,11 @@ refuse "a parent its MACs deny" "says it is guest 'debian-l2' of layer 0, but it
     '.layers[2].parent = 0 | .layers[0].snapshot.guests += [{"name": "debian-l2", "state": "running"}]'
 
 # 4. status --walk on the test driver: debian has no agent there
-"$VN" status --json --walk -c "test://$X/seed-l0.xml" > "$T/walk.json" 2> "$T/walk.err"
+vn status --json --walk -c "test://$X/seed-l0.xml" > "$T/walk.json" 2> "$T/walk.err"
 rc=$?
 check "status --json --walk -c test://...seed-l0.xml (exit $rc): one layer, debian a leaf with libvirt's reason" \
     "[ $rc = 0 ] && [ \"\$(jq -c '[(.layers | length), .leaves[0].guest, (.leaves[0].reason | test(\"^no agent: \"))]' '$T/walk.json')\" = '[1,\"debian\",true]' ]"
-"$VN" graph "$T/walk.json" > "$T/g.txt" 2> "$T/g.err"
+vn graph "$T/walk.json" > "$T/g.txt" 2> "$T/g.err"
 rc=$?
 check "graph of it (exit $rc): L0, and the leaf named on stderr" \
     "[ $rc = 0 ] && grep -q '^L0 ' '$T/g.txt' && grep -q \"guest 'debian' was not entered: no agent: \" '$T/g.err'"
