@@ -119,7 +119,8 @@ finish(Job *j, GPtrArray *ifaces, char *reason, VnJson *inner)
 static char *
 exec_refused(const char *err)
 {
-    if (strstr(err, "has been disabled") || strstr(err, "disabled"))
+    /* qemu-ga: "Command guest-exec has been disabled" */
+    if (strstr(err, "disabled"))
         return g_strdup("guest-exec is disabled in the guest's agent");
     if (strstr(err, "No such file") || strstr(err, "Failed to execute"))
         return g_strdup("virt-nest is not installed in the guest");
