@@ -7,8 +7,9 @@
 # real inner host's libvirt would default); graph draws both layers from
 # that one bundle and from --walk; doctor --walk agrees with a ping into
 # the guest; a guest with guest-exec blocked gives a partial layer with
-# its reason; a guest without an agent is a leaf; --walk-timeout bounds a
-# guest whose agent stopped answering. The three guests boot at once.
+# its reason, and so does one without virt-nest; a guest without an agent
+# is a leaf; --walk-timeout bounds a guest whose agent stopped answering.
+# The three guests boot at once.
 # Usage: walk.sh BUILDDIR SRCDIR. Exit 77 without root, libvirtd, qemu,
 # tini, dnsmasq or jq, or when the image's packages cannot be downloaded.
 set -u
@@ -151,6 +152,12 @@ lab_net "$L" ping -c 1 -W 5 "$addr" >/dev/null
 prc=$?
 check "doctor --walk --from 192.168.161.1 --to $addr (exit $drc) agrees with a ping (exit $prc)" \
     "[ $drc = 0 ] && [ $prc = 0 ] && grep -q '$addr (L1' '$LAB_ROOT/doctor.txt'"
+
+# a guest without virt-nest: the agent's interfaces, and the reason
+guest_exec "$L" "$G" /bin/rm /usr/bin/virt-nest || bad "rm /usr/bin/virt-nest inside $G"
+vn status --json --host --walk -c "$URI" > "$LAB_ROOT/nonest.json" 2>/dev/null
+check "$G without virt-nest: a partial layer, \"virt-nest is not installed in the guest\", eth0 with $addr/24" \
+    "is '$LAB_ROOT/nonest.json' '[$full | select(.partial.reason == \"virt-nest is not installed in the guest\") | .partial.interfaces[] | select(.name == \"eth0\" and (.addresses | index(\"$addr/24\")))] | length == 1'"
 
 # an agent that stops answering: the walk leaves it after --walk-timeout
 guest_agent "$L" "$G" '{"execute":"guest-exec","arguments":{"path":"/bin/sh","arg":["-c","sleep 1; kill -STOP $(pidof qemu-ga)"]}}' >/dev/null
