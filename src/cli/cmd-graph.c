@@ -183,8 +183,9 @@ graph_usage(FILE *f)
 {
     fprintf(f,
             "Usage: virt-nest graph [--json | --mermaid | --dot | --svg] SNAPSHOT...\n"
-            "       virt-nest graph [--json | --mermaid | --dot | --svg] --walk\n"
-            "                       [-c URI] [--walk-depth N] [--walk-timeout SEC]\n\n"
+            "       virt-nest graph [--json | --mermaid | --dot | --svg]\n"
+            "                       --walk [-c URI] [--walk-depth N]\n"
+            "                       [--walk-timeout SEC]\n\n"
             "Stitch the layers of a nest together from one snapshot per layer\n"
             "('virt-nest status --json --host' on each; a bundle of 'status\n"
             "--walk' counts for all its layers), or from the walk through the\n"

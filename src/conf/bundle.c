@@ -286,8 +286,10 @@ vn_bundle_parse(const char *text, gssize len, const char *name,
     if (!vn_bundle_check(root, name, error))
         return NULL;
     b = g_new0(VnBundle, 1);
-    b->layers = g_ptr_array_new_with_free_func((GDestroyNotify)bundle_layer_free);
-    b->leaves = g_ptr_array_new_with_free_func((GDestroyNotify)bundle_leaf_free);
+    b->layers = g_ptr_array_new_with_free_func(
+        (GDestroyNotify)bundle_layer_free);
+    b->leaves = g_ptr_array_new_with_free_func(
+        (GDestroyNotify)bundle_leaf_free);
     layers = vn_json_get(root, "layers");
     for (guint i = 0; i < vn_json_length(layers); i++) {
         const VnJson *l = vn_json_index(layers, i);
