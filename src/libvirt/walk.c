@@ -147,9 +147,11 @@ exec_command(const Job *j)
     return vn_json_writer_finish(w);
 }
 
-/* What the inner virt-nest printed, checked: a snapshot or a bundle. */
+/* What the inner virt-nest printed, checked: a snapshot or a bundle.
+ * @err_line: the first line of its stderr, for the reason. */
 static VnJson *
-check_output(const Job *j, const char *out, gsize len, char **reason)
+check_output(const Job *j, const char *out, gsize len, gint64 code,
+             const char *err_line, char **reason)
 {
     g_autoptr(GError) err = NULL;
     g_autoptr(VnJson) root = vn_json_parse(out, (gssize)len, &err);
@@ -165,7 +167,11 @@ check_output(const Job *j, const char *out, gsize len, char **reason)
             g_clear_pointer(&root, vn_json_free);
         vn_layer_free(l);
     }
-    if (!root)
+    if (!root && len == 0 && *err_line)
+        *reason = g_strdup_printf("virt-nest in the guest printed no "
+                                  "snapshot (exit %" G_GINT64_FORMAT "): %s",
+                                  code, err_line);
+    else if (!root)
         *reason = g_strdup_printf("virt-nest in the guest printed no "
                                   "snapshot: %s", err->message);
     return g_steal_pointer(&root);
@@ -178,7 +184,9 @@ exec_result(const Job *j, const VnJson *ret, char **reason)
     const char *out64 = vn_json_get_string(ret, "out-data");
     const char *err64 = vn_json_get_string(ret, "err-data");
     g_autofree guchar *out = NULL;
-    gsize len = 0;
+    g_autofree guchar *e = NULL;
+    g_autofree char *line = NULL;
+    gsize len = 0, elen = 0;
     gboolean trunc = FALSE;
     gint64 code = -1;
 
@@ -196,16 +204,12 @@ exec_result(const Job *j, const VnJson *ret, char **reason)
                                   j->max_output);
         return NULL;
     }
+    if (err64)
+        e = g_base64_decode(err64, &elen);
+    line = e ? g_strndup((const char *)e, MIN(elen, 1024)) : g_strdup("");
+    line[strcspn(line, "\n")] = '\0';
     /* 1: problems found, the snapshot printed all the same */
     if (code != 0 && code != 1) {
-        g_autofree guchar *e = NULL;
-        gsize elen = 0;
-        g_autofree char *line = NULL;
-
-        if (err64)
-            e = g_base64_decode(err64, &elen);
-        line = g_strndup((const char *)e, elen);
-        line[strcspn(line, "\n")] = '\0';
         if (code < 0)
             *reason = g_strdup("virt-nest in the guest was killed by a "
                                "signal");
@@ -215,7 +219,8 @@ exec_result(const Job *j, const VnJson *ret, char **reason)
                                       *line ? ": " : "", line);
         return NULL;
     }
-    return check_output(j, (const char *)out, len, reason);
+    return check_output(j, out ? (const char *)out : "", len, code, line,
+                        reason);
 }
 
 /* Run the inner virt-nest and wait for it; NULL with *@reason. */

@@ -22,7 +22,9 @@ G_BEGIN_DECLS
 
 #define VN_WALK_DEPTH 4
 #define VN_WALK_TIMEOUT 10
-#define VN_WALK_MAX_OUTPUT (4 * 1024 * 1024)
+/* What one guest may print: its base64 in guest-exec-status's answer must
+ * fit libvirt's RPC strings (REMOTE_STRING_MAX, 4 MiB) */
+#define VN_WALK_MAX_OUTPUT 3000000
 #define VN_WALK_MAX_TIMEOUT 3600
 
 typedef struct {

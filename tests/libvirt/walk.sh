@@ -7,8 +7,10 @@
 # real inner host's libvirt would default); graph draws both layers from
 # that one bundle and from --walk; doctor --walk agrees with a ping into
 # the guest; a guest with guest-exec blocked gives a partial layer with
-# its reason, and so does one without virt-nest; a guest without an agent
-# is a leaf; --walk-timeout bounds a guest whose agent stopped answering.
+# its reason, and so do one without virt-nest, one whose virt-nest does
+# not finish in --walk-timeout and one whose output is over the cap; a
+# guest without an agent is a leaf; --walk-timeout bounds a guest whose
+# agent stopped answering.
 # The three guests boot at once.
 # Usage: walk.sh BUILDDIR SRCDIR. Exit 77 without root, libvirtd, qemu,
 # tini, dnsmasq or jq, or when the image's packages cannot be downloaded.
@@ -99,6 +101,8 @@ done
 guest_exec "$L" "$G" /usr/bin/virt-nest status --json > "$LAB_ROOT/default.json" 2>&1
 check "inside $G, 'virt-nest status' with no -c reads uri_default of /etc/libvirt/libvirt.conf" \
     "is '$LAB_ROOT/default.json' '.uri == \"test:///etc/vn-guest/inner.xml\"'"
+jq -e .format "$LAB_ROOT/default.json" >/dev/null 2>&1 ||
+    head -n 5 "$LAB_ROOT/default.json" | sed 's/^/    | /' 
 
 # the walk
 s=$(date +%s)
@@ -158,6 +162,22 @@ guest_exec "$L" "$G" /bin/rm /usr/bin/virt-nest || bad "rm /usr/bin/virt-nest in
 vn status --json --host --walk -c "$URI" > "$LAB_ROOT/nonest.json" 2>/dev/null
 check "$G without virt-nest: a partial layer, \"virt-nest is not installed in the guest\", eth0 with $addr/24" \
     "is '$LAB_ROOT/nonest.json' '[$full | select(.partial.reason == \"virt-nest is not installed in the guest\") | .partial.interfaces[] | select(.name == \"eth0\" and (.addresses | index(\"$addr/24\")))] | length == 1'"
+
+# a virt-nest inside that does not finish, and one that prints too much:
+# partial layers with their reasons, in bounded time
+guest_exec "$L" "$G" /bin/sh -c 'printf "#!/bin/sh\nsleep 30\n" > /usr/bin/virt-nest && chmod 755 /usr/bin/virt-nest' ||
+    bad "a slow virt-nest inside $G"
+s=$(date +%s)
+vn status --json --host --walk --walk-timeout 3 -c "$URI" > "$LAB_ROOT/slow.json" 2>/dev/null
+e=$(($(date +%s) - s))
+check "$G with a virt-nest that sleeps: \"did not finish in 3 s\", a partial layer (${e} s in all)" \
+    "[ $e -le 10 ] && is '$LAB_ROOT/slow.json' '[$full | select(.partial.reason == \"virt-nest in the guest did not finish in 3 s\")] | length == 1'"
+guest_exec "$L" "$G" /bin/sh -c 'printf "#!/bin/sh\nyes x | head -c 3100000\n" > /usr/bin/virt-nest' ||
+    bad "a talkative virt-nest inside $G"
+vn status --json --host --walk -c "$URI" > "$LAB_ROOT/big.json" 2>/dev/null
+jq -r "$full | .partial.reason // empty" "$LAB_ROOT/big.json" | sed 's/^/    | /'
+check "$G with a virt-nest that prints 3100000 bytes: \"output over 3000000 bytes\"" \
+    "is '$LAB_ROOT/big.json' '[$full | select(.partial.reason == \"output over 3000000 bytes\")] | length == 1'"
 
 # an agent that stops answering: the walk leaves it after --walk-timeout
 guest_agent "$L" "$G" '{"execute":"guest-exec","arguments":{"path":"/bin/sh","arg":["-c","sleep 1; kill -STOP $(pidof qemu-ga)"]}}' >/dev/null
