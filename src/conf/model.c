@@ -69,6 +69,7 @@ vn_network_new(void)
     net->ips = g_ptr_array_new_with_free_func((GDestroyNotify)vn_net_ip_free);
     net->routes = g_array_new(FALSE, TRUE, sizeof(VnNetRoute));
     net->peers = g_array_new(FALSE, TRUE, sizeof(VnCidr));
+    net->warnings = g_ptr_array_new_with_free_func(g_free);
     return net;
 }
 
@@ -84,6 +85,7 @@ vn_network_free(VnNetwork *net)
     g_ptr_array_unref(net->ips);
     g_array_unref(net->routes);
     g_array_unref(net->peers);
+    g_ptr_array_unref(net->warnings);
     g_free(net);
 }
 
@@ -115,6 +117,7 @@ vn_guest_new(void)
     guest->id = -1;
     guest->ifaces = g_ptr_array_new_with_free_func((GDestroyNotify)vn_iface_free);
     guest->routes = g_array_new(FALSE, TRUE, sizeof(VnCidr));
+    guest->warnings = g_ptr_array_new_with_free_func(g_free);
     return guest;
 }
 
@@ -129,6 +132,7 @@ vn_guest_free(VnGuest *guest)
     g_ptr_array_unref(guest->ifaces);
     g_array_unref(guest->routes);
     g_free(guest->uplink_mac);
+    g_ptr_array_unref(guest->warnings);
     g_free(guest);
 }
 

@@ -112,6 +112,8 @@ read_networks(virConnectPtr conn, VnLayer *layer, gboolean api_leases,
         }
         if (nest_err)
             vn_problems_add_error(layer->problems, object, nest_err);
+        for (guint j = 0; j < net->warnings->len; j++)
+            vn_layer_add_problem(layer, object, net->warnings->pdata[j]);
         net->active = virNetworkIsActive(nets[i]) == 1;
         net->persistent = virNetworkIsPersistent(nets[i]) == 1;
         if (virNetworkGetAutostart(nets[i], &autostart) == 0)
@@ -186,6 +188,8 @@ read_domains(virConnectPtr conn, VnLayer *layer)
         }
         if (nest_err)
             vn_problems_add_error(layer->problems, object, nest_err);
+        for (guint j = 0; j < guest->warnings->len; j++)
+            vn_layer_add_problem(layer, object, guest->warnings->pdata[j]);
         if (virDomainGetState(doms[i], &state, &reason, 0) == 0) {
             g_free(guest->state);
             guest->state = g_strdup(state_name(state));
