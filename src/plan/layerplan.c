@@ -424,7 +424,7 @@ plan_guest(VnPlan *plan, const VnGuest *guest, GPtrArray *networks,
         }
         r = g_new0(VnRoute, 1);
         r->guest = g_strdup(guest->name);
-        r->network = g_strdup(net ? net->name : NULL);
+        r->network = g_strdup(net ? net->name : up->network);
         r->dev = g_strdup(dev);
         r->dst = *dst;
         if (vn_guest_iface_address(guest, up, net, leases, now, dst->family,

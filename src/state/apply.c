@@ -466,7 +466,7 @@ vn_apply_sweep(VnApply *a, GPtrArray *networks, GError **error)
 static VnKernelRoute
 kroute(const VnCidr *dst, const VnCidr *via, const char *dev)
 {
-    VnKernelRoute k = { *dst, { 0 }, (char *)dev };
+    VnKernelRoute k = { *dst, { 0 }, (char *)dev, NULL };
 
     if (via)
         k.via = *via;
@@ -552,6 +552,8 @@ decide_routes(VnApply *a, const char *object, const char *name,
         VnLedgerRoute *lr;
         char dev[64];
         VnKernelRoute cur;
+
+        k.network = r->network;     /* borrowed, as dev; the ops copy it */
 
         if (vn_cidr_is_empty(&r->via)) {
             char dst[VN_CIDR_STRLEN];
