@@ -542,6 +542,15 @@ vn_mac_tap(const char *guest_mac)
 }
 
 gboolean
+vn_host_route_default_metric(const VnHostRoute *route)
+{
+    /* the kernel gives an IPv6 route added without a metric 1024
+     * (IP6_RT_PRIO_USER); an IPv4 one keeps 0 */
+    return route->priority == 0 ||
+           (route->dst.family == AF_INET6 && route->priority == 1024);
+}
+
+gboolean
 vn_host_overlaps(const VnHost *host, const VnCidr *subnet,
                  const VnHostRoute *need, char **what)
 {
@@ -595,7 +604,7 @@ vn_host_overlaps(const VnHost *host, const VnCidr *subnet,
         /* exactly the route needed, made by hand: virt-nest adopts it (a
          * need without next hop or device: any route to exactly it) */
         if (need && vn_cidr_equal(&r->dst, &need->dst) &&
-            r->table == RT_TABLE_MAIN && r->priority == 0 &&
+            r->table == RT_TABLE_MAIN && vn_host_route_default_metric(r) &&
             ((!need->oif && vn_cidr_is_empty(&need->gateway)) ||
              (vn_cidr_equal(&r->gateway, &need->gateway) &&
               r->oif == need->oif)))

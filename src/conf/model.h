@@ -271,6 +271,10 @@ char *vn_mac_tap(const char *guest_mac);
 /* Normalise a MAC to lowercase aa:bb:cc:dd:ee:ff; NULL if invalid. */
 char *vn_mac_normalize(const char *mac);
 
+/* TRUE when @route has the metric a route added without one gets: 0 for
+ * IPv4, 1024 for IPv6 (virt-nest's own, and the usual hand fix). */
+gboolean vn_host_route_default_metric(const VnHostRoute *route);
+
 /**
  * vn_host_overlaps:
  * @subnet: a subnet a guest would take over

@@ -80,7 +80,7 @@ vn_route_state(const VnHost *host, const VnKernelRoute *want,
         gboolean same;
 
         if (!vn_cidr_equal(&r->dst, &want->dst) || r->type != RTN_UNICAST ||
-            r->table != RT_TABLE_MAIN || r->priority != 0)
+            r->table != RT_TABLE_MAIN || !vn_host_route_default_metric(r))
             continue;
         same = r->oif == oif && vn_cidr_equal(&r->gateway, &want->via);
         if (found)
