@@ -71,13 +71,19 @@ in_ns ip addr add fd00:130::1/64 dev vnKbr1 nodad
 in_ns ip link set vnKbr0 up
 in_ns ip link set vnKbr1 up
 
+# the network XML as the network hook gets it (and keeps it)
+hookdata() {
+    echo '<hookData>'
+    virsh -q -c "$URI" net-dumpxml "$1" || return 1
+    echo '</hookData>'
+}
 mkdir -p "$T/hooks" "$T/state/network" "$T/none"
 ln -s "$HOOK" "$T/hooks/qemu"
 ln -s "$HOOK" "$T/hooks/network"
 chmod 0755 "$T/state"
 for net in default dual; do
-    { echo '<hookData>'; virsh -q -c "$URI" net-dumpxml $net; echo '</hookData>'; } \
-        > "$T/state/network/$net.xml" || { bad "net-dumpxml $net"; exit 1; }
+    hookdata $net > "$T/state/network/$net.xml" ||
+        { bad "net-dumpxml $net"; exit 1; }
 done
 
 # what status says of each object, as "OBJECT: MESSAGE"
@@ -95,7 +101,9 @@ hook() {
 }
 snap() {
     { in_ns ip route show table all; in_ns ip -6 route show table all
-      (cd "$T/state" && find . -type f ! -name lock ! -name intact | sort | xargs -r md5sum); } > "$T/$1"
+      # the lock and the intact mark are the hook's own bookkeeping
+      (cd "$T/state" && find . -type f ! -name lock ! -name intact |
+          sort | xargs -r md5sum); } > "$T/$1"
 }
 dom() { virsh -q -c "$URI" dumpxml "$1" > "$T/$1.xml"; }
 
@@ -109,12 +117,14 @@ for name in uplinkout uplinkhost v6route; do
         hook qemu $name $op begin "$T/$name.xml"
         rc=$?
         snap after
-        if [ $rc = 1 ] && [ ! -s "$T/out" ] && [ "$(cat "$T/err")" = "$want" ] &&
-           cmp -s "$T/before" "$T/after"; then
+        if [ $rc = 1 ] && [ ! -s "$T/out" ] &&
+           [ "$(cat "$T/err")" = "$want" ] && cmp -s "$T/before" "$T/after"
+        then
             ok "$name $op: refused as status says: ${want#virt-nest: }"
         else
             bad "$name $op: exit $rc, stderr:"; sed 's/^/  # /' "$T/err"
-            echo "  # status: $want"; diff "$T/before" "$T/after" | sed 's/^/  # /'
+            echo "  # status: $want"
+            diff "$T/before" "$T/after" | sed 's/^/  # /'
         fi
     done
 done
@@ -122,14 +132,15 @@ done
 # warned about, not refused, nothing installed
 for name in typo-virtnest typo-underscore typo-case; do
     dom $name
-    want=$(status_line domain $name | sed 's/^virt-nest: /virt-nest: warning: /')
+    want=$(status_line domain $name | sed 's/^virt-nest: /&warning: /')
     snap before
     for op in prepare started; do
         hook qemu $name $op begin "$T/$name.xml"
         rc=$?
         snap after
         if [ $rc = 0 ] && [ ! -s "$T/out" ] && [ -n "$want" ] &&
-           [ "$(cat "$T/err")" = "$want" ] && cmp -s "$T/before" "$T/after"; then
+           [ "$(cat "$T/err")" = "$want" ] && cmp -s "$T/before" "$T/after"
+        then
             ok "$name $op: started, with the warning: ${want#virt-nest: }"
         else
             bad "$name $op: exit $rc, stderr:"; sed 's/^/  # /' "$T/err"
@@ -137,9 +148,8 @@ for name in typo-virtnest typo-underscore typo-case; do
         fi
     done
 done
-{ echo '<hookData>'; virsh -q -c "$URI" net-dumpxml typo-net; echo '</hookData>'; } \
-    > "$T/typo-net.xml"
-want=$(status_line network typo-net | sed 's/^virt-nest: /virt-nest: warning: /')
+hookdata typo-net > "$T/typo-net.xml"
+want=$(status_line network typo-net | sed 's/^virt-nest: /&warning: /')
 for op in start started; do
     hook network typo-net $op begin "$T/typo-net.xml"
     rc=$?
@@ -154,8 +164,11 @@ done
 dom other-metadata
 hook qemu other-metadata started begin "$T/other-metadata.xml"
 rc=$?
-[ $rc = 0 ] && [ ! -s "$T/err" ] && [ ! -s "$T/out" ] &&
-    ok "other-metadata: nothing said" || bad "other-metadata: exit $rc: $(cat "$T/err")"
+if [ $rc = 0 ] && [ ! -s "$T/err" ] && [ ! -s "$T/out" ]; then
+    ok "other-metadata: nothing said"
+else
+    bad "other-metadata: exit $rc: $(cat "$T/err")"
+fi
 
 # the good guest: both routes in, and out again
 dom v6dual
@@ -164,12 +177,14 @@ hook qemu v6dual started begin "$T/v6dual.xml"
 rc=$?
 r4=$(in_ns ip route show 192.168.127.0/24)
 r6=$(in_ns ip -6 route show fd00:127::/64)
-if [ $rc = 0 ] && [ ! -s "$T/err" ] &&
-   [ "$r4" = "192.168.127.0/24 via 192.168.130.7 dev vnKbr1 proto 155 " ] &&
-   case $r6 in "fd00:127::/64 via fe80::5054:ff:fe00:c04 dev vnKbr1 proto 155 "*) true ;; *) false ;; esac; then
+want4="192.168.127.0/24 via 192.168.130.7 dev vnKbr1 proto 155 "
+want6="fd00:127::/64 via fe80::5054:ff:fe00:c04 dev vnKbr1 proto 155 "
+if [ $rc = 0 ] && [ ! -s "$T/err" ] && [ "$r4" = "$want4" ] &&
+   [ "${r6#"$want6"}" != "$r6" ]; then
     ok "v6dual: routes installed: $r4; $r6"
 else
-    bad "v6dual: exit $rc, routes '$r4' '$r6', stderr:"; sed 's/^/  # /' "$T/err"
+    bad "v6dual: exit $rc, routes '$r4' '$r6', stderr:"
+    sed 's/^/  # /' "$T/err"
 fi
 # again (qemu reconnect): nothing changes; the IPv6 route has the
 # kernel's metric 1024, and is still virt-nest's own
@@ -179,21 +194,25 @@ rc=$?
 snap again
 [ $rc = 0 ] && [ ! -s "$T/err" ] && cmp -s "$T/installed" "$T/again" &&
     ok "v6dual: reconnect changes nothing" ||
-    { bad "v6dual: reconnect: exit $rc: $(cat "$T/err")"; diff "$T/installed" "$T/again"; }
+    { bad "v6dual: reconnect: exit $rc: $(cat "$T/err")"
+      diff "$T/installed" "$T/again"; }
 hook qemu v6dual stopped end "$T/v6dual.xml"
 snap after
-cmp -s "$T/before" "$T/after" && ok "v6dual: stopped, routes and state as before" ||
-    { bad "v6dual: stop left:"; diff "$T/before" "$T/after" | sed 's/^/  # /'; }
+if cmp -s "$T/before" "$T/after"; then
+    ok "v6dual: stopped, routes and state as before"
+else
+    bad "v6dual: stop left:"; diff "$T/before" "$T/after" | sed 's/^/  # /'
+fi
 
 # the kernel's refusals, said in words: the uplink on type='bridge', so
 # that the hook has no network XML to check against
 kernel() {  # NAME BRIDGE EXPECTED-STDERR
-    local name=$1 br=$2 want=$3 mac
+    local name=$1 br=$2 want=$3 mac v6='<nest:route subnet="fd00:126::/64"/>'
     mac=$(sed -n "s/.*<mac address='\([^']*\)'.*/\1/p" "$T/$name.xml")
     sed -e "s|type='network'|type='bridge'|" \
         -e "s|<source network='default'/>|<source bridge='$br'/>|" \
         -e "s|<nest:uplink |<nest:uplink mac=\"$mac\" |" \
-        -e "s|\(<nest:route subnet=\"fd00:126::/64\"/>\)|\1<nest:uplink mac=\"$mac\"/>|" \
+        -e "s|$v6|&<nest:uplink mac=\"$mac\"/>|" \
         "$T/$name.xml" > "$T/$name-bridge.xml"
     snap before
     hook qemu $name started begin "$T/$name-bridge.xml"
@@ -204,14 +223,26 @@ kernel() {  # NAME BRIDGE EXPECTED-STDERR
         ok "$name on bridge $br: ${want#virt-nest: }"
     else
         bad "$name on bridge $br: exit $rc, stderr:"; sed 's/^/  # /' "$T/err"
-        echo "  # expected: $want"; diff "$T/before" "$T/after" | sed 's/^/  # /'
+        echo "  # expected: $want"
+        diff "$T/before" "$T/after" | sed 's/^/  # /'
     fi
     grep -q 'Unspecific failure\|No Access' "$T/err" &&
         bad "$name: libnl's words reach the user"
 }
-kernel uplinkout vnKbr0 "virt-nest: domain 'uplinkout': cannot add route 192.168.124.0/24 via 10.5.5.5 dev vnKbr0: the next hop 10.5.5.5 is not on the network of vnKbr0 (no IPv4 route to it on vnKbr0); give the guest's address on the network of vnKbr0 in <nest:uplink address=...>, or drop address= to use its DHCP reservation or lease"
-kernel v6route vnKbr0 "virt-nest: domain 'v6route': cannot add route fd00:126::/64 via fe80::5054:ff:fe00:c03 dev vnKbr0: IPv6 is disabled on vnKbr0 (libvirt disables it on the bridge of a network without IPv6); add an <ip family='ipv6'> (or ipv6='yes') to the network of vnKbr0, or drop the IPv6 <nest:route>"
-kernel uplinkout vnKgone "virt-nest: domain 'uplinkout': cannot add route 192.168.124.0/24 via 10.5.5.5 dev vnKgone: device vnKgone is gone; start the network of vnKgone again"
+d="virt-nest: domain"
+kernel uplinkout vnKbr0 "$d 'uplinkout': cannot add route 192.168.124.0/24\
+ via 10.5.5.5 dev vnKbr0: the next hop 10.5.5.5 is not on the network of\
+ vnKbr0 (no IPv4 route to it on vnKbr0); give the guest's address on the\
+ network of vnKbr0 in <nest:uplink address=...>, or drop address= to use\
+ its DHCP reservation or lease"
+kernel v6route vnKbr0 "$d 'v6route': cannot add route fd00:126::/64 via\
+ fe80::5054:ff:fe00:c03 dev vnKbr0: IPv6 is disabled on vnKbr0 (libvirt\
+ disables it on the bridge of a network without IPv6); add an <ip\
+ family='ipv6'> (or ipv6='yes') to the network of vnKbr0, or drop the IPv6\
+ <nest:route>"
+kernel uplinkout vnKgone "$d 'uplinkout': cannot add route 192.168.124.0/24\
+ via 10.5.5.5 dev vnKgone: device vnKgone is gone; start the network of\
+ vnKgone again"
 
 [ $fail = 0 ] && echo "# PASS" || echo "# FAIL"
 exit $fail
