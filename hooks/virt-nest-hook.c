@@ -27,7 +27,10 @@
  * events, and nothing at all on everybody else's.
  *
  * Refused metadata is one line on stderr and exit status 1: libvirt then
- * aborts the start and shows that line. Nothing is changed then. The libvirt
+ * aborts the start and shows that line. Nothing is changed then. Metadata
+ * in a namespace that only looks like virt-nest's (urn:virtnest:1) is
+ * ignored with a warning, on stderr and to syslog (libvirt drops a hook's
+ * stderr when it succeeds), and the start goes on. The libvirt
  * API is never called: a hook that calls back into libvirt deadlocks.
  *
  * Installed as /etc/libvirt/hooks/network or .../qemu, or as an entry of
