@@ -288,10 +288,61 @@ apply_all_or_nothing(void **state)
     virConnectClose(conn);
 }
 
+/* issue 12 item 7: a running guest whose live metadata is not its
+ * persistent one is named in status, with the fix */
+static void
+status_names_live_metadata_change(void **state)
+{
+    g_autofree char *uri = g_strdup_printf("test://%s/plan/apply.xml", VN_TEST_DATA);
+    virConnectPtr conn = vn_connect(uri, FALSE, NULL);
+    VnDiscoverOptions o = { uri, NULL, VN_HOST_NO };
+    const char *meta = "<guest><route subnet='192.168.124.0/24'/></guest>";
+    virDomainPtr dom;
+    g_autofree char *json = NULL;
+
+    assert_non_null(conn);
+    dom = virDomainLookupByName(conn, "debian");
+    assert_non_null(dom);
+    assert_int_equal(virDomainIsActive(dom), 1);
+    for (guint k = 0; k < 3; k++) {
+        g_autoptr(VnLayer) l = NULL;
+        const VnProblem *p = NULL;
+
+        /* 0: as defined; 1: set --live only; 2: --config too */
+        if (k)
+            assert_int_equal(virDomainSetMetadata(dom,
+                                 VIR_DOMAIN_METADATA_ELEMENT, meta, "nest",
+                                 VN_NS_URI, k == 1 ? VIR_DOMAIN_AFFECT_LIVE
+                                                   : VIR_DOMAIN_AFFECT_CONFIG),
+                             0);
+        l = vn_discover_conn(conn, uri, &o, NULL);
+        assert_non_null(l);
+        for (guint i = 0; i < l->problems->len; i++)
+            if (!g_strcmp0(((VnProblem *)l->problems->pdata[i])->object,
+                           "domain 'debian'"))
+                p = l->problems->pdata[i];
+        if (k != 1) {
+            assert_null(p);
+            continue;
+        }
+        assert_non_null(p);
+        assert_non_null(strstr(p->message, "its live <nest:guest> metadata "
+                                           "differs from its persistent one"));
+        assert_non_null(strstr(p->message, "run 'virt-nest reconcile'"));
+        assert_non_null(strstr(p->message, "--live --config"));
+        json = snapshot(conn, uri);
+        assert_non_null(strstr(json, "\"object\": \"domain 'debian'\""));
+        assert_non_null(strstr(json, "its live <nest:guest> metadata"));
+    }
+    virDomainFree(dom);
+    virConnectClose(conn);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(status_names_live_metadata_change),
         cmocka_unit_test(apply_changes_exactly_the_plan),
         cmocka_unit_test(apply_refuses_cleanly),
         cmocka_unit_test(apply_twice_changes_nothing),
