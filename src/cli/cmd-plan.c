@@ -380,7 +380,7 @@ write_output(const VnNestPlan *p, const VnLayer *layer, const char *dir,
             path = g_build_filename(dir, safe, NULL);
         if (path) {
             cmd = virsh_command(p, layer, path);
-            printf("\nSet domain '%s''s metadata from %s:\n  %s\n", p->guest,
+            printf("\nSet the metadata of domain '%s' from %s:\n  %s\n", p->guest,
                    path, cmd);
         }
     }
