@@ -96,7 +96,7 @@ case $cmd in
     ok "the command for a running guest: --live --config" ;;
 *) bad "the command: $cmd" ;;
 esac
-eval "$cmd" > "$T/virsh.out" 2> "$T/virsh.err" &&
+[ -n "$cmd" ] && eval "$cmd" > "$T/virsh.out" 2> "$T/virsh.err" &&
     ok "the printed virsh command runs" ||
     bad "the printed virsh command: $(cat "$T/virsh.err")"
 fcmd=$(grep -A1 "^Set the metadata of domain 'debian' from $T/o7/L0-debian-metadata.xml:" \

@@ -380,8 +380,8 @@ write_output(const VnNestPlan *p, const VnLayer *layer, const char *dir,
             path = g_build_filename(dir, safe, NULL);
         if (path) {
             cmd = virsh_command(p, layer, path);
-            printf("\nSet the metadata of domain '%s' from %s:\n  %s\n", p->guest,
-                   path, cmd);
+            printf("\nSet the metadata of domain '%s' from %s:\n  %s\n",
+                   p->guest, path, cmd);
         }
     }
     for (guint k = 0; k < p->levels->len; k++) {

@@ -259,12 +259,14 @@ check_layer(virConnectPtr conn, const VnNestPlan *plan, VnApplyRun *r,
                 return FALSE;
             if ((h = host_in_way(n, plan))) {
                 g_set_error(error, VN_ERROR, VN_ERROR_CONFLICT,
-                            "network '%s': its reservation <host mac='%s'%s%s%s "
-                            "ip='%s'/> is in the way of %s; plan again, or "
+                            "network '%s': its reservation <host mac='%s'"
+                            "%s%s%s ip='%s'/> is in the way of %s; plan "
+                            "again, or "
                             "remove it (virsh net-update %s delete "
                             "ip-dhcp-host ...)", plan->network, h->mac,
                             h->name ? " name='" : "", h->name ? h->name : "",
-                            h->name ? "'" : "", vn_cidr_format(&h->ip, FALSE, b),
+                            h->name ? "'" : "",
+                            vn_cidr_format(&h->ip, FALSE, b),
                             r->host, plan->network);
                 return FALSE;
             }
@@ -400,7 +402,8 @@ check_inner(virConnectPtr inner, const VnNestPlan *plan, VnApplyRun *r,
         free(oldxml);
         /* keep its UUID: redefine it in place */
         if (have->uuid) {
-            g_autofree char *rest = g_strdup(r->inner_xml + strlen("<network>"));
+            g_autofree char *rest = g_strdup(r->inner_xml +
+                                             strlen("<network>"));
 
             g_free(r->inner_xml);
             r->inner_xml = g_strdup_printf("<network>\n  <uuid>%s</uuid>%s",

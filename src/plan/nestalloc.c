@@ -227,7 +227,8 @@ static char *
 mac_candidate(const char *seed, guint n)
 {
     g_autofree char *s = g_strdup_printf("virt-nest/%s/%u", seed, n);
-    g_autofree char *h = g_compute_checksum_for_string(G_CHECKSUM_SHA256, s, -1);
+    g_autofree char *h = g_compute_checksum_for_string(G_CHECKSUM_SHA256,
+                                                       s, -1);
 
     return g_strdup_printf("52:54:00:%.2s:%.2s:%.2s", h, h + 2, h + 4);
 }
