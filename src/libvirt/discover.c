@@ -14,6 +14,7 @@
 #include "hostread.h"
 #include "leases.h"
 #include "libvirtxml.h"
+#include "xml.h"
 
 typedef virConnect VnVirConnect;
 static void
@@ -121,6 +122,46 @@ check_network_inactive(virNetworkPtr vnet, const VnNetwork *net,
     vn_layer_add_problem(layer, object, msg);
 }
 
+/* @node and what is below it, whitespace between elements left out: the
+ * same metadata formatted again (libvirt indents its copies each its own
+ * way) gives the same string. */
+static void
+xml_canonical(const VnXmlNode *node, GString *out)
+{
+    g_autofree char *text = g_strstrip(g_strdup(node->text ? node->text : ""));
+
+    g_string_append_printf(out, "<%s", node->name);
+    for (guint i = 0; i < node->attrs->len; i++) {
+        const VnXmlAttr *a = &g_array_index(node->attrs, VnXmlAttr, i);
+
+        g_string_append_printf(out, " %s%s%s=%s", a->ns ? a->ns : "",
+                               a->ns ? ":" : "", a->name, a->value);
+    }
+    g_string_append_printf(out, ">%s", text);
+    for (const VnXmlNode *c = node->children; c; c = c->next)
+        xml_canonical(c, out);
+    g_string_append(out, "</>");
+}
+
+/* The metadata libvirt gave (transfer full, freed), as xml_canonical()
+ * writes it; "" for none, NULL when it does not parse. */
+static char *
+metadata_canonical(char *xml)
+{
+    g_autoptr(VnXmlNode) root = NULL;
+    GString *out;
+
+    if (!xml)
+        return g_strdup("");
+    root = vn_xml_parse(xml, -1, "metadata", NULL);
+    free(xml);
+    if (!root)
+        return NULL;
+    out = g_string_new(NULL);
+    xml_canonical(root, out);
+    return g_string_free(out, FALSE);
+}
+
 /* A running guest whose live <nest:guest> metadata is not its persistent
  * one (virsh metadata with --live or --config alone): a problem, with the
  * fix. */
@@ -128,26 +169,22 @@ static void
 check_domain_inactive(virDomainPtr dom, const VnGuest *guest, VnLayer *layer,
                       const char *object)
 {
-    char *live, *config;
-    gboolean same;
-    g_autofree char *msg = NULL;
+    char *m;
+    g_autofree char *live = NULL, *config = NULL, *msg = NULL;
 
     if (guest->id < 0 || !guest->persistent)
         return;
-    live = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, VN_NS_URI,
-                                VIR_DOMAIN_AFFECT_LIVE);
-    if (!live && virGetLastErrorCode() != VIR_ERR_NO_DOMAIN_METADATA)
+    m = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, VN_NS_URI,
+                             VIR_DOMAIN_AFFECT_LIVE);
+    if (!m && virGetLastErrorCode() != VIR_ERR_NO_DOMAIN_METADATA)
         return;
-    config = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, VN_NS_URI,
-                                  VIR_DOMAIN_AFFECT_CONFIG);
-    if (!config && virGetLastErrorCode() != VIR_ERR_NO_DOMAIN_METADATA) {
-        free(live);
+    live = metadata_canonical(m);
+    m = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, VN_NS_URI,
+                             VIR_DOMAIN_AFFECT_CONFIG);
+    if (!m && virGetLastErrorCode() != VIR_ERR_NO_DOMAIN_METADATA)
         return;
-    }
-    same = g_strcmp0(live, config) == 0;
-    free(live);
-    free(config);
-    if (same)
+    config = metadata_canonical(m);
+    if (!live || !config || strcmp(live, config) == 0)
         return;
     msg = g_strdup_printf("its live <nest:guest> metadata differs from its "
                           "persistent one (virsh metadata with --live or "
