@@ -577,8 +577,7 @@ apply_plan(virConnectPtr conn, virConnectPtr inner, const VnNestPlan *plan)
                plan->guest, plan->mac, plan->network);
     if (!ok)
         vn_cli_error("plan: %s%s", err->message,
-                     undone->len ? " (nothing was changed: what this run had "
-                                   "changed is undone)"
+                     undone->len ? " (what this run had changed is undone)"
                      : " (nothing was changed)");
     return ok;
 }

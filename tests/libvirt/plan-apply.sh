@@ -5,6 +5,7 @@
 #   - a second identical run changes nothing on either layer, says so;
 #   - for a guest not defined yet, the second run reuses the reservation;
 #   - a bad --connect-inner changes nothing on L0;
+#   - a change that fails half way is undone on both layers;
 #   - a network inside in the way: nothing changes on either;
 #   - status names a running network whose persistent metadata differs
 #     (net-define while it runs) and a running guest whose live metadata
@@ -43,17 +44,40 @@ lab_start "$L0" && lab_start "$L1" || { echo "FAIL: the labs did not start"; exi
 U0=$(_lab_uri "$L0")
 U1=$(_lab_uri "$L1")
 plan() { lab_exec "$L0" "$VN" plan -c "$U0" --network default "$@"; }
+# both layers' definitions (libvirt 9.0 leaves an empty <metadata/> when
+# the last element in it is removed, as virsh metadata --remove does: the
+# same as none)
 state() {
     { lab_virsh "$L0" net-dumpxml default --inactive
       lab_virsh "$L0" net-dumpxml default
       lab_virsh "$L0" dumpxml debian --inactive | grep -v '<uuid'
       lab_virsh "$L1" net-list --all --name
-      lab_virsh "$L1" net-dumpxml default --inactive 2>/dev/null; } | grep -v '^$'
+      lab_virsh "$L1" net-dumpxml default --inactive 2>/dev/null; } |
+        grep -v -e '^$' -e '^  <metadata/>$'
 }
 
 lab_virsh "$L0" net-define "$XML/l0-net-default.xml" >/dev/null
 lab_virsh "$L0" net-start default >/dev/null
 lab_virsh "$L0" define "$XML/l0-dom-debian-bare.xml" >/dev/null
+
+# 0. a change that fails half way: L1's network does not start (an address
+# of its subnet is on a link there, which libvirt refuses), after L0's
+# metadata was set and L1's network defined: both are undone
+lab_net "$L1" ip link add vnAd0 type veth peer name vnAd1
+lab_net "$L1" ip addr add 192.168.124.5/24 dev vnAd0
+lab_net "$L1" ip link set vnAd0 up
+state > "$T/before"
+plan --guest debian --apply --connect-inner "$U1" > "$T/run0.txt" 2> "$T/run0.err"
+rc=$?
+state > "$T/after"
+sed 's/^/    | /' "$T/run0.txt" "$T/run0.err" | grep -E '^    \| (undone|virt-nest)'
+check "a failed start inside: exit 1, libvirt's message, the earlier changes undone" \
+    "[ $rc = 1 ] && ! grep -q '^applied:' '$T/run0.txt' &&
+     grep -qx \"undone: level 1: network 'default' undefined again\" '$T/run0.txt' &&
+     grep -qx \"undone: domain 'debian': its metadata as it was before\" '$T/run0.txt' &&
+     grep -q \"^virt-nest: plan: level 1: network 'default' did not start: .*vnAd0.*(what this run had changed is undone)\" '$T/run0.err'"
+check "... and both layers are as they were" "cmp -s '$T/before' '$T/after'"
+lab_net "$L1" ip link del vnAd0
 
 # 1. the first run on both layers, then the same again
 plan --guest debian --apply --connect-inner "$U1" > "$T/run1.txt" 2>&1
