@@ -111,7 +111,7 @@ else
     grep -q . "$T/left.route1" || bad "route left after a stop: reconcile of the running guest added no route"
     if jq -e '.installed.reconcile_needed == true and
               any(.installed.items[]; .state == "stale" and
-                  .where == "left after the guest stopped: reconcile removes it")'            "$T/left.s1" > /dev/null && grep -qxF "would $del" "$T/left.2"; then
+                  .note == "left after the guest stopped: reconcile removes it")'            "$T/left.s1" > /dev/null && grep -qxF "would $del" "$T/left.2"; then
         ok "route left after a stop: stale in status, and reconcile -n would delete it"
     else
         bad "route left after a stop: status and reconcile -n do not agree:"

@@ -453,9 +453,10 @@ text_drift(const VnStatus *st, GString *out)
         if (!header)
             g_string_append(out, "\nInstalled but not needed\n");
         header = TRUE;
-        line = g_strdup_printf("  %s: %s%s%s (%s)", d->object, d->what,
+        line = g_strdup_printf("  %s: %s%s%s (%s%s%s)", d->object, d->what,
                                d->where ? " at " : "", d->where ? d->where : "",
-                               vn_drift_state_to_string(d->state));
+                               vn_drift_state_to_string(d->state),
+                               d->note ? ": " : "", d->note ? d->note : "");
         vn_escape_text_append(out, line);
         g_string_append_c(out, '\n');
     }
@@ -920,6 +921,7 @@ json_drift(VnJsonWriter *w, const VnStatus *st)
         vn_json_string(w, "what", d->what);
         vn_json_string(w, "where", d->where);
         vn_json_string(w, "state", vn_drift_state_to_string(d->state));
+        vn_json_string(w, "note", d->note);
         vn_json_end_object(w);
     }
     vn_json_end_array(w);
