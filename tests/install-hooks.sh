@@ -48,6 +48,18 @@ check "and qemu.d/virt-nest was not touched either" "cmp -s '$HOOK' '$D/qemu.d/v
 ${VN_VALGRIND:-} "$VN" install-hooks --hooks-dir "$T/h2" --hook "$VN" > /dev/null 2> "$T/err"
 check "the CLI is not taken for the hook" "[ $? -eq 1 ] && grep -q 'is not virt-nest.s hook; pass --hook' '$T/err' && [ ! -e '$T/h2/qemu.d/virt-nest' ]"
 
+# no hook where --hook (or the default) says: one line that says how to get
+# it, and nothing created
+${VN_VALGRIND:-} "$VN" install-hooks --hooks-dir "$T/h3" \
+    --hook "$T/none/virt-nest-hook" > /dev/null 2> "$T/err"
+rc=$?
+msg="virt-nest: install-hooks: the hook is not installed at"
+msg="$msg $T/none/virt-nest-hook: install the virt-nest package, or run"
+msg="$msg 'meson install -C build', or pass --hook with the path of a built"
+msg="$msg virt-nest-hook (build/hooks/virt-nest-hook)"
+check "a hook that is not installed is named, with how to install it" \
+    "[ $rc -eq 1 ] && grep -qxF \"\$msg\" '$T/err' && [ ! -e '$T/h3' ]"
+
 # uninstall removes only what is ours
 ${VN_VALGRIND:-} "$VN" uninstall-hooks --hooks-dir "$D" > "$T/out" 2> "$T/err"
 check "uninstall reports the foreign file and fails" "[ $? -eq 1 ] && grep -q 'is not virt-nest.s hook; left in place' '$T/err'"

@@ -47,6 +47,18 @@ for set in seed-before-nest seed-route-nest seed-nest; do
     done
 done
 
+# real status --json --host output: host.firewall_error is there, null
+# where the firewall was read
+for set in seed-before-nest seed-route-nest seed-nest; do
+    for n in 0 1 2; do
+        jq -e '.format == "virt-nest-status" and (.host.firewall | type) ==
+               "array" and (.host | has("firewall_error")) and
+               .host.firewall_error == null' "$X/$set-l$n.json" > /dev/null ||
+            { echo "FAIL: $set-l$n.json: not a host snapshot with" \
+                   "firewall_error null"; fail=1; }
+    done
+done
+
 expect seed-before-nest 1 "NOT REACHABLE: L0: the route 'default via \
 172.24.21.254 dev eth1' takes 192.168.124.91 out of the nest"
 expect seed-route-nest 1 "NOT REACHABLE: L1: libvirt's REJECT in \

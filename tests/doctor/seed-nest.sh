@@ -162,6 +162,24 @@ if [ -n "${VN_SNAPSHOTS:-}" ]; then
     done
 fi
 
+# every layer's snapshot has host.firewall_error, null where the firewall
+# was read
+for n in 0 1 2; do
+    if jq -e '.host | has("firewall_error") and .firewall_error == null and
+              (.firewall | type) == "array"' "$T/fixed/l$n.json" > /dev/null
+    then
+        echo "ok: l$n.json: host.firewall_error is null, the firewall read"
+    else
+        echo "FAIL: l$n.json: host.firewall_error not null or absent"; fail=1
+    fi
+done
+# live, where the kernel has no route at all: its reason, no libnl
+# "Unspecific failure", and a fix that says what to do
+GOLDEN_CWD="$T" golden doctor-live-noroute.txt \
+    unshare -n --uts sh -c 'ip link set lo up && hostname lonely && exec "$@"' \
+    sh ${VN_VALGRIND:-} "$VN" doctor -c test:///default --from 127.0.0.1 \
+    --to 192.168.124.91
+
 # --- 4. ip_forward off on L1
 nsx "$L1" sysctl -qw net.ipv4.ip_forward=0
 snapshots noforward "$X/seed-l0.xml" "$X/seed-l1.xml"
