@@ -78,6 +78,9 @@ ${VN_VALGRIND:-} "$VN" install-hooks --hooks-dir "$P" --hook "$HOOK" > "$T/out" 
 check "install-hooks over the package's links exits 0" "[ $? -eq 0 ]"
 check "the links stay links to the hook" "[ \"\$(readlink '$P/network.d/virt-nest')\" = '$AHOOK' ] && [ \"\$(readlink '$P/qemu.d/virt-nest')\" = '$AHOOK' ]"
 check "and it says so" "grep -qx \"$P/qemu.d/virt-nest links to $AHOOK, virt-nest's hook: left as it is\" '$T/out'"
+${VN_VALGRIND:-} "$VN" install-hooks --hooks-dir "$P" \
+    --hook "$T/none/virt-nest-hook" > /dev/null 2>&1
+check "over the package's links the hook at --hook is not needed" "[ $? -eq 0 ]"
 ln -sf "$AVN" "$P/qemu.d/virt-nest"
 ${VN_VALGRIND:-} "$VN" install-hooks --hooks-dir "$P" --hook "$HOOK" > /dev/null 2> "$T/err"
 check "a link to something else is not virt-nest's" "[ $? -eq 1 ] && grep -q 'qemu.d/virt-nest exists and is not virt-nest.s hook' '$T/err' && [ \"\$(readlink '$P/qemu.d/virt-nest')\" = '$AVN' ]"

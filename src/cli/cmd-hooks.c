@@ -191,10 +191,16 @@ vn_cmd_install_hooks(int argc, char **argv)
                      version / 1000 % 1000, version % 1000, dir, dir);
         return VN_EXIT_FAILURE;
     }
-    /* check the hook and both places before changing either */
-    if (!read_hook(hook, &data, &len, &herr)) {
-        vn_cli_error("install-hooks: %s", herr->message);
-        return VN_EXIT_FAILURE;
+    /* check the hook (unless both places link to it already, as the
+     * package's do) and both places before changing either */
+    for (guint i = 0; i < G_N_ELEMENTS(drivers) && !data; i++) {
+        g_autofree char *sub = g_strdup_printf("%s.d", drivers[i]);
+        g_autofree char *dst = g_build_filename(dir, sub, "virt-nest", NULL);
+
+        if (!is_our_link(dst) && !read_hook(hook, &data, &len, &herr)) {
+            vn_cli_error("install-hooks: %s", herr->message);
+            return VN_EXIT_FAILURE;
+        }
     }
     for (guint i = 0; i < G_N_ELEMENTS(drivers); i++) {
         g_autofree char *sub = g_strdup_printf("%s.d", drivers[i]);
