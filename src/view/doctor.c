@@ -1087,7 +1087,13 @@ text_verdict(GString *o, const VnDoctor *doc, const VnDoctorQuery *q)
 
     g_autofree char *mtu_where = vn_escape_text(doc->there.mtu_where);
 
-    if (doc->reachable)
+    if (doc->reachable && !doc->there.mtu) {
+        /* delivered where it started: no link, no MTU to speak of */
+        g_autofree char *at = vn_escape_text(doc->from_layer->name);
+
+        g_string_append_printf(o, "reachable: there and back, on %s itself "
+                               "(no link on the way)\n", at);
+    } else if (doc->reachable)
         g_string_append_printf(o, "reachable: there and back; the smallest "
                                "MTU on the way is %u (%s)\n", doc->there.mtu,
                                mtu_where ? mtu_where : "?");
