@@ -24,7 +24,10 @@ SRC=$(realpath "$2")
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 mkdir -p "$T/bin" "$T/work/xml"
-ln -s "$VN" "$T/bin/virt-nest"
+# virt-nest on PATH is the one built (under valgrind when VN_VALGRIND says)
+printf '#!/bin/sh\nexec %s "%s" "$@"\n' "${VN_VALGRIND:-}" "$VN" \
+    > "$T/bin/virt-nest"
+chmod +x "$T/bin/virt-nest"
 cp -r "$SRC/xml/examples" "$T/work/xml/examples"
 exec env -u LIBVIRT_DEFAULT_URI -u VIRT_NEST_CONFIG PATH="$T/bin:$PATH" \
     python3 - "$SRC" "$T/work" <<'PY'
