@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
@@ -388,6 +389,27 @@ test_leases_dir(const char *uri)
     return dir;
 }
 
+/* What to add to libvirt's reason when @uri cannot be opened: whether the
+ * daemon runs only when nothing listens where it should (no socket, or
+ * the connection refused), not for every system error (a missing CA
+ * certificate is one too). */
+static const char *
+connect_hint(const char *uri, const virError *e)
+{
+    g_autoptr(GUri) u = g_uri_parse(uri, G_URI_FLAGS_NON_DNS, NULL);
+    const char *host = u ? g_uri_get_host(u) : NULL;
+    gboolean local = !host || !*host;
+
+    if (u && !local && g_str_equal(g_uri_get_scheme(u), "test"))
+        return "; a test-driver file is test:///ABS/PATH/node.xml, with "
+               "three slashes and an absolute path";
+    if (!e || e->code != VIR_ERR_SYSTEM_ERROR)
+        return "";
+    if (e->int1 == ECONNREFUSED || (e->int1 == ENOENT && local))
+        return "; is libvirtd running? (-c URI picks another connection)";
+    return "";
+}
+
 virConnectPtr
 vn_connect(const char *uri, gboolean read_only, GError **error)
 {
@@ -398,13 +420,11 @@ vn_connect(const char *uri, gboolean read_only, GError **error)
     conn = read_only ? virConnectOpenReadOnly(uri) : virConnectOpen(uri);
     if (!conn) {
         virErrorPtr e = virGetLastError();
-        gboolean daemon = e && (e->code == VIR_ERR_SYSTEM_ERROR ||
-                                e->code == VIR_ERR_NO_CONNECT);
+        const char *hint = connect_hint(uri, e);
 
         g_set_error(error, VN_ERROR, VN_ERROR_FAILED,
                     "cannot connect to '%s': %s%s", uri, vn_virt_error(),
-                    daemon ? "; is libvirtd running? (-c URI picks another "
-                             "connection)" : "");
+                    hint);
     }
     return conn;
 }
