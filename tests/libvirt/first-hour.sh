@@ -79,7 +79,8 @@ state() {
         for d in $(lab_virsh "$l" list --all --name); do
             lab_virsh "$l" dumpxml --inactive "$d" | grep -v '<uuid>'
         done
-        lab_net "$l" ip route show table all
+        # (not the link-local addresses, which come when they come)
+        lab_net "$l" ip route show table all | grep -v fe80::
         lab_net "$l" iptables-save | grep -v '^#'
         lab_exec "$l" find /etc/libvirt/hooks /run/virt-nest 2>/dev/null | sort
     done
@@ -185,6 +186,11 @@ check "and the refused start changed no route" \
 lab_virsh "$L0" undefine typo >/dev/null
 
 # --- the nest works: L2 on L1's bridge, L0's guest starts ------------------
+# L1's libvirt knows its guest l2 (defined, shut off: the namespace stands
+# in for it), so that graph ties L2's ens3 to it by its MAC
+sed -e 's/<name>debian</<name>l2</' -e 's/52:54:00:fc:38:e0/52:54:00:5a:1a:8e/' \
+    -e 's/debian-serial/l2-serial/' "$XML/l0-dom-debian-bare.xml" > "$LAB_ROOT/l2.xml"
+lab_virsh "$L1" define "$LAB_ROOT/l2.xml" >/dev/null
 ip link add vnet0 type veth peer name ens3
 ip link set vnet0 netns "$L1"
 ip link set ens3 netns "$L2"
