@@ -346,14 +346,16 @@ exec_firewalld_helper(const HookCall *call, char **args)
     return 1;
 }
 
+/* On stderr with exit 2 for a bad call; on stdout with 0 for --help (run
+ * by hand: libvirt never passes it). */
 static int
-usage(void)
+usage(FILE *f)
 {
-    fprintf(stderr,
+    fprintf(f,
             "Usage: virt-nest-hook network|qemu NAME OP SUBOP [EXTRA] < XML\n"
             "libvirt's network and qemu hook; install it with "
             "'virt-nest install-hooks'. See virt-nest-hook(8).\n");
-    return 2;
+    return f == stdout ? 0 : 2;
 }
 
 int
@@ -370,14 +372,16 @@ main(int argc, char **argv)
 
     if (!driver) {
         /* run by hand: virt-nest-hook DRIVER NAME OP SUBOP EXTRA */
+        if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
+            return usage(stdout);
         if (argc < 2 || (strcmp(argv[1], "network") && strcmp(argv[1], "qemu")))
-            return usage();
+            return usage(stderr);
         driver = argv[1];
         argv++;
         argc--;
     }
     if (argc < 4)
-        return usage();
+        return usage(stderr);
     /* plain C until here and, for most events, to the end */
     action = vn_hook_action(driver, argv[2], argv[3]);
     if (action == VN_HOOK_NOTHING)
