@@ -89,6 +89,14 @@ help watch --help
 usage "'--bogus'" watch --bogus
 usage "did you mean --leases-dir?" watch -c "$L0" --leases "$T"
 
+help log --help
+usage "'--bogus'" log --bogus
+usage "did you mean --lines?" log --lin 3
+usage "did you mean --json?" log --js
+usage "--lines x: not a number of lines" log -n x
+usage "--lines -1: not a number of lines" log --lines=-1
+usage "unexpected argument 'extra'" log extra
+
 help install-hooks --help
 usage "'--bogus'" install-hooks --bogus
 usage "did you mean --hooks-dir?" install-hooks --hooks "$T/hooks" --hook "$VN"

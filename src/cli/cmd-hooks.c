@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <unistd.h>
 #include <libvirt/libvirt.h>
 
@@ -280,6 +281,14 @@ purge_all(guint *n_changes)
     for (guint i = 0; i < changes->len; i++)
         printf("%s\n", (char *)changes->pdata[i]);
     *n_changes = changes->len;
+    /* syslog only: the change log went with the state directory */
+    if (changes->len) {
+        openlog("virt-nest", LOG_PID, LOG_DAEMON);
+        for (guint i = 0; i < changes->len; i++)
+            syslog(LOG_NOTICE, "uninstall-hooks: purge: %s",
+                   (char *)changes->pdata[i]);
+        closelog();
+    }
     if (!ok)
         vn_cli_error("%s", err->message);
     return ok;
@@ -324,6 +333,7 @@ take_back_all(guint *n_changes)
     for (guint i = 0; i < vn_apply_changes(apply)->len; i++)
         printf("%s\n", (char *)vn_apply_changes(apply)->pdata[i]);
     *n_changes = vn_apply_changes(apply)->len;
+    vn_cli_record("uninstall-hooks", vn_apply_changes(apply));
     return ok;
 }
 

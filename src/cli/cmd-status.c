@@ -348,6 +348,9 @@ vn_cmd_status(int argc, char **argv)
         text = image;
     }
     fputs(text, stdout);
+    /* on a real host, the text ends with what the hooks did lately */
+    if (render == vn_status_text && layer->host)
+        vn_cli_log_recent(stdout, 5);
     fflush(stdout);
     problems = report_problems(layer, plan);
     if (problems || (drift && blocked(drift)))
