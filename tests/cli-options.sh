@@ -57,6 +57,8 @@ usage "did you mean --json?" status --jso
 usage "did you mean --leases-dir?" status --leases=/tmp
 usage "exclude each other" status --json --mermaid
 usage "unexpected argument 'extra'" status extra
+usage "--color=sometimes: give auto, always or never" status --color=sometimes
+usage "did you mean --color?" status --col=always
 
 help plan --help
 usage "'--bogus'" plan --bogus
@@ -79,6 +81,8 @@ usage "different families" doctor --from 192.168.122.1 --to ::1 "${SNAP[@]}"
 usage "--tcp and --udp exclude each other" \
     doctor --tcp --udp --from 192.168.122.1 --to 192.168.124.91 "${SNAP[@]}"
 usage "--to 192.168.124.300" doctor --from 192.168.122.1 --to 192.168.124.300 "${SNAP[@]}"
+usage "--color=x: give auto, always or never" \
+    doctor --color=x --from 192.168.122.1 --to 192.168.124.91 "${SNAP[@]}"
 usage "--size 5" doctor --size 5 --from 192.168.122.1 --to 192.168.124.91 "${SNAP[@]}"
 
 help reconcile --help

@@ -41,21 +41,22 @@ vn_cli_record(const char *who, GPtrArray *changes)
 }
 
 void
-vn_cli_log_recent(FILE *out, guint n)
+vn_cli_log_recent(GString *out, guint n)
 {
     g_autoptr(GError) err = NULL;
     g_autoptr(GPtrArray) changes = vn_changelog_read(vn_state_dir(), n, &err);
 
-    fprintf(out, "\nRecent changes\n");
+    g_string_append(out, "\nRecent changes\n");
     if (!changes) {
-        fprintf(out, "  not read: %s\n", err->message);
+        g_string_append_printf(out, "  not read: %s\n", err->message);
         return;
     }
     if (!changes->len)
-        fprintf(out, "  none recorded in %s/%s\n", vn_state_dir(),
-                VN_CHANGELOG_FILE);
+        g_string_append_printf(out, "  none recorded in %s/%s\n",
+                               vn_state_dir(), VN_CHANGELOG_FILE);
     for (guint i = 0; i < changes->len; i++)
-        fprintf(out, "  %s\n", ((VnChange *)changes->pdata[i])->line);
+        g_string_append_printf(out, "  %s\n",
+                               ((VnChange *)changes->pdata[i])->line);
 }
 
 int
