@@ -6,7 +6,8 @@
 # few under "Recent changes". The changes are real: the seed's L0 in a
 # network namespace of its own (unshare -n) with a bridge virbr0, where
 # reconcile adds the route to debian's 192.168.124.0/24 and the qemu hook's
-# stopped event deletes it.
+# stopped event deletes it. The same lines reach syslog (ident virt-nest,
+# facility daemon): a /dev/log socket of the test's, in a mount namespace.
 # Usage: change-log.sh VIRT_NEST VIRT_NEST_HOOK SRCDIR
 set -u
 VN=$1
@@ -102,4 +103,47 @@ check "status's text ends with the recent changes" \
     <(sed -n '/^Recent changes$/,$p' "$T/status.out")
 check "log -n x is a usage error" \
     bash -c '"$1" log -n x 2>&1 >/dev/null; [ $? = 2 ]' _ "$VN"
+
+# syslog: ident virt-nest, facility daemon, the pid; a refusal a warning
+# (<28>), a change a notice (<29>). /dev/log is a socket of this test's,
+# bound over /dev in a mount namespace of its own.
+mkdir "$T/dev" && touch "$T/dev/null"
+rm -rf "$VIRT_NEST_STATE_DIR"
+python3 - "$T/dev/log" "$T/syslog" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(10)
+with open(sys.argv[2], "w") as out:
+    for _ in range(2):
+        try:
+            msg = s.recv(65536).decode(errors="replace").rstrip("\0")
+            out.write(msg + "\n")
+            out.flush()
+        except socket.timeout:
+            break
+PY
+listener=$!
+for _ in $(seq 50); do [ -S "$T/dev/log" ] && break; sleep 0.1; done
+unshare -m -n bash -c '
+    set -e
+    mount --bind /dev/null "$3/dev/null"
+    mount --bind "$3/dev" /dev
+    "$4" qemu nestguest prepare begin - < "$6" 2> /dev/null && exit 1
+    ip link add virbr0 type bridge
+    ip addr add 192.168.122.1/24 dev virbr0
+    ip link set virbr0 up
+    "$1" reconcile -c "test://$2/seed-l0.xml" > /dev/null
+' nest "$VN" "$EX" "$T" "$HOOK" "$XML" \
+    "$G/qemu-prepare-refused-default-route/stdin.xml" 2> "$T/err"
+check "the refusal and reconcile with a /dev/log of the test's" [ $? = 0 ]
+sed 's/^/  # /' "$T/err"
+wait "$listener"
+sed 's/^/  # syslog: /' "$T/syslog"
+check "syslog: the refusal, a warning of facility daemon, ident virt-nest" \
+    grep -qE "^<28>.* virt-nest\[[0-9]+\]: hook: domain 'nestguest': \
+refuse prepare begin: " "$T/syslog"
+check "syslog: reconcile's route, a notice of facility daemon" \
+    grep -qE "^<29>.* virt-nest\[[0-9]+\]: reconcile: domain 'debian': \
+add $R$" "$T/syslog"
 exit $fail
