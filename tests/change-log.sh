@@ -146,4 +146,19 @@ refuse prepare begin: " "$T/syslog"
 check "syslog: reconcile's route, a notice of facility daemon" \
     grep -qE "^<29>.* virt-nest\[[0-9]+\]: reconcile: domain 'debian': \
 add $R$" "$T/syslog"
+
+# a change the kernel refuses is undone, so no change: neither printed nor
+# recorded (virbr0 without 192.168.122.1/24: the next hop is unreachable)
+export VIRT_NEST_STATE_DIR=$T/state-refused
+unshare -n bash -c '
+    ip link add virbr0 type bridge && ip link set virbr0 up &&
+    "$1" reconcile -c "test://$2/seed-l0.xml"
+' nest "$VN" "$EX" > "$T/out" 2> "$T/err"
+check "a route the kernel refuses: reconcile exits 1" [ $? = 1 ]
+check "... and prints it as no change" \
+    bash -c '! grep -q "add route" "$1" && grep -q "cannot add route" "$2"' \
+    _ "$T/out" "$T/err"
+check "... and records none" \
+    grep -qx "no changes recorded in $VIRT_NEST_STATE_DIR/changes.log" \
+    <("$VN" log)
 exit $fail
