@@ -190,7 +190,7 @@ read_lines(const char *path, GPtrArray *lines, GError **error)
 {
     g_autofree char *data = NULL;
     g_autoptr(GError) err = NULL;
-    g_auto(GStrv) split = NULL;
+    g_autofree char **split = NULL;   /* the strings move to @lines */
     gsize len;
 
     if (!g_file_get_contents(path, &data, &len, &err)) {
@@ -200,9 +200,12 @@ read_lines(const char *path, GPtrArray *lines, GError **error)
         return FALSE;
     }
     split = g_strsplit(data, "\n", -1);
-    for (guint i = 0; split[i]; i++)
+    for (guint i = 0; split[i]; i++) {
         if (*split[i])
-            g_ptr_array_add(lines, g_steal_pointer(&split[i]));
+            g_ptr_array_add(lines, split[i]);
+        else
+            g_free(split[i]);
+    }
     return TRUE;
 }
 
