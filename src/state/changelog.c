@@ -196,7 +196,12 @@ read_lines(const char *path, GPtrArray *lines, GError **error)
     if (!g_file_get_contents(path, &data, &len, &err)) {
         if (g_error_matches(err, G_FILE_ERROR, G_FILE_ERROR_NOENT))
             return TRUE;
-        g_set_error(error, VN_ERROR, VN_ERROR_FAILED, "%s", err->message);
+        if (g_error_matches(err, G_FILE_ERROR, G_FILE_ERROR_ACCES))
+            g_set_error(error, VN_ERROR, VN_ERROR_FAILED, "cannot read %s: "
+                        "permission denied; run it as root, or make the "
+                        "file readable (the hook writes it 0644)", path);
+        else
+            g_set_error(error, VN_ERROR, VN_ERROR_FAILED, "%s", err->message);
         return FALSE;
     }
     split = g_strsplit(data, "\n", -1);
