@@ -161,4 +161,18 @@ check "... and prints it as no change" \
 check "... and records none" \
     grep -qx "no changes recorded in $VIRT_NEST_STATE_DIR/changes.log" \
     <("$VN" log)
+
+# what reconcile leaves as it is (refused metadata) is recorded as refused
+export VIRT_NEST_STATE_DIR=$T/state-bad
+unshare -n "$VN" reconcile -c "test://$SRC/tests/data/bad/metadata.xml" \
+    > /dev/null 2>&1
+check "reconcile of refused metadata exits 1" [ $? = 1 ]
+check "... and records the refusals, action refuse" \
+    [ "$("$VN" log --json | jq -r '.changes[] | [.who, .kind, .name, .action]
+                                   | join(" ")')" = \
+"reconcile network noip refuse
+reconcile domain refused refuse" ]
+check "... with the message and 'left as it is'" \
+    grep -qE "^$TS reconcile\[[0-9]+\]: domain 'refused': refuse: \
+<nest:route subnet='0\.0\.0\.0/0'>: .*; left as it is$" <("$VN" log)
 exit $fail

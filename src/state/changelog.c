@@ -180,7 +180,8 @@ parse_line(const char *line)
     c->pid = pid;
     c->object = g_strndup(obj, oend + 1 - obj);
     c->what = g_strdup(oend + 3);
-    c->action = g_strndup(c->what, strcspn(c->what, " "));
+    /* "refuse prepare begin: ...", "refuse: ..." */
+    c->action = g_strndup(c->what, strcspn(c->what, " :"));
     return c;
 }
 
