@@ -81,6 +81,7 @@ comp virt-nest status --color = '' : auto always never
 comp virt-nest doctor --color = n : never
 comp virt-nest uninstall-hooks --p : --purge
 comp virt-nest log -n '' :
+comp virt-nest reconcile -n --d : --dry-run
 comp virt-nest status -c q : qemu:///system qemu:///session
 comp virt-nest install-hooks --hooks-dir "$T/ho" : "$T/hooks"
 comp virt-nest install-hooks --hooks-dir "$T/hooks/" : \
