@@ -56,6 +56,7 @@
 #include <unistd.h>
 
 #include "apply.h"
+#include "changelog.h"
 #include "fwbackend.h"
 #include "hookmark.h"
 #include "hookevent.h"
@@ -74,6 +75,7 @@ typedef struct {
     const char *subop;      /* "begin", "end", "-" */
     const char *xml;        /* stdin */
     size_t len;
+    VnHookAction action;
 } HookCall;
 
 static const char *
@@ -210,17 +212,40 @@ save_network(const char *root, const char *name, const char *xml, size_t len,
         unlink(tmp);
 }
 
+/* The changes of this run into syslog and the change log. A change log
+ * that cannot be written is said in syslog only: stderr is the one line
+ * libvirt shows (and for a state directory others can write, that line
+ * already says so). */
+static void
+record(GPtrArray *changes)
+{
+    g_autoptr(GError) err = NULL;
+
+    if (!vn_changelog_record(vn_state_dir(), "hook", changes, &err)) {
+        openlog("virt-nest", LOG_PID, LOG_DAEMON);
+        syslog(LOG_WARNING, "hook: change log: %s", err->message);
+        closelog();
+    }
+}
+
 static int
 fail(const HookCall *call, const GError *err)
 {
     const char *kind = strcmp(call->driver, "network") ? "domain" : "network";
     g_autofree char *prefix = g_strdup_printf("%s '%s': ", kind, call->name);
+    const char *msg = err->message;
+    g_autoptr(GPtrArray) line = g_ptr_array_new_with_free_func(g_free);
 
     /* messages from the planner and the parser already name the object */
-    if (g_str_has_prefix(err->message, prefix))
-        fprintf(stderr, "virt-nest: %s\n", err->message);
-    else
-        fprintf(stderr, "virt-nest: %s%s\n", prefix, err->message);
+    if (g_str_has_prefix(msg, prefix))
+        msg += strlen(prefix);
+    fprintf(stderr, "virt-nest: %s%s\n", prefix, msg);
+    /* a start refused (libvirt aborts it), or a stop that failed */
+    g_ptr_array_add(line, g_strdup_printf("%s%s %s %s: %s", prefix,
+                                          call->action == VN_HOOK_REMOVE
+                                          ? "fail" : "refuse",
+                                          call->op, call->subop, msg));
+    record(line);
     return 1;
 }
 
@@ -274,6 +299,7 @@ run(const HookCall *call, VnHookAction action, const VnConfig *config)
     vn_hook_plan_clear(&hp);
     if (!ok || !vn_apply_finish(apply, &err))
         return fail(call, err);
+    record(vn_apply_changes(apply));
     return 0;
 }
 
@@ -369,14 +395,16 @@ exec_firewalld_helper(const HookCall *call, char **args)
     return 1;
 }
 
+/* On stderr with exit 2 for a bad call; on stdout with 0 for --help (run
+ * by hand: libvirt never passes it). */
 static int
-usage(void)
+usage(FILE *f)
 {
-    fprintf(stderr,
+    fprintf(f,
             "Usage: virt-nest-hook network|qemu NAME OP SUBOP [EXTRA] < XML\n"
             "libvirt's network and qemu hook; install it with "
             "'virt-nest install-hooks'. See virt-nest-hook(8).\n");
-    return 2;
+    return f == stdout ? 0 : 2;
 }
 
 int
@@ -393,14 +421,16 @@ main(int argc, char **argv)
 
     if (!driver) {
         /* run by hand: virt-nest-hook DRIVER NAME OP SUBOP EXTRA */
+        if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
+            return usage(stdout);
         if (argc < 2 || (strcmp(argv[1], "network") && strcmp(argv[1], "qemu")))
-            return usage();
+            return usage(stderr);
         driver = argv[1];
         argv++;
         argc--;
     }
     if (argc < 4)
-        return usage();
+        return usage(stderr);
     /* plain C until here and, for most events, to the end */
     action = vn_hook_action(driver, argv[2], argv[3]);
     if (action == VN_HOOK_NOTHING)
@@ -466,6 +496,7 @@ main(int argc, char **argv)
     call.subop = argv[3];
     call.xml = xml;
     call.len = len;
+    call.action = action;
     if (needs_firewalld_helper(&call, state, sizeof(state))) {
         if (state[0]) {
             fprintf(stderr, "virt-nest: %s\n", state);

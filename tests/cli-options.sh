@@ -57,6 +57,8 @@ usage "did you mean --json?" status --jso
 usage "did you mean --leases-dir?" status --leases=/tmp
 usage "exclude each other" status --json --mermaid
 usage "unexpected argument 'extra'" status extra
+usage "--color=sometimes: give auto, always or never" status --color=sometimes
+usage "did you mean --color?" status --col=always
 
 help plan --help
 usage "'--bogus'" plan --bogus
@@ -85,6 +87,8 @@ usage "--from and --to are the same address (192.168.122.1)" \
 usage "--tcp and --udp exclude each other" \
     doctor --tcp --udp --from 192.168.122.1 --to 192.168.124.91 "${SNAP[@]}"
 usage "--to 192.168.124.300" doctor --from 192.168.122.1 --to 192.168.124.300 "${SNAP[@]}"
+usage "--color=x: give auto, always or never" \
+    doctor --color=x --from 192.168.122.1 --to 192.168.124.91 "${SNAP[@]}"
 usage "--size 5" doctor --size 5 --from 192.168.122.1 --to 192.168.124.91 "${SNAP[@]}"
 
 help reconcile --help
@@ -94,6 +98,14 @@ usage "did you mean --dry-run?" reconcile -c "$L0" --dry
 help watch --help
 usage "'--bogus'" watch --bogus
 usage "did you mean --leases-dir?" watch -c "$L0" --leases "$T"
+
+help log --help
+usage "'--bogus'" log --bogus
+usage "did you mean --lines?" log --lin 3
+usage "did you mean --json?" log --js
+usage "--lines x: not a number of lines" log -n x
+usage "--lines -1: not a number of lines" log --lines=-1
+usage "unexpected argument 'extra'" log extra
 
 help install-hooks --help
 usage "'--bogus'" install-hooks --bogus

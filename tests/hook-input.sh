@@ -12,6 +12,7 @@ SRC=$2
 NET=$SRC/tests/golden/hook/qemu-started-reservation/state/network/default.xml
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
+: > "$T/none.conf"  # an empty configuration: the defaults
 fail=0
 ok()  { echo "ok - $*"; }
 bad() { echo "FAIL - $*"; fail=1; }

@@ -37,6 +37,16 @@ check "reinstalling replaces virt-nest's own copy" "[ $? -eq 0 ]"
 out=$(env -i PATH=/usr/bin:/bin VIRT_NEST_STATE_DIR=$T/state "$D/qemu.d/virt-nest" vm prepare begin - < /dev/null 2>&1)
 check "the installed hook runs (an event of no interest: exit 0, silent)" "[ $? -eq 0 ] && [ -z '$out' ]"
 
+# the hook by hand: --help is its usage on stdout and exit 0; no
+# arguments, a usage error (exit 2, the usage on stderr)
+"$HOOK" --help > "$T/out" 2> "$T/err"
+check "virt-nest-hook --help: usage on stdout, exit 0" \
+    "[ $? -eq 0 ] && [ ! -s '$T/err' ] && \
+     head -1 '$T/out' | grep -q '^Usage: virt-nest-hook network|qemu NAME'"
+"$HOOK" > "$T/out" 2> "$T/err"
+check "virt-nest-hook without arguments: usage on stderr, exit 2" \
+    "[ $? -eq 2 ] && [ ! -s '$T/out' ] && grep -q '^Usage: virt-nest-hook' '$T/err'"
+
 # never overwrite what is not ours
 printf 'not ours\n' > "$D/network.d/virt-nest"
 ${VN_VALGRIND:-} "$VN" install-hooks --hooks-dir "$D" --hook "$HOOK" > /dev/null 2> "$T/err"
@@ -87,6 +97,18 @@ check "a link to something else is not virt-nest's" "[ $? -eq 1 ] && grep -q 'qe
 ln -sf "$AHOOK" "$P/qemu.d/virt-nest"
 ${VN_VALGRIND:-} "$VN" uninstall-hooks --hooks-dir "$P" --keep-installed > "$T/out" 2>&1
 check "uninstall removes the package's links" "[ $? -eq 0 ] && [ ! -e '$P/network.d/virt-nest' ] && [ ! -L '$P/qemu.d/virt-nest' ] && [ -x '$HOOK' ]"
+
+# a second uninstall says that nothing is installed, and succeeds
+${VN_VALGRIND:-} "$VN" uninstall-hooks --hooks-dir "$P" --keep-installed \
+    > "$T/out" 2> "$T/err"
+check "a second uninstall --keep-installed says there is nothing" \
+    "[ $? -eq 0 ] && [ ! -s '$T/err' ] && grep -qx 'nothing to uninstall: \
+no virt-nest hook in $P/network.d or $P/qemu.d' '$T/out'"
+${VN_VALGRIND:-} "$VN" uninstall-hooks --hooks-dir "$P" > "$T/out" 2> "$T/err"
+check "a second uninstall says there is nothing, routes and rules too" \
+    "[ $? -eq 0 ] && [ ! -s '$T/err' ] && [ \"\$(wc -l < '$T/out')\" = 1 ] &&
+     grep -q \"^nothing to uninstall: .*, and no route or rule of virt-nest's \
+recorded\$\" '$T/out'"
 
 ${VN_VALGRIND:-} "$VN" uninstall-hooks --hooks-dir "$P" --keep-installed --purge > /dev/null 2> "$T/err"
 check "--keep-installed with --purge is a usage error" "[ $? -eq 2 ] && grep -qx 'virt-nest: uninstall-hooks: --keep-installed and --purge exclude each other; pass one' '$T/err'"

@@ -94,4 +94,12 @@ printf '[limits]\nmin_prefix=8\n' > "$cfg"
 VIRT_NEST_CONFIG=$cfg expect 1 "virt-nest: $cfg: unknown key [limits] min_prefix; see virt-nest.conf(5)" -- \
     status -c "test://$SRC/xml/examples/seed-l0.xml"
 rm -f "$cfg"
+# a VIRT_NEST_CONFIG that names no file is an error, not the defaults
+# (the default file missing is fine: every other test here runs so)
+msg="virt-nest: configuration file $cfg (VIRT_NEST_CONFIG) does not exist;"
+msg+=" create it, or unset VIRT_NEST_CONFIG to use /etc/virt-nest/virt-nest.conf"
+VIRT_NEST_CONFIG=$cfg expect 1 "$msg" -- \
+    status -c "test://$SRC/xml/examples/seed-l0.xml"
+VIRT_NEST_CONFIG=$cfg expect 1 "$msg" -- \
+    reconcile --dry-run -c "test://$SRC/xml/examples/seed-l0.xml"
 exit $fail

@@ -48,6 +48,7 @@ typedef struct {
     const char *leases_dir; /* NULL: libvirt's */
     gboolean dry_run;
     gboolean quiet;         /* no "nothing to change" line */
+    const char *who;        /* in the change log; NULL: "reconcile" */
 } VnReconcileOptions;
 
 /* One reconcile, in-process: each change on @out as PREFIX + one line,
@@ -60,7 +61,33 @@ int vn_cli_reconcile(const VnReconcileOptions *o, FILE *out,
  * (svgwrite.c); NULL with @error set when Graphviz cannot. */
 char *vn_cli_svg_from_dot(const char *dot, GError **error);
 
+/* The "Recent changes" part of status: the last @n lines of the change
+ * log under a heading, onto @out (cmd-log.c). */
+void vn_cli_log_recent(GString *out, guint n);
+
+/* Record @changes ("OBJECT: what") in syslog and the change log as made
+ * by @who; a change log that cannot be written is one line on stderr. */
+void vn_cli_record(const char *who, GPtrArray *changes);
+
+/* --color=WHEN (color.c) */
+typedef enum {
+    VN_COLOR_AUTO,      /* a terminal, NO_COLOR unset, TERM not dumb */
+    VN_COLOR_ALWAYS,
+    VN_COLOR_NEVER,
+} VnColor;
+
+/* "auto", "always" (or NULL: --color alone), "never"; FALSE otherwise. */
+gboolean vn_cli_color_parse(const char *arg, VnColor *color);
+
+/* Whether to colour standard output. */
+gboolean vn_cli_color_on(VnColor color);
+
+/* The text of status or doctor with colours; transfer full. */
+char *vn_cli_color_status(const char *text);
+char *vn_cli_color_doctor(const char *text);
+
 int vn_cmd_status(int argc, char **argv);
+int vn_cmd_log(int argc, char **argv);
 int vn_cmd_reconcile(int argc, char **argv);
 int vn_cmd_plan(int argc, char **argv);
 int vn_cmd_graph(int argc, char **argv);

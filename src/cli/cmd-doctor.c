@@ -23,10 +23,11 @@ doctor_usage(FILE *f)
 {
     fprintf(f,
             "Usage: virt-nest doctor --from ADDR --to ADDR [--tcp | --udp]\n"
-            "                        [--size BYTES] [--json] SNAPSHOT...\n"
+            "                        [--size BYTES] [--json] [--color[=WHEN]]\n"
+            "                        SNAPSHOT...\n"
             "       virt-nest doctor [-c URI] --from ADDR --to ADDR\n"
             "                        [--tcp | --udp] [--size BYTES]\n"
-            "                        [--json]\n\n"
+            "                        [--json] [--color[=WHEN]]\n\n"
             "Walk a packet from ADDR to ADDR and its reply, hop by hop across\n"
             "the layers: routes, ip_forward, rp_filter, the firewall (which\n"
             "rule decides, in which table and chain), NAT and MTU. Name the\n"
@@ -39,6 +40,9 @@ doctor_usage(FILE *f)
             "      --size BYTES    a packet of this size that must not be\n"
             "                      fragmented (default: MTU not checked)\n"
             "      --json          JSON for programs (see virt-nest(1))\n"
+            "      --color[=WHEN]  colour the text: auto (a terminal, NO_COLOR\n"
+            "                      unset, TERM not dumb; the default), always,\n"
+            "                      never\n"
             "  -c, --connect URI   libvirt URI for the live layer\n"
             "  -h, --help          show this help\n");
 }
@@ -125,6 +129,7 @@ typedef struct {
     const char *to;
     const char *uri;
     gboolean json;
+    VnColor color;              /* --color */
     VnDoctorQuery q;
 } DoctorArgs;
 
@@ -147,7 +152,8 @@ parse_size(const char *arg, guint *size)
 static int
 parse_options(int argc, char **argv, DoctorArgs *a)
 {
-    enum { OPT_FROM = 256, OPT_TO, OPT_TCP, OPT_UDP, OPT_SIZE, OPT_JSON };
+    enum { OPT_FROM = 256, OPT_TO, OPT_TCP, OPT_UDP, OPT_SIZE, OPT_JSON,
+           OPT_COLOR };
     static const struct option opts[] = {
         { "from", required_argument, NULL, OPT_FROM },
         { "to", required_argument, NULL, OPT_TO },
@@ -155,6 +161,7 @@ parse_options(int argc, char **argv, DoctorArgs *a)
         { "udp", no_argument, NULL, OPT_UDP },
         { "size", required_argument, NULL, OPT_SIZE },
         { "json", no_argument, NULL, OPT_JSON },
+        { "color", optional_argument, NULL, OPT_COLOR },
         { "connect", required_argument, NULL, 'c' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -181,6 +188,13 @@ parse_options(int argc, char **argv, DoctorArgs *a)
                 return VN_EXIT_USAGE;
             break;
         case OPT_JSON: a->json = TRUE; break;
+        case OPT_COLOR:
+            if (!vn_cli_color_parse(optarg, &a->color)) {
+                vn_cli_error("doctor: --color=%s: give auto, always or never",
+                             optarg);
+                return VN_EXIT_USAGE;
+            }
+            break;
         case 'c': a->uri = optarg; break;
         case 'h':
             doctor_usage(stdout);
@@ -264,6 +278,12 @@ vn_cmd_doctor(int argc, char **argv)
         return VN_EXIT_FAILURE;
     }
     text = a.json ? vn_doctor_json(doc, &a.q) : vn_doctor_text(doc, &a.q);
+    if (!a.json && vn_cli_color_on(a.color)) {
+        char *colored = vn_cli_color_doctor(text);
+
+        g_free(text);
+        text = colored;
+    }
     fputs(text, stdout);
     /* it dies, or a firewall on the way is too complex to say */
     return fails(&doc->there) || fails(&doc->back) ? VN_EXIT_FAILURE

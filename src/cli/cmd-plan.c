@@ -44,7 +44,7 @@ usage(FILE *f)
 "Usage: virt-nest plan [-c URI] --network NET --guest NAME [--mac MAC]\n"
 "                      [--depth N] [--pool CIDR]... [--prefix LEN]\n"
 "                      [--layer SNAPSHOT.json]... [--json] [--output-dir DIR]\n"
-"                      [--apply] [--connect-inner URI]\n\n"
+"                      [--apply] [--connect-inner URI] [--leases-dir DIR]\n\n"
 "Plan the address of guest NAME on network NET of this layer, and a subnet\n"
 "for each of N nested levels below it, colliding with nothing known\n"
 "anywhere in the nest, with the XML that sets them up.\n\n"
@@ -66,6 +66,7 @@ usage(FILE *f)
 "                         the metadata when the guest exists\n"
 "      --connect-inner URI  also define level 1's network there (e.g.\n"
 "                         qemu+ssh://192.168.122.191/system)\n"
+"      --leases-dir DIR   libvirt's lease status files (BRIDGE.status)\n"
 "  -h, --help             show this help\n");
 }
 

@@ -187,6 +187,21 @@ vn_cli_reconcile(const VnReconcileOptions *o, FILE *out, const char *prefix,
     if (lock >= 0)
         close(lock);
     changes = vn_apply_changes(apply);
+    if (!o->dry_run) {
+        g_autoptr(GPtrArray) refusals = g_ptr_array_new_with_free_func(g_free);
+
+        /* what was left as it is, then what changed */
+        for (guint i = 0; i < plan->problems->len; i++) {
+            const VnProblem *p = plan->problems->pdata[i];
+
+            if (g_str_has_prefix(p->object, "network '") ||
+                g_str_has_prefix(p->object, "domain '"))
+                g_ptr_array_add(refusals, g_strdup_printf(
+                    "%s: refuse: %s; left as it is", p->object, p->message));
+        }
+        vn_cli_record(o->who ? o->who : "reconcile", refusals);
+        vn_cli_record(o->who ? o->who : "reconcile", changes);
+    }
     objects = vn_apply_change_objects(apply);
     for (guint i = 0; i < changes->len; i++) {
         const char *line = changes->pdata[i], *object = objects->pdata[i];

@@ -98,7 +98,7 @@ status_usage(FILE *f)
     fprintf(f,
             "Usage: virt-nest status [-c URI] [--json | --mermaid | --dot | --svg]\n"
             "                        [--leases-dir DIR] [--host | --no-host]\n"
-            "                        [--exit-code]\n\n"
+            "                        [--exit-code] [--color[=WHEN]]\n\n"
             "Show this layer: its networks and guests, the routes and "
             "firewall\nexceptions it needs, and what virt-nest installed.\n\n"
             "  -c, --connect URI   libvirt URI (default: LIBVIRT_DEFAULT_URI, "
@@ -119,6 +119,10 @@ status_usage(FILE *f)
             "      --exit-code     exit 3 when what is installed drifted "
             "(reconcile\n"
             "                      would change something)\n"
+            "      --color[=WHEN]  colour the text: auto (a terminal, "
+            "NO_COLOR\n"
+            "                      unset, TERM not dumb; the default), "
+            "always, never\n"
             "  -h, --help          show this help\n", VN_LEASES_DIR);
 }
 
@@ -193,10 +197,10 @@ find_hand_fixes(const VnLayer *layer, const VnPlan *plan)
 static gboolean
 parse_args(int argc, char **argv, VnDiscoverOptions *dopts,
            char *(**render)(const VnStatus *), gboolean *svg,
-           gboolean *exit_code, int *rc)
+           gboolean *exit_code, VnColor *color, int *rc)
 {
     enum { OPT_JSON = 256, OPT_MERMAID, OPT_DOT, OPT_SVG, OPT_LEASES,
-           OPT_HOST, OPT_NO_HOST, OPT_EXIT_CODE };
+           OPT_HOST, OPT_NO_HOST, OPT_EXIT_CODE, OPT_COLOR };
     static const struct option opts[] = {
         { "connect", required_argument, NULL, 'c' },
         { "json", no_argument, NULL, OPT_JSON },
@@ -207,6 +211,7 @@ parse_args(int argc, char **argv, VnDiscoverOptions *dopts,
         { "host", no_argument, NULL, OPT_HOST },
         { "no-host", no_argument, NULL, OPT_NO_HOST },
         { "exit-code", no_argument, NULL, OPT_EXIT_CODE },
+        { "color", optional_argument, NULL, OPT_COLOR },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -248,6 +253,13 @@ parse_args(int argc, char **argv, VnDiscoverOptions *dopts,
             break;
         case OPT_EXIT_CODE:
             *exit_code = TRUE;
+            break;
+        case OPT_COLOR:
+            if (!vn_cli_color_parse(optarg, color)) {
+                vn_cli_error("status: --color=%s: give auto, always or never",
+                             optarg);
+                return (*rc = VN_EXIT_USAGE, FALSE);
+            }
             break;
         case 'h':
             status_usage(stdout);
@@ -314,9 +326,11 @@ vn_cmd_status(int argc, char **argv)
     VnStatus st = { 0 };
     gboolean exit_code = FALSE;
     gboolean problems, svg = FALSE;
+    VnColor color = VN_COLOR_AUTO;
     int rc;
 
-    if (!parse_args(argc, argv, &dopts, &render, &svg, &exit_code, &rc))
+    if (!parse_args(argc, argv, &dopts, &render, &svg, &exit_code, &color,
+                    &rc))
         return rc;
     if (!vn_config_load(NULL, &config, &err) ||
         !(layer = vn_discover(&dopts, &err))) {
@@ -346,6 +360,22 @@ vn_cmd_status(int argc, char **argv)
         }
         g_free(text);
         text = image;
+    }
+    if (render == vn_status_text) {
+        /* on a real host, the text ends with what the hooks did lately */
+        if (layer->host) {
+            g_autoptr(GString) all = g_string_new(text);
+
+            vn_cli_log_recent(all, 5);
+            g_free(text);
+            text = g_string_free(g_steal_pointer(&all), FALSE);
+        }
+        if (vn_cli_color_on(color)) {
+            char *colored = vn_cli_color_status(text);
+
+            g_free(text);
+            text = colored;
+        }
     }
     fputs(text, stdout);
     fflush(stdout);

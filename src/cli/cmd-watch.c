@@ -442,7 +442,8 @@ vn_cmd_watch(int argc, char **argv)
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    Watch w = { .ropts = { NULL, NULL, FALSE, TRUE }, .net_cb = -1, .dom_cb = -1,
+    Watch w = { .ropts = { NULL, NULL, FALSE, TRUE, "watch" },
+                .net_cb = -1, .dom_cb = -1,
                 .backoff_ms = BACKOFF_MIN_MS };
     g_autoptr(GMainLoop) loop = NULL;
     g_autoptr(GPtrArray) reasons = g_ptr_array_new_with_free_func(g_free);

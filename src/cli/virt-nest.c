@@ -29,6 +29,8 @@ static const VnCommand commands[] = {
       vn_cmd_reconcile },
     { "watch", "stay running: reconcile when libvirtd or firewalld reload",
       vn_cmd_watch },
+    { "log", "the last changes the hooks and reconcile made here",
+      vn_cmd_log },
     { "install-hooks", "install virt-nest-hook as libvirt's network and qemu hook",
       vn_cmd_install_hooks },
     { "uninstall-hooks", "remove the hooks, and what virt-nest installed",

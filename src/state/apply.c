@@ -399,6 +399,7 @@ vn_apply_network(VnApply *a, const char *name, GPtrArray *rules,
     g_autoptr(GPtrArray) found = g_ptr_array_new();
     g_autofree char *object = g_strdup_printf("network '%s'", name);
     guint from = a->ops->len;
+    guint described;
 
     if (!vn_ledger_load(a->dir, VN_OBJECT_NETWORK, name, &old, error))
         return FALSE;
@@ -409,11 +410,15 @@ vn_apply_network(VnApply *a, const char *name, GPtrArray *rules,
                       error) ||
         !decide_rules(a, object, wants, present, found, error))
         return FALSE;
+    described = a->changes->len;
     describe_ops(a, from);
     if (a->dry_run)
         return TRUE;
-    if (!execute(a, from, error))
+    if (!execute(a, from, error)) {
+        /* undone: not changes (the change log records what was done) */
+        g_ptr_array_set_size(a->changes, described);
         return FALSE;
+    }
     for (guint i = 0; i < wants->len; i++) {
         const Want *w = wants->pdata[i];
 
@@ -440,6 +445,7 @@ vn_apply_sweep(VnApply *a, GPtrArray *networks, GError **error)
     static const int families[] = { NFPROTO_IPV4, NFPROTO_IPV6 };
     g_autoptr(GPtrArray) prefixes = g_ptr_array_new_with_free_func(g_free);
     guint from = a->ops->len;
+    guint described;
 
     for (guint i = 0; i < networks->len; i++)
         g_ptr_array_add(prefixes, vn_rule_comment_prefix(networks->pdata[i]));
@@ -470,10 +476,15 @@ vn_apply_sweep(VnApply *a, GPtrArray *networks, GError **error)
             }
         }
     }
+    described = a->changes->len;
     describe_ops(a, from);
     if (a->dry_run)
         return TRUE;
-    return execute(a, from, error);
+    if (!execute(a, from, error)) {
+        g_ptr_array_set_size(a->changes, described);
+        return FALSE;
+    }
+    return TRUE;
 }
 
 /* ------------------------------------------------------------------ */
@@ -622,6 +633,7 @@ vn_apply_domain(VnApply *a, const char *name, GPtrArray *routes,
     g_autoptr(VnLedger) now = vn_ledger_new(VN_OBJECT_DOMAIN, name);
     g_autofree char *object = g_strdup_printf("domain '%s'", name);
     guint from = a->ops->len;
+    guint described;
     const VnHost *host;
 
     if (!vn_ledger_load(a->dir, VN_OBJECT_DOMAIN, name, &old, error))
@@ -636,11 +648,15 @@ vn_apply_domain(VnApply *a, const char *name, GPtrArray *routes,
     }
     if (!decide_routes(a, object, name, routes, old, host, now, error))
         return FALSE;
+    described = a->changes->len;
     describe_ops(a, from);
     if (a->dry_run)
         return TRUE;
-    if (!execute(a, from, error))
+    if (!execute(a, from, error)) {
+        /* undone: not changes (the change log records what was done) */
+        g_ptr_array_set_size(a->changes, described);
         return FALSE;
+    }
     if (a->ops->len > from)
         g_clear_pointer(&a->host, vn_host_free);    /* it changed */
     return vn_ledger_save(a->dir, now, error);

@@ -29,7 +29,8 @@ void vn_apply_set_check_order(VnApply *apply, gboolean check);
 void vn_apply_set_dry_run(VnApply *apply, gboolean dry_run);
 
 /* What the calls so far changed (or, dry, would change): one line each,
- * "OBJECT: insert rule ...". Borrowed. */
+ * "OBJECT: insert rule ...". A call that failed changed nothing (it was
+ * undone) and adds no line. Borrowed. */
 GPtrArray *vn_apply_changes(VnApply *apply);
 
 /* The OBJECT of each of vn_apply_changes(), in the same order (the rest
