@@ -783,6 +783,17 @@ nowhere(Walker *w, const Hop *hop, const VnCidr *nh, gboolean segment)
               w->q->lookup ? "" : ": no snapshot goes further");
         return;
     }
+    if (c && c->parent == l && c->guest && !vn_guest_running(c->guest)) {
+        /* the layer's snapshot is older than its guest's stop, or a
+         * stand-in: nothing on this layer leads there now */
+        die(w, l, "guest %s, which holds %s (%s), is %s on %s: no TAP of "
+            "it is on %s", c->guest->name, s, c->name,
+            c->guest->state ? c->guest->state : "not running", l->name,
+            hop->oif->name);
+        fix(w, "start guest %s on %s (virsh start %s)", c->guest->name,
+            l->name, c->guest->name);
+        return;
+    }
     if (!segment)
         die(w, l, "the route '%s' takes %s out of the nest, away from %s%s%s(%s)",
             hop->rtext, s, c && c->guest ? "guest " : "",

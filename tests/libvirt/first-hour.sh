@@ -43,7 +43,7 @@ trap cleanup EXIT
 fail=0
 ok() { echo "ok: $*"; }
 bad() { echo "FAIL: $*"; fail=1; }
-check() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
+check() { if eval "$2"; then ok "$1"; else bad "$1"; return 1; fi; }
 uri() { _lab_uri "$1"; }
 OUT=$LAB_ROOT/out ERR=$LAB_ROOT/err
 
@@ -191,10 +191,10 @@ lab_virsh "$L0" undefine typo >/dev/null
 sed -e 's/<name>debian</<name>l2</' -e 's/52:54:00:fc:38:e0/52:54:00:5a:1a:8e/' \
     -e 's/debian-serial/l2-serial/' "$XML/l0-dom-debian-bare.xml" > "$LAB_ROOT/l2.xml"
 lab_virsh "$L1" define "$LAB_ROOT/l2.xml" >/dev/null
-ip link add vnet0 type veth peer name ens3
-ip link set vnet0 netns "$L1"
+ip link add l2port type veth peer name ens3
+ip link set l2port netns "$L1"
 ip link set ens3 netns "$L2"
-lab_net "$L1" ip link set vnet0 master virbr0 up
+lab_net "$L1" ip link set l2port master virbr0 up
 ip -n "$L2" link set lo up
 ip -n "$L2" link set ens3 address 52:54:00:5a:1a:8e up
 ip -n "$L2" addr add 192.168.124.91/24 dev ens3
@@ -211,23 +211,34 @@ step "L1: status --exit-code: installed, no drift" vn "$L1" status --exit-code
 # --- README, The whole nest: snapshots, graph, doctor ----------------------
 step "L0: status --json --host" vn "$L0" status --json --host
 cp "$OUT" "$LAB_ROOT/l0.json"
-step "L1: status --json --host" vn "$L1" status --json --host
+step "L1: status --json --host (guest l2 shut off)" vn "$L1" status --json --host
 cp "$OUT" "$LAB_ROOT/l1.json"
 ip netns exec "$L2" "$VN" status --json --host -c "test://$SRC/xml/examples/seed-l2.xml" \
     > "$LAB_ROOT/l2.json" 2> "$ERR"
 check "L2: status --json --host on the test driver" "[ ! -s '$ERR' ]"
+# guest l2 is shut off on L1 (the namespace answers the ping, its TAP is
+# not there): doctor says so and how to fix it
+vn "$L0" doctor --from 192.168.122.1 --to 192.168.124.91 \
+    "$LAB_ROOT/l0.json" "$LAB_ROOT/l1.json" "$LAB_ROOT/l2.json"
+check "doctor: guest l2 is shut off on L1, start it" \
+    "grep -q '^  DIES at L1: guest l2, which holds 192.168.124.91 (L2), is shut off on L1' '$OUT' && grep -q 'fix: start guest l2 on L1 (virsh start l2)' '$OUT'"
+lab_virsh "$L1" start l2 >/dev/null || bad "virsh start l2 on L1"
+step "L1: status --json --host (guest l2 running)" vn "$L1" status --json --host
+cp "$OUT" "$LAB_ROOT/l1.json"
 step "graph of the three snapshots" \
     vn "$L0" graph "$LAB_ROOT/l0.json" "$LAB_ROOT/l1.json" "$LAB_ROOT/l2.json"
 check "graph ties L1 to guest debian of L0" "grep -q 'guest debian' '$OUT'"
 step "doctor from L0 to L2 on the three snapshots" \
     vn "$L0" doctor --from 192.168.122.1 --to 192.168.124.91 \
         "$LAB_ROOT/l0.json" "$LAB_ROOT/l1.json" "$LAB_ROOT/l2.json"
-check "doctor agrees with the ping: reachable" "grep -q '^reachable' '$OUT'"
+check "doctor agrees with the ping: reachable" "grep -q '^reachable' '$OUT'" ||
+    sed "s/^/    doctor | /" "$OUT"
 typo "doctor --from and --to the same address" 192.168.122.1 \
     vn "$L0" doctor --from 192.168.122.1 --to 192.168.122.1 \
         "$LAB_ROOT/l0.json" "$LAB_ROOT/l1.json" "$LAB_ROOT/l2.json"
 
 # --- and back to nothing ----------------------------------------------------
+lab_virsh "$L1" destroy l2 >/dev/null
 lab_virsh "$L0" destroy debian >/dev/null
 lab_virsh "$L1" net-destroy default >/dev/null
 for l in "$L0" "$L1"; do
