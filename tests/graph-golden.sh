@@ -25,6 +25,9 @@ golden seed.txt vn graph $ALL
 golden seed.mmd vn graph --mermaid $ALL
 golden seed.dot vn graph --dot $ALL
 golden seed.json vn graph --json $ALL
+# eth0 is no part of the nest: left out above, dimmed here
+golden seed-all-links.dot vn graph --dot --all-links $ALL
+golden seed-all-links.mmd vn graph --mermaid --all-links $ALL
 # the order of the snapshots does not matter
 a=$(cd "$T" && vn graph l2.json l0.json l1.json)
 b=$(cd "$T" && vn graph $ALL)
@@ -100,6 +103,7 @@ golden bad.txt bash -c '
     vn graph badhost.json
     vn graph --json --dot l0.json
     vn graph --bogus l0.json
+    vn graph --all-links l0.json
     vn doctor --from 192.168.122.1 --to nonsense l0.json
     vn doctor --from 192.168.122.1 --to 192.168.124.91 -c test:///default l0.json
 ' "$VN"

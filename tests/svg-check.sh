@@ -96,7 +96,10 @@ for g in ET.parse(sys.argv[2]).iter(ns + 'g'):
         ys = []
         for e in g:
             d = e.get('points') or e.get('d')
-            if d:
+            if e.get('ry'):
+                cy, ry = float(e.get('cy')), float(e.get('ry'))
+                ys += [cy - ry, cy + ry]
+            elif d:
                 ys += [float(x) for x in re.findall(r'-?[0-9.]+', d)][1::2]
         box[g.find(ns + 'title').text] = (min(ys), max(ys))
 def role(n):
@@ -109,7 +112,8 @@ def role(n):
         return 0
     return None
 bad = 0
-layers = sorted({n.split('_')[0] for n in box})
+# the outside world is no layer: it is above the outermost one
+layers = sorted({n.split('_')[0] for n in box} - {'outside'})
 for L in layers:
     by = {0: [], 1: [], 2: []}
     for n in box:
@@ -128,6 +132,9 @@ for i in range(len(layers) - 1):
 for a, b in re.findall(r'^\s*(\w+) -> (\w+)', dot, re.M):
     if a.split('_')[0] != b.split('_')[0] and not box[a][1] < box[b][0]:
         print('FAIL: the wire %s -> %s goes up' % (a, b)); bad = 1
+for o in (n for n in box if n.startswith('outside_')):
+    if not box[o][1] < min(box[n][0] for n in box if n.split('_')[0] == layers[0]):
+        print('FAIL: %s is not above %s' % (o, layers[0])); bad = 1
 n = sum(1 for x in box if role(x) is not None)
 if not bad:
     print('ok: %d layers top-down, uplink above bridge above TAPs (%d nodes placed)' % (len(layers), n))

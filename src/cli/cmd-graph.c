@@ -43,33 +43,40 @@ static void
 graph_usage(FILE *f)
 {
     fprintf(f,
-            "Usage: virt-nest graph [--json | --mermaid | --dot | --svg] SNAPSHOT...\n\n"
+            "Usage: virt-nest graph [--json | --mermaid | --dot | --svg]\n"
+            "                       [--all-links] SNAPSHOT...\n\n"
             "Stitch the layers of a nest together from one snapshot per layer\n"
             "('virt-nest status --json --host' on each) and show them as one\n"
-            "picture: links, bridges, TAPs and guests per layer, the wire from\n"
-            "each TAP to the guest inside, NAT boundaries, and the routes and\n"
-            "exceptions that cross layers.\n\n"
+            "picture, top-down: the outside world, then each layer in the one\n"
+            "that holds it, its uplink above its bridges above its TAPs; the\n"
+            "wire from each TAP to the guest inside, NAT boundaries, and the\n"
+            "routes and exceptions that cross layers.\n\n"
             "      --json          JSON for programs (see virt-nest(1))\n"
             "      --mermaid       a Mermaid flowchart\n"
             "      --dot           a Graphviz digraph\n"
             "      --svg           that digraph laid out as SVG (Graphviz's "
             "library)\n"
+            "      --all-links     draw links unrelated to the nest too, "
+            "dimmed\n"
             "  -h, --help          show this help\n");
 }
 
 int
 vn_cmd_graph(int argc, char **argv)
 {
-    enum { OPT_JSON = 256, OPT_MERMAID, OPT_DOT, OPT_SVG };
+    enum { OPT_JSON = 256, OPT_MERMAID, OPT_DOT, OPT_SVG, OPT_ALL_LINKS };
     static const struct option opts[] = {
         { "json", no_argument, NULL, OPT_JSON },
         { "mermaid", no_argument, NULL, OPT_MERMAID },
         { "dot", no_argument, NULL, OPT_DOT },
         { "svg", no_argument, NULL, OPT_SVG },
+        { "all-links", no_argument, NULL, OPT_ALL_LINKS },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    char *(*render)(const VnNest *) = vn_graph_text;
+    char *(*render)(const VnNest *, const VnGraphOptions *) = NULL;
+    char *(*plain)(const VnNest *) = vn_graph_text;
+    VnGraphOptions gopts = { 0 };
     gboolean svg = FALSE;
     int nformats = 0, c;
     g_autoptr(VnNest) nest = NULL;
@@ -80,7 +87,7 @@ vn_cmd_graph(int argc, char **argv)
     while ((c = vn_cli_getopt(argc, argv, "h", opts)) != -1) {
         switch (c) {
         case OPT_JSON:
-            render = vn_graph_json;
+            plain = vn_graph_json;
             nformats++;
             break;
         case OPT_MERMAID:
@@ -96,6 +103,9 @@ vn_cmd_graph(int argc, char **argv)
             svg = TRUE;
             nformats++;
             break;
+        case OPT_ALL_LINKS:
+            gopts.all_links = TRUE;
+            break;
         case 'h':
             graph_usage(stdout);
             return VN_EXIT_OK;
@@ -109,6 +119,11 @@ vn_cmd_graph(int argc, char **argv)
                      "each other");
         return VN_EXIT_USAGE;
     }
+    if (gopts.all_links && !render) {
+        vn_cli_error("graph: --all-links is for the pictures; give it with "
+                     "--mermaid, --dot or --svg");
+        return VN_EXIT_USAGE;
+    }
     if (optind >= argc) {
         vn_cli_error("graph: give the snapshots of the layers, each from "
                      "'virt-nest status --json --host'");
@@ -116,7 +131,7 @@ vn_cmd_graph(int argc, char **argv)
     }
     if (!(nest = vn_cli_load_nest("graph", argc - optind, argv + optind)))
         return VN_EXIT_FAILURE;
-    text = render(nest);
+    text = render ? render(nest, &gopts) : plain(nest);
     if (svg) {
         g_autoptr(GError) err = NULL;
         char *image = vn_cli_svg_from_dot(text, &err);

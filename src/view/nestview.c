@@ -37,6 +37,8 @@ typedef struct {
     GHashTable *exceptions;     /* VnNetwork -> GPtrArray of char * */
     GHashTable *taps_of;        /* VnGuest -> GPtrArray of its TAP VnLinks */
     GHashTable *stitched;       /* VnGuest that are a layer of their own */
+    GHashTable *route_devs;     /* ifindex of the links routes to other
+                                 * layers leave by (facts_routes) */
     GPtrArray *none;
 } LayerFacts;
 
@@ -67,6 +69,10 @@ show(const VnNestLayer *l, const VnLink *link)
     return has_global_address(l, link) ? SHOW_LINK : SHOW_NOT;
 }
 
+/* A route that leads to another layer: virt-nest's, or one added by hand
+ * (anything but the kernel's connected routes and the default route). */
+static gboolean cross_route(const VnHostRoute *r);
+
 static const VnHostRoute *
 default_route(const VnHost *h, int family)
 {
@@ -82,8 +88,6 @@ default_route(const VnHost *h, int family)
     return best;
 }
 
-/* A route that leads to another layer: virt-nest's, or one added by hand
- * (anything but the kernel's connected routes and the default route). */
 static gboolean
 cross_route(const VnHostRoute *r)
 {
@@ -206,6 +210,7 @@ facts_new(const VnNestLayer *l)
     f->taps_of = g_hash_table_new_full(NULL, NULL, NULL,
                                        (GDestroyNotify)g_ptr_array_unref);
     f->stitched = g_hash_table_new(NULL, NULL);
+    f->route_devs = g_hash_table_new(NULL, NULL);
     f->none = g_ptr_array_new();
     if (f->host)
         facts_firewall(f);
@@ -222,11 +227,26 @@ facts_free(LayerFacts *f)
     g_hash_table_unref(f->exceptions);
     g_hash_table_unref(f->taps_of);
     g_hash_table_unref(f->stitched);
+    g_hash_table_unref(f->route_devs);
     g_ptr_array_unref(f->none);
     g_free(f);
 }
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(LayerFacts, facts_free)
+
+/* The links routes to another layer of @nest leave by. */
+static void
+facts_routes(LayerFacts *f, const VnNest *nest)
+{
+    for (guint i = 0; f->host && i < f->host->routes->len; i++) {
+        const VnHostRoute *r = f->host->routes->pdata[i];
+        const VnNestLayer *o;
+
+        if (cross_route(r) &&
+            (o = vn_nest_find_address(nest, &r->gateway, NULL)) && o != f->l)
+            g_hash_table_add(f->route_devs, GINT_TO_POINTER(r->oif));
+    }
+}
 
 /* virt-nest's rules for @net: their comments without the "virt-nest NET "
  * prefix, and their table and chain. */
@@ -346,8 +366,19 @@ link_text(GString *t, const LayerFacts *f, const VnLink *link, Show s)
                                vn_cidr_format(&f->dr4->gateway, FALSE, b));
 }
 
+/* A link the nest's traffic takes: a bridge, a TAP, the uplink, the way
+ * out, a link a route to another layer leaves by. */
+static gboolean
+related(const LayerFacts *f, const VnLink *link, Show s)
+{
+    return s == SHOW_BRIDGE || s == SHOW_TAP ||
+           (f->l->uplink && f->l->uplink->ifindex == link->ifindex) ||
+           (f->dr4 && f->dr4->oif == link->ifindex) ||
+           g_hash_table_contains(f->route_devs, GINT_TO_POINTER(link->ifindex));
+}
+
 static void
-pic_links(VnPic *pic, const LayerFacts *f)
+pic_links(VnPic *pic, const LayerFacts *f, const VnGraphOptions *o)
 {
     static const VnPicShape shapes[] = {
         [SHOW_LINK] = VN_PIC_LINK, [SHOW_BRIDGE] = VN_PIC_BRIDGE,
@@ -363,6 +394,11 @@ pic_links(VnPic *pic, const LayerFacts *f)
 
         if (s == SHOW_NOT)
             continue;
+        if (!related(f, link, s)) {
+            if (!o->all_links)
+                continue;
+            vn_pic_mark(pic, link_id(pic, l, link->name), VN_PIC_DIM, NULL);
+        }
         link_text(t, f, link, s);
         vn_pic_node(pic, link_id(pic, l, link->name), shapes[s], t->str);
         if (s == SHOW_TAP && (br = vn_layer_index_link(l->index, link->master)))
@@ -404,15 +440,50 @@ pic_nat(VnPic *pic, const LayerFacts *f)
     }
 }
 
+/* The world beyond an outermost layer's way out: the LAN, the internet,
+ * from the layer's default route, above the layer. */
 static void
-pic_layer(VnPic *pic, const VnNestLayer *l)
+pic_outside(VnPic *pic, const VnNestLayer *l)
+{
+    const VnHostRoute *dr = default_route(l->layer->host, AF_INET);
+    const VnLink *out = dr ? vn_layer_index_link(l->index, dr->oif) : NULL;
+    g_autofree char *text = NULL;
+    const char *id;
+    char b[VN_CIDR_STRLEN];
+
+    if (!out || show(l, out) == SHOW_NOT)
+        return;
+    id = vn_pic_id(pic, "outside", l->name);
+    text = g_strdup_printf("outside (default via %s on %s)\nthe LAN, the "
+                           "internet",
+                           vn_cidr_is_empty(&dr->gateway) ? "?" :
+                           vn_cidr_format(&dr->gateway, FALSE, b), out->name);
+    vn_pic_node(pic, id, VN_PIC_OUTSIDE, text);
+}
+
+/* The wire from the outside world down to the way out. */
+static void
+pic_outside_wire(VnPic *pic, const VnNestLayer *l)
+{
+    const VnHostRoute *dr = default_route(l->layer->host, AF_INET);
+    const VnLink *out = dr ? vn_layer_index_link(l->index, dr->oif) : NULL;
+
+    if (out && show(l, out) != SHOW_NOT)
+        vn_pic_edge(pic, vn_pic_id(pic, "outside", l->name),
+                    link_id(pic, l, out->name), NULL, FALSE);
+}
+
+static void
+pic_layer(VnPic *pic, const VnNest *nest, const VnNestLayer *l,
+          const VnGraphOptions *o)
 {
     g_autoptr(LayerFacts) f = facts_new(l);
     g_autofree char *title = layer_title(l);
     const VnLayer *layer = l->layer;
 
+    facts_routes(f, nest);
     vn_pic_cluster_begin(pic, vn_pic_id(pic, "layer", l->name), title);
-    pic_links(pic, f);
+    pic_links(pic, f, o);
     if (f->host)
         pic_nat(pic, f);
     else
@@ -478,27 +549,42 @@ pic_routes(VnPic *pic, const VnNest *nest)
 }
 
 static char *
-picture(const VnNest *nest, gboolean dot)
+picture(const VnNest *nest, gboolean dot, const VnGraphOptions *opts)
 {
+    static const VnGraphOptions defaults = { 0 };
+    const VnGraphOptions *o = opts ? opts : &defaults;
     VnPic *pic = vn_pic_new(dot);
 
+    /* the outside world first: the way in comes from above */
+    for (guint i = 0; i < nest->layers->len; i++) {
+        const VnNestLayer *l = nest->layers->pdata[i];
+
+        if (!l->parent && l->layer->host)
+            pic_outside(pic, l);
+    }
     for (guint i = 0; i < nest->layers->len; i++)
-        pic_layer(pic, nest->layers->pdata[i]);
+        pic_layer(pic, nest, nest->layers->pdata[i], o);
+    for (guint i = 0; i < nest->layers->len; i++) {
+        const VnNestLayer *l = nest->layers->pdata[i];
+
+        if (!l->parent && l->layer->host)
+            pic_outside_wire(pic, l);
+    }
     pic_wires(pic, nest);
     pic_routes(pic, nest);
     return vn_pic_finish(pic);
 }
 
 char *
-vn_graph_mermaid(const VnNest *nest)
+vn_graph_mermaid(const VnNest *nest, const VnGraphOptions *opts)
 {
-    return picture(nest, FALSE);
+    return picture(nest, FALSE, opts);
 }
 
 char *
-vn_graph_dot(const VnNest *nest)
+vn_graph_dot(const VnNest *nest, const VnGraphOptions *opts)
 {
-    return picture(nest, TRUE);
+    return picture(nest, TRUE, opts);
 }
 
 /* ------------------------------------------------------------------ */

@@ -81,8 +81,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     g_free(vn_graph_text(nest));
-    g_free(vn_graph_mermaid(nest));
-    g_free(vn_graph_dot(nest));
+    g_free(vn_graph_mermaid(nest, NULL));
+    g_free(vn_graph_dot(nest, NULL));
     {
         g_autofree char *json = vn_graph_json(nest);
 
