@@ -37,6 +37,9 @@ typedef struct {
     GHashTable *exceptions;     /* VnNetwork -> GPtrArray of char * */
     GHashTable *taps_of;        /* VnGuest -> GPtrArray of its TAP VnLinks */
     GHashTable *stitched;       /* VnGuest that are a layer of their own */
+    GHashTable *rejects;        /* bridge name -> libvirt's REJECTs and
+                                 * DROPs on it, counted */
+    GHashTable *other_drops;    /* the same, in chains not libvirt's */
     GHashTable *route_devs;     /* ifindex of the links routes to other
                                  * layers leave by (facts_routes) */
     GPtrArray *none;
@@ -134,8 +137,40 @@ note_exception(LayerFacts *f, GHashTable *prefixes, const VnFwChain *c,
                                           c->name));
 }
 
-/* One pass over the firewall: virt-nest's rules by network, and the
- * subnets a MASQUERADE or SNAT rule covers. */
+/* libvirt's chains: LIBVIRT_FWI and the like, its nftables tables, and
+ * plain FORWARD, where libvirt before 5.1 put its rules (as doctor.c
+ * tells them). */
+static gboolean
+chain_is_libvirt(const VnFwChain *c)
+{
+    return g_str_has_prefix(c->name, "LIBVIRT_") ||
+           !g_strcmp0(c->table, "libvirt_network") ||
+           !g_strcmp0(c->table, "libvirt") || !g_strcmp0(c->name, "FORWARD");
+}
+
+/* A REJECT or DROP of someone else's on a bridge: counted for the
+ * bridge's badge. */
+static void
+note_reject(LayerFacts *f, const VnFwChain *c, const VnFwRule *r)
+{
+    const char *names[2] = { r->iif_neg ? NULL : r->iif,
+                             r->oif_neg ? NULL : r->oif };
+    GHashTable *into = chain_is_libvirt(c) ? f->rejects : f->other_drops;
+
+    for (guint i = 0; i < 2; i++) {
+        const VnLink *br = names[i] ?
+            vn_layer_index_link_by_name(f->l->index, names[i]) : NULL;
+
+        if (!br || g_strcmp0(br->kind, "bridge") ||
+            (i == 1 && !g_strcmp0(names[0], names[1])))
+            continue;
+        g_hash_table_insert(into, br->name, GUINT_TO_POINTER(
+            GPOINTER_TO_UINT(g_hash_table_lookup(into, br->name)) + 1));
+    }
+}
+
+/* One pass over the firewall: virt-nest's rules by network, the REJECTs
+ * on each bridge, and the subnets a MASQUERADE or SNAT rule covers. */
 static void
 facts_firewall(LayerFacts *f)
 {
@@ -164,6 +199,8 @@ facts_firewall(LayerFacts *f)
                 g_hash_table_add(f->masqueraded, (gpointer)&r->src);
             if (vn_rule_comment_is_ours(r->comment))
                 note_exception(f, prefixes, c, r);
+            else if (r->verdict == VN_FW_REJECT || r->verdict == VN_FW_DROP)
+                note_reject(f, c, r);
         }
     }
 }
@@ -211,6 +248,8 @@ facts_new(const VnNestLayer *l)
                                        (GDestroyNotify)g_ptr_array_unref);
     f->stitched = g_hash_table_new(NULL, NULL);
     f->route_devs = g_hash_table_new(NULL, NULL);
+    f->rejects = g_hash_table_new(g_str_hash, g_str_equal);
+    f->other_drops = g_hash_table_new(g_str_hash, g_str_equal);
     f->none = g_ptr_array_new();
     if (f->host)
         facts_firewall(f);
@@ -228,6 +267,8 @@ facts_free(LayerFacts *f)
     g_hash_table_unref(f->taps_of);
     g_hash_table_unref(f->stitched);
     g_hash_table_unref(f->route_devs);
+    g_hash_table_unref(f->rejects);
+    g_hash_table_unref(f->other_drops);
     g_ptr_array_unref(f->none);
     g_free(f);
 }
@@ -332,6 +373,46 @@ pic_networks(VnPic *pic, const VnNestLayer *l)
     }
 }
 
+/* The firewall on a bridge in one line, however many rules there are:
+ * "fw: 2 virt-nest accepts, 1 NAT exemption · libvirt REJECT ×2"; the
+ * rules themselves are in the text view. */
+static void
+fw_badge(GString *t, const LayerFacts *f, const VnLink *bridge,
+         GPtrArray *ex)
+{
+    guint accepts = 0, nats = 0;
+    guint rej = GPOINTER_TO_UINT(g_hash_table_lookup(f->rejects,
+                                                     bridge->name));
+    guint other = GPOINTER_TO_UINT(g_hash_table_lookup(f->other_drops,
+                                                       bridge->name));
+    const char *sep = "";
+
+    for (guint i = 0; i < ex->len; i++) {
+        /* "nat 192.168.124.0/24>... (nat POSTROUTING)" */
+        if (g_str_has_prefix(ex->pdata[i], "nat "))
+            nats++;
+        else
+            accepts++;
+    }
+    if (!accepts && !nats && !rej && !other)
+        return;
+    g_string_append(t, "\nfw: ");
+    if (accepts || nats) {
+        g_string_append_printf(t, "virt-nest %u accept%s", accepts,
+                               accepts == 1 ? "" : "s");
+        if (nats)
+            g_string_append_printf(t, ", %u NAT exemption%s", nats,
+                                   nats == 1 ? "" : "s");
+        sep = " · ";
+    }
+    if (rej) {
+        g_string_append_printf(t, "%slibvirt REJECT ×%u", sep, rej);
+        sep = " · ";
+    }
+    if (other)
+        g_string_append_printf(t, "%sother REJECT/DROP ×%u", sep, other);
+}
+
 /* The text of a bridge, a TAP or another link of a layer's host. */
 static void
 link_text(GString *t, const LayerFacts *f, const VnLink *link, Show s)
@@ -344,11 +425,11 @@ link_text(GString *t, const LayerFacts *f, const VnLink *link, Show s)
 
     if (net) {
         vn_pic_network_text(t, net, f->host, link);
-        for (guint j = 0; j < ex->len; j++)
-            g_string_append_printf(t, "\nvirt-nest: %s", (char *)ex->pdata[j]);
+        fw_badge(t, f, link, ex);
     } else if (s == SHOW_BRIDGE) {
         g_string_append(t, link->name);
         vn_view_link_addresses(t, f->host, link, "\n");
+        fw_badge(t, f, link, f->none);
     } else if (s == SHOW_TAP) {
         vn_pic_tap_text(t, link->name, link->mac);
     } else {

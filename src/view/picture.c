@@ -356,15 +356,34 @@ vn_pic_network_text(GString *t, const VnNetwork *net, const VnHost *host,
                            net->bridge ? net->bridge : "(no bridge)", net->name,
                            net->forward_mode, net->active ? "" : ", inactive");
     if (bridge) {
-        vn_view_link_addresses(t, host, bridge, "\n");
+        g_autoptr(GString) a = g_string_new(NULL);
+        g_auto(GStrv) addrs = NULL;
+        guint n;
+
+        vn_view_link_addresses(a, host, bridge, "\036");
+        addrs = g_strsplit(a->str, "\036", -1);
+        n = g_strv_length(addrs);
+        /* addrs[0] is empty: each address comes after the separator */
+        for (guint i = 1; i < n && i <= 2; i++)
+            g_string_append_printf(t, "\n%s", addrs[i]);
+        if (n > 3)
+            g_string_append_printf(t, " +%u more", n - 3);
     } else {
-        for (guint i = 0; i < net->ips->len; i++)
+        for (guint i = 0; i < net->ips->len && i < 2; i++)
             g_string_append_printf(t, "\n%s", vn_cidr_format(
                 &((VnNetIp *)net->ips->pdata[i])->address, TRUE, b));
+        if (net->ips->len > 2)
+            g_string_append_printf(t, " +%u more", net->ips->len - 2);
     }
-    for (guint i = 0; net->nest && i < net->peers->len; i++)
-        g_string_append_printf(t, "\npeer %s", vn_cidr_format(
-            &g_array_index(net->peers, VnCidr, i), TRUE, b));
+    /* one line however many: two named, the rest counted */
+    for (guint i = 0; net->nest && i < net->peers->len && i < 2; i++)
+        g_string_append_printf(t, "%s%s", i ? ", " :
+                               net->peers->len > 1 ? "\npeers " : "\npeer ",
+                               vn_cidr_format(&g_array_index(net->peers,
+                                                             VnCidr, i),
+                                              TRUE, b));
+    if (net->nest && net->peers->len > 2)
+        g_string_append_printf(t, " +%u more", net->peers->len - 2);
 }
 
 void
