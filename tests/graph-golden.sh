@@ -78,6 +78,16 @@ jq '(.host.firewall[].rules) |= map(select((.comment // "") | startswith("virt-n
     | (.networks[].nest) = null' "$T/l1.json" > "$T/l1-norules.json"
 golden doctor-norules.txt vn doctor --from 192.168.122.1 --to 192.168.124.91 \
     l0.json l1-norules.json l2.json
+# the doctor's walk on the picture: the way in bold, where it dies in red
+# with the fix (tooltip and legend)
+golden graph-doctor-norules.dot vn graph --dot --from 192.168.122.1 \
+    --to 192.168.124.91 l0.json l1-norules.json l2.json
+golden graph-doctor-norules.mmd vn graph --mermaid --from 192.168.122.1 \
+    --to 192.168.124.91 l0.json l1-norules.json l2.json
+golden graph-doctor-noroute.dot vn graph --dot --from 192.168.122.1 \
+    --to 192.168.124.91 l0-noroute.json l1.json l2.json
+golden graph-doctor-seed.mmd vn graph --mermaid --tcp --from 192.168.122.1 \
+    --to 192.168.124.91 $ALL
 # the peer is in the metadata, the rules are not: reconcile
 jq '(.host.firewall[].rules) |= map(select((.comment // "") | startswith("virt-nest") | not))' \
     "$T/l1.json" > "$T/l1-drifted.json"
@@ -137,6 +147,10 @@ golden bad.txt bash -c '
     vn graph --json --dot l0.json
     vn graph --bogus l0.json
     vn graph --all-links l0.json
+    vn graph --from 192.168.122.1 --to 192.168.124.91 l0.json
+    vn graph --dot --from 192.168.122.1 l0.json
+    vn graph --dot --from 192.168.122.1 --to fd00::1 l0.json
+    vn graph --dot --tcp --udp --from 192.168.122.1 --to 192.168.124.91 l0.json
     vn doctor --from 192.168.122.1 --to nonsense l0.json
     vn doctor --from 192.168.122.1 --to 192.168.124.91 -c test:///default l0.json
 ' "$VN"

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <netinet/in.h>
 #include <stdio.h>
 
 #include "cli.h"
@@ -44,7 +45,9 @@ graph_usage(FILE *f)
 {
     fprintf(f,
             "Usage: virt-nest graph [--json | --mermaid | --dot | --svg]\n"
-            "                       [--all-links] SNAPSHOT...\n\n"
+            "                       [--all-links] [--from ADDR --to ADDR\n"
+            "                       [--tcp | --udp] [--size BYTES]] "
+            "SNAPSHOT...\n\n"
             "Stitch the layers of a nest together from one snapshot per layer\n"
             "('virt-nest status --json --host' on each) and show them as one\n"
             "picture, top-down: the outside world, then each layer in the one\n"
@@ -58,26 +61,41 @@ graph_usage(FILE *f)
             "library)\n"
             "      --all-links     draw links unrelated to the nest too, "
             "dimmed\n"
+            "      --from ADDR, --to ADDR, --tcp, --udp, --size BYTES\n"
+            "                      walk a packet as 'virt-nest doctor' does "
+            "and draw\n"
+            "                      its way in bold, where it dies in red "
+            "with the fix\n"
+            "                      (a tooltip and a legend)\n"
             "  -h, --help          show this help\n");
 }
 
 int
 vn_cmd_graph(int argc, char **argv)
 {
-    enum { OPT_JSON = 256, OPT_MERMAID, OPT_DOT, OPT_SVG, OPT_ALL_LINKS };
+    enum { OPT_JSON = 256, OPT_MERMAID, OPT_DOT, OPT_SVG, OPT_ALL_LINKS,
+           OPT_FROM, OPT_TO, OPT_TCP, OPT_UDP, OPT_SIZE };
     static const struct option opts[] = {
         { "json", no_argument, NULL, OPT_JSON },
         { "mermaid", no_argument, NULL, OPT_MERMAID },
         { "dot", no_argument, NULL, OPT_DOT },
         { "svg", no_argument, NULL, OPT_SVG },
         { "all-links", no_argument, NULL, OPT_ALL_LINKS },
+        { "from", required_argument, NULL, OPT_FROM },
+        { "to", required_argument, NULL, OPT_TO },
+        { "tcp", no_argument, NULL, OPT_TCP },
+        { "udp", no_argument, NULL, OPT_UDP },
+        { "size", required_argument, NULL, OPT_SIZE },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     char *(*render)(const VnNest *, const VnGraphOptions *) = NULL;
     char *(*plain)(const VnNest *) = vn_graph_text;
     VnGraphOptions gopts = { 0 };
-    gboolean svg = FALSE;
+    VnDoctorQuery q = { 0 };
+    const char *from = NULL, *to = NULL;
+    gboolean svg = FALSE, walk = FALSE;
+    g_autoptr(VnDoctor) doc = NULL;
     int nformats = 0, c;
     g_autoptr(VnNest) nest = NULL;
     g_autofree char *text = NULL;
@@ -106,6 +124,29 @@ vn_cmd_graph(int argc, char **argv)
         case OPT_ALL_LINKS:
             gopts.all_links = TRUE;
             break;
+        case OPT_FROM:
+            from = optarg;
+            walk = TRUE;
+            break;
+        case OPT_TO:
+            to = optarg;
+            walk = TRUE;
+            break;
+        case OPT_TCP:
+        case OPT_UDP:
+            if (q.proto && q.proto != (c == OPT_TCP ? IPPROTO_TCP
+                                                    : IPPROTO_UDP)) {
+                vn_cli_error("graph: --tcp and --udp exclude each other");
+                return VN_EXIT_USAGE;
+            }
+            q.proto = c == OPT_TCP ? IPPROTO_TCP : IPPROTO_UDP;
+            walk = TRUE;
+            break;
+        case OPT_SIZE:
+            if (vn_cli_parse_size("graph", optarg, &q.size) != VN_EXIT_OK)
+                return VN_EXIT_USAGE;
+            walk = TRUE;
+            break;
         case 'h':
             graph_usage(stdout);
             return VN_EXIT_OK;
@@ -124,6 +165,14 @@ vn_cmd_graph(int argc, char **argv)
                      "--mermaid, --dot or --svg");
         return VN_EXIT_USAGE;
     }
+    if (walk && !render) {
+        vn_cli_error("graph: --from and --to draw the walk on a picture; "
+                     "give --mermaid, --dot or --svg (or run 'virt-nest "
+                     "doctor' for it as text)");
+        return VN_EXIT_USAGE;
+    }
+    if (walk && vn_cli_doctor_query("graph", from, to, &q) != VN_EXIT_OK)
+        return VN_EXIT_USAGE;
     if (optind >= argc) {
         vn_cli_error("graph: give the snapshots of the layers, each from "
                      "'virt-nest status --json --host'");
@@ -131,6 +180,17 @@ vn_cmd_graph(int argc, char **argv)
     }
     if (!(nest = vn_cli_load_nest("graph", argc - optind, argv + optind)))
         return VN_EXIT_FAILURE;
+    if (walk) {
+        g_autoptr(GError) err = NULL;
+
+        /* the doctor's own engine: the picture says what it says */
+        if (!(doc = vn_doctor_run(nest, &q, &err))) {
+            vn_cli_error("graph: %s", err->message);
+            return VN_EXIT_FAILURE;
+        }
+        gopts.doctor = doc;
+        gopts.query = &q;
+    }
     text = render ? render(nest, &gopts) : plain(nest);
     if (svg) {
         g_autoptr(GError) err = NULL;

@@ -475,7 +475,9 @@ pic_links(VnPic *pic, const LayerFacts *f, const VnGraphOptions *o)
 
         if (s == SHOW_NOT)
             continue;
-        if (!related(f, link, s)) {
+        /* a link the doctor's packet takes is related, whatever it is */
+        if (!related(f, link, s) &&
+            !g_hash_table_contains(pic->marks, link_id(pic, l, link->name))) {
             if (!o->all_links)
                 continue;
             vn_pic_mark(pic, link_id(pic, l, link->name), VN_PIC_DIM, NULL);
@@ -629,6 +631,123 @@ pic_routes(VnPic *pic, const VnNest *nest)
     }
 }
 
+/* ------------------------------------------------------------------ */
+/* the doctor's walk on the picture                                    */
+
+static gboolean
+way_fails(const VnWalk *w)
+{
+    return w->result == VN_WALK_DIES || w->result == VN_WALK_TOO_COMPLEX;
+}
+
+/* The way in bold, where it dies in red with the fix as its tooltip. */
+static void
+doctor_marks(VnPic *pic, const VnDoctor *doc)
+{
+    const VnWalk *ways[] = { &doc->there, &doc->back };
+
+    for (guint i = 0; i < G_N_ELEMENTS(ways); i++) {
+        const char *prev = NULL;
+
+        for (guint j = 0; ways[i]->path && j < ways[i]->path->len; j++) {
+            const VnWalkPoint *p = &g_array_index(ways[i]->path, VnWalkPoint,
+                                                  j);
+            const char *id = link_id(pic, p->layer, p->link->name);
+
+            vn_pic_mark(pic, id, VN_PIC_PATH, NULL);
+            if (prev)
+                vn_pic_bold_edge(pic, prev, id);
+            prev = id;
+        }
+    }
+    for (guint i = 0; i < G_N_ELEMENTS(ways); i++) {
+        const VnWalk *w = ways[i];
+        g_autofree char *tip = NULL;
+
+        if (!way_fails(w) || !w->death_layer || !w->death_link)
+            continue;
+        tip = g_strdup_printf("%s\nfix: %s", w->death,
+                              w->fix ? w->fix : "see virt-nest doctor");
+        vn_pic_mark(pic, link_id(pic, w->death_layer, w->death_link->name),
+                    VN_PIC_DEAD, tip);
+        break;
+    }
+}
+
+/* @text in lines of about @width columns, after @t. */
+static void
+wrap(GString *t, const char *text, guint width)
+{
+    g_auto(GStrv) words = g_strsplit(text, " ", -1);
+    guint col = 0;
+
+    for (guint i = 0; words[i]; i++) {
+        guint n = g_utf8_strlen(words[i], -1);
+
+        if (col && col + 1 + n > width) {
+            g_string_append_c(t, '\n');
+            col = 0;
+        } else if (col) {
+            g_string_append_c(t, ' ');
+            col++;
+        }
+        g_string_append(t, words[i]);
+        col += n;
+    }
+}
+
+/* The legend's columns: wide enough that the doctor's longest verdict
+ * and fix fit VN_PIC_MAX_LINES lines. */
+#define LEGEND_WIDTH 84
+
+/* The doctor's verdict, as a legend above the picture. */
+static void
+doctor_legend(VnPic *pic, const VnDoctor *doc, const VnDoctorQuery *q)
+{
+    const VnWalk *bad = way_fails(&doc->there) ? &doc->there :
+                        way_fails(&doc->back) ? &doc->back : NULL;
+    g_autoptr(GString) t = g_string_new(NULL);
+    g_autofree char *line = NULL;
+    const char *id = vn_pic_id(pic, "legend", "doctor");
+    char a[VN_CIDR_STRLEN], b[VN_CIDR_STRLEN];
+
+    g_autoptr(GString) head = g_string_new(NULL);
+
+    g_string_append_printf(head, "doctor %s -> %s ",
+                           vn_cidr_format(&q->from, FALSE, a),
+                           vn_cidr_format(&q->to, FALSE, b));
+    if (bad) {
+        g_autofree char *fix = g_strdup_printf("fix: %s", bad->fix ? bad->fix :
+                                               "see virt-nest doctor");
+
+        g_string_append_printf(head, "%s%s %s%s%s (red; the way in bold)",
+                               bad == &doc->back ? "the reply " : "",
+                               bad->result == VN_WALK_DIES ? "dies at" :
+                               "undecided at",
+                               bad->death_layer ? bad->death_layer->name : "?",
+                               bad->death_link ? " " : "",
+                               bad->death_link ? bad->death_link->name : "");
+        wrap(t, head->str, LEGEND_WIDTH);
+        g_string_append_c(t, '\n');
+        wrap(t, bad->death, LEGEND_WIDTH);
+        g_string_append_c(t, '\n');
+        wrap(t, fix, LEGEND_WIDTH);
+        line = g_strdup_printf("%s\n%s", bad->death, fix);
+    } else if (doc->reachable) {
+        g_string_append(head, "reachable there and back (the way in bold)");
+        wrap(t, head->str, LEGEND_WIDTH);
+    } else {
+        const VnWalk *w = doc->there.result == VN_WALK_LEAVES ? &doc->there
+                                                              : &doc->back;
+
+        g_string_append_printf(head, "leaves the snapshots (the way in "
+                               "bold) at %s", w->left ? w->left : "?");
+        wrap(t, head->str, LEGEND_WIDTH);
+    }
+    vn_pic_mark(pic, id, VN_PIC_PLAIN, line ? line : t->str);
+    vn_pic_node(pic, id, VN_PIC_NOTE, t->str);
+}
+
 static char *
 picture(const VnNest *nest, gboolean dot, const VnGraphOptions *opts)
 {
@@ -636,6 +755,10 @@ picture(const VnNest *nest, gboolean dot, const VnGraphOptions *opts)
     const VnGraphOptions *o = opts ? opts : &defaults;
     VnPic *pic = vn_pic_new(dot);
 
+    if (o->doctor) {
+        doctor_marks(pic, o->doctor);
+        doctor_legend(pic, o->doctor, o->query);
+    }
     /* the outside world first: the way in comes from above */
     for (guint i = 0; i < nest->layers->len; i++) {
         const VnNestLayer *l = nest->layers->pdata[i];

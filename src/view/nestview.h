@@ -20,7 +20,9 @@ typedef struct {
     gboolean all_links;     /* links unrelated to the nest too, dimmed;
                              * else they are left out */
     const VnDoctor *doctor; /* a walk through the nest, or NULL: its way
-                             * in bold, where it dies in red */
+                             * in bold, where it dies in red, and a
+                             * legend */
+    const VnDoctorQuery *query;     /* the doctor's query, with @doctor */
 } VnGraphOptions;
 
 /* Each returns a newly allocated, newline-terminated text. @opts: NULL
