@@ -556,16 +556,15 @@ pic_outside_wire(VnPic *pic, const VnNestLayer *l)
                     link_id(pic, l, out->name), NULL, FALSE);
 }
 
+/* What @l itself holds: its links, NAT boundaries, guests. */
 static void
-pic_layer(VnPic *pic, const VnNest *nest, const VnNestLayer *l,
-          const VnGraphOptions *o)
+pic_layer_own(VnPic *pic, const VnNest *nest, const VnNestLayer *l,
+              const VnGraphOptions *o)
 {
     g_autoptr(LayerFacts) f = facts_new(l);
-    g_autofree char *title = layer_title(l);
     const VnLayer *layer = l->layer;
 
     facts_routes(f, nest);
-    vn_pic_cluster_begin(pic, vn_pic_id(pic, "layer", l->name), title);
     pic_links(pic, f, o);
     if (f->host)
         pic_nat(pic, f);
@@ -574,6 +573,20 @@ pic_layer(VnPic *pic, const VnNest *nest, const VnNestLayer *l,
     for (guint i = 0; i < layer->guests->len; i++)
         if (!g_hash_table_contains(f->stitched, layer->guests->pdata[i]))
             pic_guest(pic, f, layer->guests->pdata[i]);
+}
+
+/* A layer as a box, and inside it, below its own nodes, the box of each
+ * layer it holds. */
+static void
+pic_layer(VnPic *pic, const VnNest *nest, const VnNestLayer *l,
+          const VnGraphOptions *o)
+{
+    g_autofree char *title = layer_title(l);
+
+    vn_pic_cluster_begin(pic, vn_pic_id(pic, "layer", l->name), title);
+    pic_layer_own(pic, nest, l, o);
+    for (guint i = 0; i < l->children->len; i++)
+        pic_layer(pic, nest, l->children->pdata[i], o);
     vn_pic_cluster_end(pic);
 }
 
@@ -766,8 +779,10 @@ picture(const VnNest *nest, gboolean dot, const VnGraphOptions *opts)
         if (!l->parent && l->layer->host)
             pic_outside(pic, l);
     }
+    /* layer in layer: each outermost one holds the rest */
     for (guint i = 0; i < nest->layers->len; i++)
-        pic_layer(pic, nest, nest->layers->pdata[i], o);
+        if (!((VnNestLayer *)nest->layers->pdata[i])->parent)
+            pic_layer(pic, nest, nest->layers->pdata[i], o);
     for (guint i = 0; i < nest->layers->len; i++) {
         const VnNestLayer *l = nest->layers->pdata[i];
 

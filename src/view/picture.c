@@ -29,7 +29,16 @@ vn_pic_new(gboolean dot)
                                 "  edge [fontname=\"Helvetica\", fontsize=9, "
                                 "arrowhead=none];\n");
     else
-        pic->out = g_string_new("flowchart TB\n");
+        /* mermaid.js wraps a label at 200 pixels, a MAC and address line
+         * and the firewall badge among them, and the doctor's legend (84
+         * columns, nestview.c): wide enough for those.
+         * Not the elk renderer ("defaultRenderer": "elk"): the mermaid
+         * bundle (mermaid 11) has no elk layout without the separate
+         * @mermaid-js/layout-elk and falls back to dagre, so the picture
+         * would be one thing where it is tested and another elsewhere. */
+        pic->out = g_string_new("%%{init: {\"flowchart\": "
+                                "{\"wrappingWidth\": 800}}}%%\n"
+                                "flowchart TB\n");
     return pic;
 }
 
@@ -330,11 +339,19 @@ vn_pic_edge_up(VnPic *pic, const char *from, const char *to,
 {
     g_autofree char *l = NULL;
 
+    l = label ? vn_pic_label(pic, label) : NULL;
     if (!pic->dot) {
-        vn_pic_edge(pic, from, to, label, TRUE);
+        /* Mermaid ranks by the edge's direction and has no arrow for the
+         * other end only: @to first, a dotted line, "↑" in the label */
+        const char *line = is_bold(pic, from, to) ? "===" : "-.-";
+
+        if (l)
+            g_string_append_printf(pic->out, "    %s %s|\"↑ %s\"| %s\n", to,
+                                   line, l, from);
+        else
+            g_string_append_printf(pic->out, "    %s %s %s\n", to, line, from);
         return;
     }
-    l = label ? vn_pic_label(pic, label) : NULL;
     g_string_append_printf(pic->out, "    %s -> %s [", to, from);
     if (l)
         g_string_append_printf(pic->out, "label=\"%s\", ", l);

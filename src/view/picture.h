@@ -92,8 +92,8 @@ void vn_pic_node(VnPic *pic, const char *id, VnPicShape shape,
 /* A dashed edge with an arrow from @from to @to and a label or NULL,
  * with @to drawn above @from: dot gets it as "@to -> @from" with
  * dir=back, so that its ranks put @to first (a bridge's way out above
- * the bridge, as the wire that enters the layer); Mermaid as
- * vn_pic_edge() draws it. */
+ * the bridge, as the wire that enters the layer); Mermaid as "@to -.-
+ * @from", a dotted line with "↑" before the label, for the same reason. */
 void vn_pic_edge_up(VnPic *pic, const char *from, const char *to,
                     const char *label);
 
