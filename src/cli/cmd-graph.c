@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cli.h"
 #include "nestview.h"
@@ -40,11 +41,57 @@ vn_cli_load_nest(const char *command, int n, char **paths)
     return nest;
 }
 
+/* @text with what HTML would take for markup escaped, in <pre>. */
+static void
+html_pre(GString *o, const char *text)
+{
+    g_autofree char *t = g_markup_escape_text(text, -1);
+
+    g_string_append_printf(o, "<pre>%s</pre>\n", t);
+}
+
+/* One page for a browser, with nothing to fetch: the SVG Graphviz drew
+ * (its XML prolog and DTD line left out, as HTML takes SVG inline), the
+ * doctor's walk when there is one, and the text view. No script; the
+ * page's Content-Security-Policy allows no other resource either. */
+static char *
+html_page(const VnNest *nest, const char *svg, const VnDoctor *doc,
+          const VnDoctorQuery *q)
+{
+    GString *o = g_string_new(NULL);
+    const char *start = strstr(svg, "<svg");
+    g_autofree char *text = vn_graph_text(nest);
+
+    g_string_append(o,
+                    "<!DOCTYPE html>\n"
+                    "<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+                    "<meta http-equiv=\"Content-Security-Policy\" "
+                    "content=\"default-src 'none'; style-src "
+                    "'unsafe-inline'\">\n"
+                    "<title>virt-nest graph</title>\n"
+                    "<style>body{font-family:Helvetica,sans-serif;margin:1em}"
+                    "pre{background:#f6f8fa;padding:.6em;overflow:auto}"
+                    "</style>\n</head><body>\n"
+                    "<h1>virt-nest graph</h1>\n<h2>The nest</h2>\n");
+    g_string_append(o, start ? start : svg);
+    if (doc) {
+        g_autofree char *walk = vn_doctor_text(doc, q);
+
+        g_string_append(o, "<h2>Doctor</h2>\n");
+        html_pre(o, walk);
+    }
+    g_string_append(o, "<h2>Text view</h2>\n");
+    html_pre(o, text);
+    g_string_append(o, "</body></html>\n");
+    return g_string_free(o, FALSE);
+}
+
 static void
 graph_usage(FILE *f)
 {
     fprintf(f,
-            "Usage: virt-nest graph [--json | --mermaid | --dot | --svg]\n"
+            "Usage: virt-nest graph [--json | --mermaid | --dot | --svg | "
+            "--html]\n"
             "                       [--all-links] [--from ADDR --to ADDR\n"
             "                       [--tcp | --udp] [--size BYTES]] "
             "SNAPSHOT...\n\n"
@@ -59,6 +106,9 @@ graph_usage(FILE *f)
             "      --dot           a Graphviz digraph\n"
             "      --svg           that digraph laid out as SVG (Graphviz's "
             "library)\n"
+            "      --html          one self-contained page: the SVG, the "
+            "doctor's walk\n"
+            "                      (with --from/--to) and the text view\n"
             "      --all-links     draw links unrelated to the nest too, "
             "dimmed\n"
             "      --from ADDR, --to ADDR, --tcp, --udp, --size BYTES\n"
@@ -73,13 +123,15 @@ graph_usage(FILE *f)
 int
 vn_cmd_graph(int argc, char **argv)
 {
-    enum { OPT_JSON = 256, OPT_MERMAID, OPT_DOT, OPT_SVG, OPT_ALL_LINKS,
+    enum { OPT_JSON = 256, OPT_MERMAID, OPT_DOT, OPT_SVG, OPT_HTML,
+           OPT_ALL_LINKS,
            OPT_FROM, OPT_TO, OPT_TCP, OPT_UDP, OPT_SIZE };
     static const struct option opts[] = {
         { "json", no_argument, NULL, OPT_JSON },
         { "mermaid", no_argument, NULL, OPT_MERMAID },
         { "dot", no_argument, NULL, OPT_DOT },
         { "svg", no_argument, NULL, OPT_SVG },
+        { "html", no_argument, NULL, OPT_HTML },
         { "all-links", no_argument, NULL, OPT_ALL_LINKS },
         { "from", required_argument, NULL, OPT_FROM },
         { "to", required_argument, NULL, OPT_TO },
@@ -94,7 +146,7 @@ vn_cmd_graph(int argc, char **argv)
     VnGraphOptions gopts = { 0 };
     VnDoctorQuery q = { 0 };
     const char *from = NULL, *to = NULL;
-    gboolean svg = FALSE, walk = FALSE;
+    gboolean svg = FALSE, html = FALSE, walk = FALSE;
     g_autoptr(VnDoctor) doc = NULL;
     int nformats = 0, c;
     g_autoptr(VnNest) nest = NULL;
@@ -119,6 +171,11 @@ vn_cmd_graph(int argc, char **argv)
         case OPT_SVG:
             render = vn_graph_dot;
             svg = TRUE;
+            nformats++;
+            break;
+        case OPT_HTML:
+            render = vn_graph_dot;
+            svg = html = TRUE;
             nformats++;
             break;
         case OPT_ALL_LINKS:
@@ -156,18 +213,18 @@ vn_cmd_graph(int argc, char **argv)
         }
     }
     if (nformats > 1) {
-        vn_cli_error("graph: --json, --mermaid, --dot and --svg exclude "
-                     "each other");
+        vn_cli_error("graph: --json, --mermaid, --dot, --svg and --html "
+                     "exclude each other");
         return VN_EXIT_USAGE;
     }
     if (gopts.all_links && !render) {
         vn_cli_error("graph: --all-links is for the pictures; give it with "
-                     "--mermaid, --dot or --svg");
+                     "--mermaid, --dot, --svg or --html");
         return VN_EXIT_USAGE;
     }
     if (walk && !render) {
         vn_cli_error("graph: --from and --to draw the walk on a picture; "
-                     "give --mermaid, --dot or --svg (or run 'virt-nest "
+                     "give --mermaid, --dot, --svg or --html (or run 'virt-nest "
                      "doctor' for it as text)");
         return VN_EXIT_USAGE;
     }
@@ -202,6 +259,12 @@ vn_cmd_graph(int argc, char **argv)
         }
         g_free(text);
         text = image;
+    }
+    if (html) {
+        char *page = html_page(nest, text, doc, &q);
+
+        g_free(text);
+        text = page;
     }
     fputs(text, stdout);
     fflush(stdout);
