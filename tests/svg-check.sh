@@ -133,7 +133,8 @@ for a, b in re.findall(r'^\s*(\w+) -> (\w+)', dot, re.M):
     if a.split('_')[0] != b.split('_')[0] and not box[a][1] < box[b][0]:
         print('FAIL: the wire %s -> %s goes up' % (a, b)); bad = 1
 for o in (n for n in box if n.startswith('outside_')):
-    if not box[o][1] < min(box[n][0] for n in box if n.split('_')[0] == layers[0]):
+    top = min(box[n][0] for n in box if n.split('_')[0] == layers[0])
+    if not box[o][1] < top:
         print('FAIL: %s is not above %s' % (o, layers[0])); bad = 1
 n = sum(1 for x in box if role(x) is not None)
 if not bad:
@@ -145,8 +146,9 @@ geometry "$T/seed-nest.dot" "$T/seed-nest.svg" || fail=1
 
 # --html: one page with the SVG, doctor's walk and the text view, with
 # nothing to fetch and no script; the SVG in it is the one --svg writes
-jq '(.host.firewall[].rules) |= map(select((.comment // "") | startswith("virt-nest") | not))
-    | (.networks[].nest) = null' l1.json > l1-norules.json
+jq '(.host.firewall[].rules) |= map(select((.comment // "") |
+        startswith("virt-nest") | not)) | (.networks[].nest) = null' \
+    l1.json > l1-norules.json
 walk=(--from 192.168.122.1 --to 192.168.124.91 l0.json l1-norules.json l2.json)
 if "$VN" graph --html "${walk[@]}" > page.html 2>page.err &&
    "$VN" graph --svg "${walk[@]}" > walk.svg &&
@@ -192,7 +194,8 @@ fi
 # theirs and no escape byte reaches it
 hn=$SRC/tests/data/hostile
 for n in 0 1; do
-    jq --slurpfile names "$hn/names-l$n.json" -f "$hn/names.jq" l$n.json > n$n.json
+    jq --slurpfile names "$hn/names-l$n.json" -f "$hn/names.jq" \
+        l$n.json > n$n.json
 done
 if "$VN" graph --html n0.json n1.json l2.json > names.html &&
    python3 - names.html <<'PY'

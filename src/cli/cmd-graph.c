@@ -224,8 +224,8 @@ vn_cmd_graph(int argc, char **argv)
     }
     if (walk && !render) {
         vn_cli_error("graph: --from and --to draw the walk on a picture; "
-                     "give --mermaid, --dot, --svg or --html (or run 'virt-nest "
-                     "doctor' for it as text)");
+                     "give --mermaid, --dot, --svg or --html (or run "
+                     "'virt-nest doctor' for it as text)");
         return VN_EXIT_USAGE;
     }
     if (walk && vn_cli_doctor_query("graph", from, to, &q) != VN_EXIT_OK)

@@ -105,8 +105,9 @@ void vn_pic_edge(VnPic *pic, const char *from, const char *to,
 
 /* A libvirt network's bridge: "virbr0 · network default, nat" (", inactive"
  * when it is), its addresses (the bridge's on the host when @bridge is
- * given, else the network's <ip>s; two, then "+N more"), and its <nest:peer>s in one line:
- * "peer SUBNET", "peers A, B", "peers A, B +3 more". */
+ * given, else the network's <ip>s; two, then "+N more"), and its
+ * <nest:peer>s in one line: "peer SUBNET", "peers A, B", "peers A, B +3
+ * more". */
 void vn_pic_network_text(GString *t, const VnNetwork *net, const VnHost *host,
                          const VnLink *bridge);
 

@@ -66,12 +66,13 @@ else:
         if re.match(r'\s*end$', line) and stack:
             stack.pop()
             continue
-        m = re.match(r'\s*(\w+) (---|-\.-|-\.->|===|==>)(\|"([^"]*)"\|)? (\w+)$',
-                     line)
+        m = re.match(r'\s*(\w+) (---|-\.-|-\.->|===|==>)'
+                     r'(\|"([^"]*)"\|)? (\w+)$', line)
         if m:
             a, b = m.group(1), m.group(5)
             edges.append((a, b))
-            if m.group(2) in ('-.-', '===') and (m.group(4) or '').startswith('↑'):
+            if m.group(2) in ('-.-', '===') and \
+               (m.group(4) or '').startswith('↑'):
                 up_targets.add(a)
             continue
         m = re.match(r'\s*(\w+)[\[({>]+"([^"]*)"', line)

@@ -304,7 +304,8 @@ async function main() {
       for (const g of el.querySelectorAll('g.node'))
         out.push(`GEOM ${d.name} node ${g.id} ${y(g.getBoundingClientRect())}`);
       for (const g of el.querySelectorAll('g.cluster'))
-        out.push(`GEOM ${d.name} cluster ${g.getAttribute('data-id') || g.id} ` +
+        out.push(`GEOM ${d.name} cluster ` +
+                 `${g.getAttribute('data-id') || g.id} ` +
                  y(g.getBoundingClientRect()));
       if (d.png)
         out.push(`SVG ${d.name} ${btoa(unescape(encodeURIComponent(svg)))}`);
@@ -492,8 +493,8 @@ render_inputs() {
             startswith("virt-nest") | not)) | (.networks[].nest) = null' \
         "$S/seed-nest-l1.json" >"$TMP/snap/norules-l1.json" ||
         die "jq could not strip the seed's exceptions"
-    printf '%s ' --from 192.168.122.1 --to 192.168.124.91 "$S/seed-nest-l0.json" \
-        "$TMP/snap/norules-l1.json" "$S/seed-nest-l2.json" \
+    printf '%s ' --from 192.168.122.1 --to 192.168.124.91 \
+        "$S/seed-nest-l0.json" "$TMP/snap/norules-l1.json" "$S/seed-nest-l2.json" \
         >"$TMP/args/graph-doctor-norules"
     graphs+=(graph-doctor-norules)
     # one level deeper: L2 runs a libvirt network of its own (virbr1,
@@ -544,7 +545,8 @@ mermaid_png() {
     [ -n "$size" ] || return 1
     {
         printf '<!DOCTYPE html><html><head><meta charset="utf-8">'
-        printf '<meta http-equiv="Content-Security-Policy" content="default-src '"'none'"'; style-src '"'unsafe-inline'"'">'
+        printf '%s' '<meta http-equiv="Content-Security-Policy"' \
+            " content=\"default-src 'none'; style-src 'unsafe-inline'\">"
         printf '</head><body style="margin:8px;background:#fff">'
         grep -E "^SVG $name " "$TMP/mermaid.results" | cut -d' ' -f3 |
             base64 -d
@@ -641,12 +643,16 @@ else
     # each NAT edge turned back into bridge -> way out, as it was before
     # the uplink went on top (L1's uplink then sits below its bridge).
     if [ -s "$TMP/dot/graph-seed-nest.dot" ]; then
-        sed -E 's/^([[:space:]]*)([A-Za-z0-9_]+) -> ([A-Za-z0-9_]+) \[(.*), dir=back, arrowtail=normal(.*)\];$/\1\3 -> \2 [\4\5];/' \
+        back='^([[:space:]]*)([A-Za-z0-9_]+) -> ([A-Za-z0-9_]+)'
+        back+=' \[(.*), dir=back, arrowtail=normal(.*)\];$'
+        sed -E "s/$back/\\1\\3 -> \\2 [\\4\\5];/" \
             "$TMP/dot/graph-seed-nest.dot" >"$TMP/dot/canary-layout.dot"
         dots+=(canary-layout)
     fi
     if [ -s "$TMP/mmd/graph-seed-nest.mmd" ]; then
-        sed -E 's/^([[:space:]]*)([A-Za-z0-9_]+) -\.-\|"↑ ([^"]*)"\| ([A-Za-z0-9_]+)$/\1\4 -.->|"\3"| \2/' \
+        up='^([[:space:]]*)([A-Za-z0-9_]+) -\.-\|"↑ ([^"]*)"\| '
+        up+='([A-Za-z0-9_]+)$'
+        sed -E "s/$up/\\1\\4 -.->|\"\\3\"| \\2/" \
             "$TMP/mmd/graph-seed-nest.mmd" >"$TMP/mmd/canary-layout.mmd"
         mmd+=(canary-layout)
     fi
@@ -695,7 +701,8 @@ if need_pkg dot graphviz; then
     done
     if [ -s "$TMP/dot/canary-layout.dot" ]; then
         if geometry_check dot canary-layout >"$TMP/dot/canary-layout.out"; then
-            echo "FAIL: dot geometry canary passed; the check cannot see a bad layout"
+            echo "FAIL: dot geometry canary passed;" \
+                 "the check cannot see a bad layout"
             fail=1
         else
             echo "ok: dot geometry canary is caught ($(grep -m1 '^    FAIL' \
@@ -731,11 +738,13 @@ if [ $rc -eq 0 ]; then
         if [ -s "$TMP/mmd/canary-layout.mmd" ]; then
             if geometry_check mermaid canary-layout \
                     >"$TMP/mmd/canary-layout.out"; then
-                echo "FAIL: mermaid geometry canary passed; the check cannot see a bad layout"
+                echo "FAIL: mermaid geometry canary passed;" \
+                     "the check cannot see a bad layout"
                 fail=1
             else
-                echo "ok: mermaid geometry canary is caught ($(grep -m1 '^    FAIL' \
-                    "$TMP/mmd/canary-layout.out" | sed 's/^ *FAIL: //'))"
+                echo "ok: mermaid geometry canary is caught ($(
+                    grep -m1 '^    FAIL' "$TMP/mmd/canary-layout.out" |
+                    sed 's/^ *FAIL: //'))"
             fi
         fi
         for g in ${graphs[@]+"${graphs[@]}"}; do
