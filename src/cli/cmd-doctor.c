@@ -23,7 +23,10 @@ doctor_usage(FILE *f)
 {
     fprintf(f,
             "Usage: virt-nest doctor --from ADDR --to ADDR [--tcp | --udp]\n"
-            "                        [--size BYTES] [--json] [SNAPSHOT...]\n\n"
+            "                        [--size BYTES] [--json] SNAPSHOT...\n"
+            "       virt-nest doctor [-c URI] --from ADDR --to ADDR\n"
+            "                        [--tcp | --udp] [--size BYTES]\n"
+            "                        [--json]\n\n"
             "Walk a packet from ADDR to ADDR and its reply, hop by hop across\n"
             "the layers: routes, ip_forward, rp_filter, the firewall (which\n"
             "rule decides, in which table and chain), NAT and MTU. Name the\n"
@@ -210,6 +213,11 @@ vn_cli_doctor_query(const char *command, const char *from, const char *to,
     if (q->from.family != q->to.family) {
         vn_cli_error("%s: --from and --to are of different families; "
                      "give two IPv4 or two IPv6 addresses", command);
+        return VN_EXIT_USAGE;
+    }
+    if (vn_cidr_equal(&q->from, &q->to)) {
+        vn_cli_error("%s: --from and --to are the same address (%s); "
+                     "give the two ends of the way", command, from);
         return VN_EXIT_USAGE;
     }
     if (!q->proto)
