@@ -1,7 +1,7 @@
 #!/bin/bash
 # Do the Mermaid and Graphviz outputs of `virt-nest status` really render?
 #
-# Usage: render-check.sh VIRT_NEST SRCDIR
+# Usage: render-check.sh VIRT_NEST SRCDIR [OUTDIR]
 #        render-check.sh --self-test
 #
 # For every layer that has a golden status diagram (tests/golden/status/
@@ -21,8 +21,18 @@
 #    (errors and warnings alike) fails, and so does a node/edge count that
 #    differs from the source.
 #
+# `virt-nest graph` on every bundled nest (xml/examples/*nest-l0.json and
+# its -l1, -l2, ...), with doctor's verdict drawn on the seed before the
+# fixes and with the route only, and on a four-level nest made from the
+# seed's snapshots (deeper-l2.jq, deeper-l3.jq) also has its layout
+# checked from what each renderer drew (geometry.py: the SVG's coordinates,
+# the DOM boxes in Chromium), and its PNGs kept in OUTDIR (default: the
+# temp dir) as NAME.dot.png and NAME.mermaid.png; the log names OUTDIR.
+#
 # Every run also renders known-bad "canary" diagrams (a Mermaid syntax error,
-# a dot syntax error, a dot warning) and fails unless they are reported as
+# a dot syntax error, a dot warning, and a nest with its NAT edges turned
+# back so that L1's uplink sits below its bridge, which the geometry check
+# must catch in both renderers) and fails unless they are reported as
 # failures, so a harness that silently passes everything cannot go unnoticed.
 # --self-test renders only built-in samples (one good diagram of each kind
 # plus the canaries); it needs no virt-nest build.
@@ -472,7 +482,7 @@ check_dot() {
 # render_inputs: the nests whose pictures get their geometry checked, as
 # graphs=(NAME...) and $TMP/args/NAME (the arguments of `virt-nest graph`).
 render_inputs() {
-    local l0 base n f
+    local l0 base n f S=$SRC/xml/examples
     graphs=()
     mkdir -p "$TMP/args" "$TMP/snap"
     for l0 in "$SRC"/xml/examples/*nest-l0.json; do
@@ -486,17 +496,30 @@ render_inputs() {
         printf '%s ' "${f[@]}" >"$TMP/args/$n"
         graphs+=("$n")
     done
-    local S=$SRC/xml/examples
-    # doctor's verdict on the seed without virt-nest's exceptions: dies at
-    # L1's virbr0, drawn red, the way there bold
-    jq '(.host.firewall[].rules) |= map(select((.comment // "") |
-            startswith("virt-nest") | not)) | (.networks[].nest) = null' \
-        "$S/seed-nest-l1.json" >"$TMP/snap/norules-l1.json" ||
-        die "jq could not strip the seed's exceptions"
-    printf '%s ' --from 192.168.122.1 --to 192.168.124.91 \
-        "$S/seed-nest-l0.json" "$TMP/snap/norules-l1.json" "$S/seed-nest-l2.json" \
-        >"$TMP/args/graph-doctor-norules"
-    graphs+=(graph-doctor-norules)
+    # doctor's verdict drawn: on the seed before the fixes (dies at L0's
+    # way out) and with the route only (dies at L1's virbr0), from the
+    # bundled snapshots of those states when they are there, else the
+    # route-only state made from the fixed seed by dropping virt-nest's
+    # exceptions
+    local walk=(--from 192.168.122.1 --to 192.168.124.91)
+    if [ -e "$S/seed-before-nest-l0.json" ]; then
+        printf '%s ' "${walk[@]}" "$S"/seed-before-nest-l[0-9].json \
+            >"$TMP/args/graph-doctor-before"
+        graphs+=(graph-doctor-before)
+    fi
+    if [ -e "$S/seed-route-nest-l0.json" ]; then
+        printf '%s ' "${walk[@]}" "$S"/seed-route-nest-l[0-9].json \
+            >"$TMP/args/graph-doctor-route"
+    else
+        jq '(.host.firewall[].rules) |= map(select((.comment // "") |
+                startswith("virt-nest") | not)) | (.networks[].nest) = null' \
+            "$S/seed-nest-l1.json" >"$TMP/snap/norules-l1.json" ||
+            die "jq could not strip the seed's exceptions"
+        printf '%s ' "${walk[@]}" "$S/seed-nest-l0.json" \
+            "$TMP/snap/norules-l1.json" "$S/seed-nest-l2.json" \
+            >"$TMP/args/graph-doctor-route"
+    fi
+    graphs+=(graph-doctor-route)
     # one level deeper: L2 runs a libvirt network of its own (virbr1,
     # 192.168.126.0/24, the next subnet `virt-nest plan --depth 3` hands
     # out after the seed's) with a guest in it, whose snapshot is L3
