@@ -7,6 +7,7 @@
 #include <glib.h>
 #include <stdio.h>
 
+#include "doctor.h"
 #include "stitch.h"
 
 G_BEGIN_DECLS
@@ -41,6 +42,16 @@ void vn_cli_bad_option(const char *command, const char *optstring,
 /* The nest from the snapshot files (graph, doctor); NULL after printing
  * why, as "virt-nest: COMMAND: ...". */
 VnNest *vn_cli_load_nest(const char *command, int n, char **paths);
+
+/* doctor's --size BYTES into @size; VN_EXIT_OK, else VN_EXIT_USAGE after
+ * saying why as "virt-nest: COMMAND: ...". */
+int vn_cli_parse_size(const char *command, const char *arg, guint *size);
+
+/* doctor's --from and --to into @q (and its protocol, ICMP unless --tcp
+ * or --udp set it), for doctor and graph alike; VN_EXIT_OK, else
+ * VN_EXIT_USAGE after saying why. */
+int vn_cli_doctor_query(const char *command, const char *from, const char *to,
+                        VnDoctorQuery *q);
 
 /* What one reconcile is asked (virt-nest reconcile, virt-nest watch). */
 typedef struct {

@@ -133,15 +133,15 @@ typedef struct {
     VnDoctorQuery q;
 } DoctorArgs;
 
-static int
-parse_size(const char *arg, guint *size)
+int
+vn_cli_parse_size(const char *command, const char *arg, guint *size)
 {
     char *end;
     guint64 v = g_ascii_strtoull(arg, &end, 10);
 
     if (*end || v < 28 || v > 65535) {
-        vn_cli_error("doctor: --size %s: give a packet size in bytes, 28 to "
-                     "65535", arg);
+        vn_cli_error("%s: --size %s: give a packet size in bytes, 28 to "
+                     "65535", command, arg);
         return VN_EXIT_USAGE;
     }
     *size = (guint)v;
@@ -184,7 +184,7 @@ parse_options(int argc, char **argv, DoctorArgs *a)
             a->q.proto = c == OPT_TCP ? IPPROTO_TCP : IPPROTO_UDP;
             break;
         case OPT_SIZE:
-            if (parse_size(optarg, &a->q.size) != VN_EXIT_OK)
+            if (vn_cli_parse_size("doctor", optarg, &a->q.size) != VN_EXIT_OK)
                 return VN_EXIT_USAGE;
             break;
         case OPT_JSON: a->json = TRUE; break;
@@ -207,35 +207,35 @@ parse_options(int argc, char **argv, DoctorArgs *a)
     return VN_EXIT_OK;
 }
 
-/* --from and --to into the query. */
-static int
-parse_addresses(DoctorArgs *a)
+int
+vn_cli_doctor_query(const char *command, const char *from, const char *to,
+                    VnDoctorQuery *q)
 {
-    if (!a->from || !a->to) {
-        vn_cli_error("doctor: give --from ADDR and --to ADDR");
+    if (!from || !to) {
+        vn_cli_error("%s: give --from ADDR and --to ADDR", command);
         return VN_EXIT_USAGE;
     }
-    if (!vn_cidr_parse(a->from, VN_CIDR_ADDRESS, &a->q.from, NULL)) {
-        vn_cli_error("doctor: --from %s: not an IPv4 or IPv6 address", a->from);
+    if (!vn_cidr_parse(from, VN_CIDR_ADDRESS, &q->from, NULL)) {
+        vn_cli_error("%s: --from %s: not an IPv4 or IPv6 address", command,
+                     from);
         return VN_EXIT_USAGE;
     }
-    if (!vn_cidr_parse(a->to, VN_CIDR_ADDRESS, &a->q.to, NULL)) {
-        vn_cli_error("doctor: --to %s: not an IPv4 or IPv6 address", a->to);
+    if (!vn_cidr_parse(to, VN_CIDR_ADDRESS, &q->to, NULL)) {
+        vn_cli_error("%s: --to %s: not an IPv4 or IPv6 address", command, to);
         return VN_EXIT_USAGE;
     }
-    if (a->q.from.family != a->q.to.family) {
-        vn_cli_error("doctor: --from and --to are of different families; "
-                     "give two IPv4 or two IPv6 addresses");
+    if (q->from.family != q->to.family) {
+        vn_cli_error("%s: --from and --to are of different families; "
+                     "give two IPv4 or two IPv6 addresses", command);
         return VN_EXIT_USAGE;
     }
-    if (vn_cidr_equal(&a->q.from, &a->q.to)) {
-        vn_cli_error("doctor: --from and --to are the same address (%s); "
-                     "give the two ends of the way", a->from);
+    if (vn_cidr_equal(&q->from, &q->to)) {
+        vn_cli_error("%s: --from and --to are the same address (%s); "
+                     "give the two ends of the way", command, from);
         return VN_EXIT_USAGE;
     }
-    if (!a->q.proto)
-        a->q.proto = a->q.from.family == AF_INET6 ? IPPROTO_ICMPV6
-                                                  : IPPROTO_ICMP;
+    if (!q->proto)
+        q->proto = q->from.family == AF_INET6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
     return VN_EXIT_OK;
 }
 
@@ -258,7 +258,8 @@ vn_cmd_doctor(int argc, char **argv)
 
     if ((rc = parse_options(argc, argv, &a)) != VN_EXIT_OK)
         return rc < 0 ? VN_EXIT_OK : rc;
-    if ((rc = parse_addresses(&a)) != VN_EXIT_OK)
+    if ((rc = vn_cli_doctor_query("doctor", a.from, a.to, &a.q)) !=
+        VN_EXIT_OK)
         return rc;
     if (optind < argc) {
         if (a.uri) {

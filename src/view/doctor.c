@@ -79,6 +79,7 @@ static void
 way_clear(VnWalk *w)
 {
     g_clear_pointer(&w->steps, g_ptr_array_unref);
+    g_clear_pointer(&w->path, g_array_unref);
     g_clear_pointer(&w->death, g_free);
     g_clear_pointer(&w->fix, g_free);
     g_clear_pointer(&w->left, g_free);
@@ -121,6 +122,22 @@ step(Walker *w, const VnNestLayer *l, const char *check, gboolean ok,
     g_ptr_array_add(w->way->steps, s);
 }
 
+/* The packet passes @link of @l (NULL: nothing to note). */
+static void
+pass(Walker *w, const VnNestLayer *l, const VnLink *link)
+{
+    VnWalkPoint p = { l, link };
+    const VnWalkPoint *last;
+
+    if (!link)
+        return;
+    last = w->way->path->len ? &g_array_index(w->way->path, VnWalkPoint,
+                                              w->way->path->len - 1) : NULL;
+    if (last && last->layer == l && last->link == link)
+        return;
+    g_array_append_val(w->way->path, p);
+}
+
 /* The way ends at @l with @result: death says why. */
 static void G_GNUC_PRINTF(4, 5)
 end(Walker *w, const VnNestLayer *l, VnWalkResult result, const char *fmt, ...)
@@ -134,6 +151,15 @@ end(Walker *w, const VnNestLayer *l, VnWalkResult result, const char *fmt, ...)
     va_end(ap);
     full = g_strdup_printf("%s: %s", l->name, m);
     w->way->result = result;
+    w->way->death_layer = l;
+    w->way->death_link = NULL;
+    if (w->way->path && w->way->path->len) {
+        const VnWalkPoint *p = &g_array_index(w->way->path, VnWalkPoint,
+                                              w->way->path->len - 1);
+
+        if (p->layer == l)
+            w->way->death_link = p->link;
+    }
     g_free(w->way->death);
     w->way->death = vn_escape_text(full);
 }
@@ -342,6 +368,7 @@ hop_route(Walker *w, Hop *hop)
     }
     if (hop->oif) {
         step(w, hop->l, "route", TRUE, "%s", hop->rtext);
+        pass(w, hop->l, hop->oif);
         return TRUE;
     }
     step(w, hop->l, "route", FALSE, "%s", hop->rtext ? hop->rtext : "no route");
@@ -825,12 +852,14 @@ hop_next(Walker *w, Hop *hop)
              next->tap ? next->tap->name : "TAP", next->name,
              next->uplink->name, next->guest ? next->guest->name : "?",
              next->uplink->mac);
+        pass(w, l, next->tap);
         if (!wire_mtu(w, next))
             return FALSE;
     } else if (l->parent == next) {
         step(w, l, "link", TRUE, "%s (%s) -> %s %s -> %s %s", oif->name,
              oif->mac, next->name, l->tap ? l->tap->name : "TAP", next->name,
              in ? in->name : "?");
+        pass(w, next, l->tap);
         if (!wire_mtu(w, l))
             return FALSE;
     } else {
@@ -874,6 +903,7 @@ hop_deliver(Walker *w, const Hop *hop, const VnLink *local)
         return;
     step(w, hop->l, "deliver", TRUE, "%s is %s's address on %s",
          fmt_addr(&hop->dst, s), hop->l->name, local ? local->name : "?");
+    pass(w, hop->l, local);
     w->way->result = VN_WALK_REACHED;
 }
 
@@ -889,6 +919,7 @@ hop_through(Walker *w, Hop *hop)
               hop->l->name);
         return FALSE;
     }
+    pass(w, hop->l, hop->iif);
     hop_undo_nat(w, hop);
     if (vn_nest_layer_has_address(hop->l, &hop->dst, &local)) {
         hop_deliver(w, hop, local);
@@ -915,6 +946,7 @@ walk(Walker *w, const VnNestLayer *start, const VnLink *iif, VnCidr src,
     char s[VN_CIDR_STRLEN];
 
     w->way->steps = g_ptr_array_new_with_free_func((GDestroyNotify)step_free);
+    w->way->path = g_array_new(FALSE, FALSE, sizeof(VnWalkPoint));
     w->osrc = src;
     w->odst = dst;
     hop.d = vn_nest_find_address(w->nest, &dst, NULL);
