@@ -272,7 +272,12 @@ propose_the_seed_delegation(void **state)
         assert_string_equal(text->str,
             "guest debian hosts, as its guest agent says (never routed on that alone):\n"
             "  192.168.124.0/24 on virbr0 (192.168.124.1/24): not delegated\n"
-            "  to delegate: virsh metadata debian urn:virt-nest:1 --key nest --live "
+            "  the metadata that delegates them:\n"
+            "    <nest:guest xmlns:nest=\"urn:virt-nest:1\">\n"
+            "      <nest:route subnet=\"192.168.124.0/24\"/>\n"
+            "    </nest:guest>\n"
+            "  to delegate: virt-nest adopt debian\n"
+            "  or by hand: virsh metadata debian urn:virt-nest:1 --key nest --live "
             "--config --set '<guest><route subnet=\"192.168.124.0/24\"/></guest>'\n");
         vn_proposal_write_json(w, NULL, p);
         json = vn_json_writer_finish(w);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "stitch.h"
+#include "vnconfig.h"
 
 G_BEGIN_DECLS
 
@@ -60,7 +61,14 @@ int vn_cli_reconcile(const VnReconcileOptions *o, FILE *out,
  * (svgwrite.c); NULL with @error set when Graphviz cannot. */
 char *vn_cli_svg_from_dot(const char *dot, GError **error);
 
+/* The proposals (VnProposal) of every guest whose agent answered in
+ * @layer->agents with a subnet to show; *@notes gets one line (char *)
+ * per agent that did not answer, and layer->agent_note (cmd-adopt.c). */
+GPtrArray *vn_cli_proposals(const VnLayer *layer, const VnConfig *config,
+                            GPtrArray **notes);
+
 int vn_cmd_status(int argc, char **argv);
+int vn_cmd_adopt(int argc, char **argv);
 int vn_cmd_reconcile(int argc, char **argv);
 int vn_cmd_plan(int argc, char **argv);
 int vn_cmd_graph(int argc, char **argv);
