@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <libvirt/virterror.h>
 
 #include "adopt.h"
 #include "agent.h"
@@ -358,11 +359,42 @@ peers_text(const VnNetwork *net)
     return g_string_free(s, FALSE);
 }
 
+static void
+silent(void *data, virErrorPtr e)
+{
+}
+
+/* Inside the guest, without -c or LIBVIRT_DEFAULT_URI: libvirt's own
+ * default (uri_default in libvirt.conf, else what it finds), as virsh
+ * would use there; *@uri gets the URI it opened. */
+static virConnectPtr
+connect_inner(const char *given, char **uri, GError **error)
+{
+    virConnectPtr conn;
+    char *u;
+
+    if (given || g_getenv("LIBVIRT_DEFAULT_URI")) {
+        *uri = g_strdup(vn_default_uri(given));
+        return vn_connect(given, FALSE, error);
+    }
+    virSetErrorFunc(NULL, silent);
+    if (!(conn = virConnectOpen(NULL))) {
+        g_set_error(error, VN_ERROR, VN_ERROR_FAILED,
+                    "cannot connect to libvirt's default URI: %s",
+                    vn_virt_error());
+        return NULL;
+    }
+    u = virConnectGetURI(conn);
+    *uri = g_strdup(u ? u : "?");
+    free(u);
+    return conn;
+}
+
 static int
 adopt_peer(const AdoptOptions *o)
 {
-    const char *uri = vn_default_uri(o->uri);
-    VnDiscoverOptions dopts = { o->uri, NULL, VN_HOST_NO, VN_AGENTS_NO,
+    g_autofree char *uri = NULL;
+    VnDiscoverOptions dopts = { NULL, NULL, VN_HOST_NO, VN_AGENTS_NO,
                                 NULL };
     g_autoptr(GError) err = NULL;
     g_autoptr(VnAdoptConn) conn = NULL;
@@ -382,7 +414,7 @@ adopt_peer(const AdoptOptions *o)
         vn_cli_error("%s", err->message);
         return VN_EXIT_FAILURE;
     }
-    if (!(conn = vn_connect(o->uri, FALSE, &err))) {
+    if (!(conn = connect_inner(o->uri, &uri, &err))) {
         vn_cli_error("adopt: %s; adopt needs a read-write connection (run "
                      "it as root)", err->message);
         return VN_EXIT_FAILURE;
