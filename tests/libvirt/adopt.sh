@@ -10,8 +10,8 @@
 # uri_default in /etc/libvirt/libvirt.conf: the change lives as long as
 # that connection, so its output is what is checked); a second adopt is a
 # no-op. Then a guest with a static address inside (no reservation, no
-# lease) whose route waits for a next hop until reconcile takes its
-# agent's address, marked so in status.
+# lease) whose route waits for a next hop until watch (when its agent
+# connects) and reconcile take its agent's address, marked so in status.
 # Usage: adopt.sh BUILDDIR SRCDIR. Exit 77 without root, libvirtd, qemu,
 # tini or jq, or when the image's packages cannot be downloaded.
 set -u
@@ -55,7 +55,9 @@ our_qemus() {
             echo "${p#/proc/}"
     done
 }
+WPID=
 cleanup() {
+    [ -n "$WPID" ] && kill -TERM "$WPID" 2>/dev/null
     lab_stop "$L"
     rm -rf "$LAB_ROOT"
 }
@@ -135,8 +137,7 @@ check "adopt (exit $rc): metadata written live and config" \
     "[ $rc = 0 ] && grep -qx \"domain '$G': metadata written (live and config)\" '$LAB_ROOT/adopt.txt'"
 for x in "" --inactive; do
     check "virsh dumpxml $x: <nest:route subnet='192.168.124.0/24'/>" \
-        "lab_virsh '$L' metadata '$G' urn:virt-nest:1 $x 2>/dev/null | grep -q 'route subnet=\"192.168.124.0/24\"' ||
-         lab_virsh '$L' dumpxml $x '$G' | grep -q 'nest:route subnet=.192.168.124.0/24.'"
+        "lab_virsh '$L' dumpxml $x '$G' | grep -q '<nest:route subnet=.192.168.124.0/24./>'"
 done
 route=$(lab_net "$L" ip route show proto 155)
 check "the route is installed at once ($route)" \
@@ -161,24 +162,51 @@ check "status now: 192.168.124.0/24 delegated" \
     "grep -qx '    192.168.124.0/24 on virbr0 (192.168.124.1/24): delegated' '$LAB_ROOT/status2.txt'"
 [ $fail = 0 ] || console "$G"
 
-# 5. the guest with a static address: its route waits for a next hop
-# until reconcile takes its agent's address
+# 5. the guest with a static address: its route waits for a next hop;
+# watch reconciles when its agent connects, and takes the agent's address
+WLOG=$LAB_ROOT/watch.log
+waitfor() {  # SECONDS CMD: poll CMD every 0.5 s
+    local i
+    for i in $(seq $(($1 * 2))); do eval "$2" && return 0; sleep 0.5; done
+    return 1
+}
+watch_pid() {  # virt-nest watch's own PID, in the lab's namespaces
+    local p
+    for p in $(ip netns pids "$L" 2>/dev/null); do
+        [ "$(tr '\0' ' ' < /proc/$p/cmdline 2>/dev/null)" = "$VN watch -c qemu:///system " ] &&
+            echo "$p"
+    done
+}
+sroute() { lab_net "$L" ip route show proto 155 | grep 192.168.125.0/24; }
 if t=$(guest_wait_agent "$L" "$S" 240); then
     ok "$S: its agent answers (after $t s)"
+    check "$S: no lease, no reservation; the hook left its route pending" \
+        "[ -z \"\$(lab_virsh '$L' domifaddr '$S' --source lease)\" ] && [ -z \"\$(sroute)\" ]"
+    lab_exec "$L" "$VN" watch -c qemu:///system > "$WLOG" 2>&1 &
+    waitfor 10 '[ -n "$(watch_pid)" ] && grep -q "reconcile: start" "$WLOG"'
+    WPID=$(watch_pid)
+    check "virt-nest watch runs in the lab (PID ${WPID:-none})" "[ -n '$WPID' ]"
     guest_exec "$L" "$S" /usr/bin/ip addr add 192.168.171.7/24 dev eth0 2> "$LAB_ROOT/ip.err"
     rc=$?
     check "$S: a static 192.168.171.7/24 on eth0 inside (exit $rc)" "[ $rc = 0 ]"
-    for i in $(seq 60); do
-        lab_virsh "$L" domifaddr "$S" --source agent 2>/dev/null | grep -q "$SMAC.*192.168.171.7/24" && break
-        sleep 0.5
-    done
-    check "$S: no lease, no reservation; the hook left its route pending" \
-        "[ -z \"\$(lab_virsh '$L' domifaddr '$S' --source lease)\" ] &&
-         ! lab_net '$L' ip route show proto 155 | grep -q 192.168.125.0/24"
+    # the agent goes and comes back (its init starts it again in 1 s)
+    guest_exec "$L" "$S" /bin/sh -c '(sleep 1; kill $(pidof qemu-ga)) >/dev/null 2>&1 &'
+    check "watch: the agent's return starts a reconcile that routes via its address" \
+        "waitfor 40 '[ \"\$(sroute)\" = \"192.168.125.0/24 via 192.168.171.7 dev vnObr1 \" ]' &&
+         grep -q \"reconcile: .*domain '$S': its guest agent connected\" '$WLOG'"
+    show "$WLOG"
+    [ -n "$WPID" ] && kill -TERM "$WPID"
+    waitfor 10 "[ ! -e /proc/$WPID ]"
+    vn reconcile -c qemu:///system > "$LAB_ROOT/reconcile1.txt" 2>&1
+    rc=$?
+    check "reconcile (exit $rc) keeps that route: nothing to change" \
+        "[ $rc = 0 ] && grep -q '^nothing to change' '$LAB_ROOT/reconcile1.txt' && [ -n \"\$(sroute)\" ]"
+    # taken away by hand, reconcile alone puts it back, through the agent
+    lab_net "$L" ip route del 192.168.125.0/24
     vn reconcile -c qemu:///system > "$LAB_ROOT/reconcile.txt" 2>&1
     rc=$?
     show "$LAB_ROOT/reconcile.txt"
-    r=$(lab_net "$L" ip route show proto 155 | grep 192.168.125.0/24)
+    r=$(sroute)
     check "reconcile (exit $rc): the route via the agent's address ($r)" \
         "[ $rc = 0 ] && [ '$r' = '192.168.125.0/24 via 192.168.171.7 dev vnObr1 ' ]"
     vn status -c qemu:///system > "$LAB_ROOT/status3.txt" 2>&1
