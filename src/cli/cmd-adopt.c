@@ -330,14 +330,25 @@ adopt_guest(const AdoptOptions *o, const char *name)
             }
         }
     }
-    if (!test && vn_guest_running(g) && g->id >= 0) {
-        for (guint i = 0; i < p->subnets->len; i++) {
-            const VnNestedSubnet *n = p->subnets->pdata[i];
+    for (guint i = 0; !test && i < p->subnets->len; i++) {
+        const VnNestedSubnet *n = p->subnets->pdata[i];
+        g_autoptr(GArray) outer = NULL;
+        char a[VN_CIDR_STRLEN], b[VN_CIDR_STRLEN];
 
-            if (n->state == VN_NESTED_PROPOSED &&
-                !peer_inside(conn, layer, g, &n->subnet, o->dry_run))
+        if (n->state != VN_NESTED_PROPOSED)
+            continue;
+        if (vn_guest_running(g) && g->id >= 0) {
+            if (!peer_inside(conn, layer, g, &n->subnet, o->dry_run))
                 rc = VN_EXIT_FAILURE;
+            continue;
         }
+        /* no agent to run it through: say what to run there */
+        outer = outer_subnets(layer, g, n->subnet.family);
+        for (guint j = 0; j < outer->len; j++)
+            printf("inside '%s' (not running): run there: virt-nest adopt "
+                   "--peer %s --subnet %s\n", name,
+                   vn_cidr_format(&g_array_index(outer, VnCidr, j), TRUE, a),
+                   vn_cidr_format(&n->subnet, TRUE, b));
     }
     if (refused)
         rc = VN_EXIT_FAILURE;
