@@ -9,7 +9,8 @@
 # through guest-exec (its libvirt is the test driver there, by
 # uri_default in /etc/libvirt/libvirt.conf: the change lives as long as
 # that connection, so its output is what is checked); a second adopt is a
-# no-op. Then a guest with a static address inside (no reservation, no
+# no-op. A guest whose agent blocks guest-exec gets the command to run
+# inside. Then a guest with a static address inside (no reservation, no
 # lease) whose route waits for a next hop until watch (when its agent
 # connects) and reconcile take its agent's address, marked so in status.
 # Usage: adopt.sh BUILDDIR SRCDIR. Exit 77 without root, libvirtd, qemu,
@@ -40,8 +41,10 @@ VN=$LAB_VN
 L=vnOad$$
 G=vnOfull-$$
 S=vnOstatic-$$
+E=vnOnoexec-$$
 MAC=52:54:00:17:00:50
 SMAC=52:54:00:17:00:51
+EMAC=52:54:00:17:00:52
 fail=0
 ok() { echo "ok: $*"; }
 bad() { echo "FAIL: $*"; fail=1; }
@@ -83,8 +86,13 @@ guest_define "$L" "$G" "$MAC" adoptnet || { bad "define $G"; exit 1; }
 GUEST_METADATA='<nest:guest xmlns:nest="urn:virt-nest:1"><nest:route subnet="192.168.125.0/24"/></nest:guest>'
 guest_define "$L" "$S" "$SMAC" staticnet vn.bridge=192.168.125.1/24 || { bad "define $S"; exit 1; }
 GUEST_METADATA=
+# and one whose agent blocks guest-exec (RHEL's default), with another
+# subnet on its bridge
+guest_define "$L" "$E" "$EMAC" adoptnet vn.noexec=1 vn.bridge=10.88.0.1/24 ||
+    { bad "define $E"; exit 1; }
 guest_start "$L" "$G" || { bad "start $G"; console "$G"; exit 1; }
 guest_start "$L" "$S" || { bad "start $S"; console "$S"; exit 1; }
+guest_start "$L" "$E" || { bad "start $E"; console "$E"; exit 1; }
 if t=$(guest_wait_agent "$L" "$G" 240); then
     ok "$G: its agent answers (after $t s)"
 else
@@ -162,7 +170,27 @@ check "status now: 192.168.124.0/24 delegated" \
     "grep -qx '    192.168.124.0/24 on virbr0 (192.168.124.1/24): delegated' '$LAB_ROOT/status2.txt'"
 [ $fail = 0 ] || console "$G"
 
-# 5. the guest with a static address: its route waits for a next hop;
+# 5. guest-exec blocked: the metadata and the route on this layer, and
+# the exact command to run inside
+if t=$(guest_wait_agent "$L" "$E" 240) && guest_wait_address "$L" "$E" 60 >/dev/null; then
+    ok "$E: its agent answers (after $t s)"
+    for i in $(seq 60); do
+        lab_virsh "$L" domifaddr "$E" --source agent 2>/dev/null | grep -q 'virbr0.*10.88.0.1/24' && break
+        sleep 0.5
+    done
+    vn adopt -c qemu:///system "$E" > "$LAB_ROOT/noexec.txt" 2>&1
+    rc=$?
+    show "$LAB_ROOT/noexec.txt"
+    check "adopt $E (exit $rc): written, routed, and the command to run inside" \
+        "[ $rc = 0 ] && grep -qx \"domain '$E': metadata written (live and config)\" '$LAB_ROOT/noexec.txt' &&
+         lab_net '$L' ip route show proto 155 | grep -q '^10.88.0.0/24 via 192.168.170.1[0-9][0-9] dev vnObr0' &&
+         grep -q \"^inside '$E': not written through guest-exec (.*has been disabled.*); run there: virt-nest adopt --peer 192.168.170.0/24 --subnet 10.88.0.0/24\$\" '$LAB_ROOT/noexec.txt'"
+else
+    bad "$E: its agent never answered"; console "$E"
+fi
+lab_virsh "$L" destroy "$E" >/dev/null
+
+# 6. the guest with a static address: its route waits for a next hop;
 # watch reconciles when its agent connects, and takes the agent's address
 WLOG=$LAB_ROOT/watch.log
 waitfor() {  # SECONDS CMD: poll CMD every 0.5 s
