@@ -27,7 +27,10 @@
  * events, and nothing at all on everybody else's.
  *
  * Refused metadata is one line on stderr and exit status 1: libvirt then
- * aborts the start and shows that line. Nothing is changed then. The libvirt
+ * aborts the start and shows that line. Nothing is changed then. Metadata
+ * in a namespace that only looks like virt-nest's (urn:virtnest:1) is
+ * ignored with a warning, on stderr and to syslog (libvirt drops a hook's
+ * stderr when it succeeds), and the start goes on. The libvirt
  * API is never called: a hook that calls back into libvirt deadlocks.
  *
  * Installed as /etc/libvirt/hooks/network or .../qemu, or as an entry of
@@ -49,12 +52,14 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "apply.h"
 #include "fwbackend.h"
 #include "hookmark.h"
 #include "hookevent.h"
+#include "libvirtxml.h"
 #include "statepath.h"
 #include "vnconfig.h"
 #include "xml.h"
@@ -219,6 +224,21 @@ fail(const HookCall *call, const GError *err)
     return 1;
 }
 
+/* Metadata that is ignored but looks meant for virt-nest: a warning, not a
+ * refusal. libvirt keeps a hook's stderr only when the hook fails (on
+ * success it reaches libvirtd's debug log at most), so the line goes to
+ * syslog too: the journal where there is one. */
+static void
+warn_all(GPtrArray *warnings)
+{
+    for (guint i = 0; warnings && i < warnings->len; i++) {
+        const char *w = warnings->pdata[i];
+
+        fprintf(stderr, "virt-nest: warning: %s\n", w);
+        syslog(LOG_WARNING, "warning: %s", w);
+    }
+}
+
 static int
 run(const HookCall *call, VnHookAction action, const VnConfig *config)
 {
@@ -234,8 +254,10 @@ run(const HookCall *call, VnHookAction action, const VnConfig *config)
     if (action != VN_HOOK_REMOVE && strcmp(call->driver, "qemu") == 0 &&
         !(env.host = vn_apply_host(apply, &err)))
         return fail(call, err);
-    if (!vn_hook_plan(call->driver, call->name, action, call->xml, call->len,
-                      &env, &hp, &err)) {
+    ok = vn_hook_plan(call->driver, call->name, action, call->xml, call->len,
+                      &env, &hp, &err);
+    warn_all(hp.warnings);
+    if (!ok) {
         vn_hook_plan_clear(&hp);
         return fail(call, err);
     }
@@ -263,6 +285,7 @@ run_hook(const HookCall *call, VnHookAction action)
     VnConfig config;
     int lock, rc;
 
+    openlog("virt-nest-hook", LOG_PID, LOG_DAEMON);
     if (!vn_config_load(NULL, &config, &err))
         return fail(call, err);
     if (action == VN_HOOK_CHECK)
@@ -365,7 +388,7 @@ main(int argc, char **argv)
     char state[4096];
     size_t len = 0;
     char *xml;
-    int meta, rc, is_net, keep, big;
+    int meta, rc, is_net, keep, big, lookalike;
     HookCall call;
 
     if (!driver) {
@@ -400,6 +423,10 @@ main(int argc, char **argv)
     /* any version of the namespace: one this hook cannot read is
      * refused, not ignored */
     meta = memmem(xml, len, "urn:virt-nest:", 14) != NULL;
+    /* a namespace that only looks like it (urn:virtnest:1): warned
+     * about, as the parser finds it, and otherwise ignored */
+    lookalike = !meta && action != VN_HOOK_REMOVE &&
+                vn_ns_lookalike(xml, len);
     /* the network XML, for the reservations the qemu hook needs: kept
      * now for a plain network, and for a nest only once its metadata was
      * accepted (a refused start changes nothing, the state included) */
@@ -421,6 +448,14 @@ main(int argc, char **argv)
         state[0] = '\0';
     /* the common case: not a nest, and nothing of ours to take back */
     if (!meta && (!state[0] || access(state, F_OK) < 0)) {
+        if (lookalike) {
+            /* (past here, the planner warns) */
+            GPtrArray *w = vn_hook_warnings(driver, argv[1], xml, len);
+
+            openlog("virt-nest-hook", LOG_PID, LOG_DAEMON);
+            warn_all(w);
+            g_ptr_array_unref(w);
+        }
         free(xml);
         return 0;
     }

@@ -73,9 +73,15 @@ usage "did you mean --mermaid?" graph --merm "${SNAP[@]}"
 usage "exclude each other" graph --json --mermaid "${SNAP[@]}"
 
 help doctor --help
+# the usage names -c, the live layer's connection, as the manual does
+grep -qF 'virt-nest doctor [-c URI] --from ADDR --to ADDR' "$T/out" &&
+    echo "ok: doctor's usage names -c" ||
+    { echo "FAIL: doctor's usage does not name -c"; fail=1; }
 usage "'--bogus'" doctor --bogus --from 192.168.122.1 --to 192.168.124.91 "${SNAP[@]}"
 usage "did you mean --from?" doctor --fr 192.168.122.1 --to 192.168.124.91 "${SNAP[@]}"
 usage "different families" doctor --from 192.168.122.1 --to ::1 "${SNAP[@]}"
+usage "--from and --to are the same address (192.168.122.1)" \
+    doctor --from 192.168.122.1 --to 192.168.122.1 "${SNAP[@]}"
 usage "--tcp and --udp exclude each other" \
     doctor --tcp --udp --from 192.168.122.1 --to 192.168.124.91 "${SNAP[@]}"
 usage "--to 192.168.124.300" doctor --from 192.168.122.1 --to 192.168.124.300 "${SNAP[@]}"

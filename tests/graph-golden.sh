@@ -32,6 +32,8 @@ b=$(cd "$T" && vn graph $ALL)
 golden doctor-seed.txt vn doctor --from 192.168.122.1 --to 192.168.124.91 $ALL
 golden doctor-seed.json vn doctor --json --from 192.168.122.1 --to 192.168.124.91 $ALL
 golden doctor-seed-tcp.txt vn doctor --tcp --from 192.168.124.91 --to 192.168.122.1 $ALL
+# two addresses of one layer: delivered there, no link and no MTU on the way
+golden doctor-same-layer.txt vn doctor --from 192.168.122.1 --to 172.24.21.109 $ALL
 
 # L0 without virt-nest's route: the seed's first problem
 jq 'del(.host.routes[] | select(.protocol == 155))' "$T/l0.json" > "$T/l0-noroute.json"

@@ -48,6 +48,18 @@ check "and qemu.d/virt-nest was not touched either" "cmp -s '$HOOK' '$D/qemu.d/v
 ${VN_VALGRIND:-} "$VN" install-hooks --hooks-dir "$T/h2" --hook "$VN" > /dev/null 2> "$T/err"
 check "the CLI is not taken for the hook" "[ $? -eq 1 ] && grep -q 'is not virt-nest.s hook; pass --hook' '$T/err' && [ ! -e '$T/h2/qemu.d/virt-nest' ]"
 
+# no hook where --hook (or the default) says: one line that says how to get
+# it, and nothing created
+${VN_VALGRIND:-} "$VN" install-hooks --hooks-dir "$T/h3" \
+    --hook "$T/none/virt-nest-hook" > /dev/null 2> "$T/err"
+rc=$?
+msg="virt-nest: install-hooks: the hook is not installed at"
+msg="$msg $T/none/virt-nest-hook: install the virt-nest package, or run"
+msg="$msg 'meson install -C build', or pass --hook with the path of a built"
+msg="$msg virt-nest-hook (build/hooks/virt-nest-hook)"
+check "a hook that is not installed is named, with how to install it" \
+    "[ $rc -eq 1 ] && grep -qxF \"\$msg\" '$T/err' && [ ! -e '$T/h3' ]"
+
 # uninstall removes only what is ours
 ${VN_VALGRIND:-} "$VN" uninstall-hooks --hooks-dir "$D" > "$T/out" 2> "$T/err"
 check "uninstall reports the foreign file and fails" "[ $? -eq 1 ] && grep -q 'is not virt-nest.s hook; left in place' '$T/err'"
@@ -66,6 +78,9 @@ ${VN_VALGRIND:-} "$VN" install-hooks --hooks-dir "$P" --hook "$HOOK" > "$T/out" 
 check "install-hooks over the package's links exits 0" "[ $? -eq 0 ]"
 check "the links stay links to the hook" "[ \"\$(readlink '$P/network.d/virt-nest')\" = '$AHOOK' ] && [ \"\$(readlink '$P/qemu.d/virt-nest')\" = '$AHOOK' ]"
 check "and it says so" "grep -qx \"$P/qemu.d/virt-nest links to $AHOOK, virt-nest's hook: left as it is\" '$T/out'"
+${VN_VALGRIND:-} "$VN" install-hooks --hooks-dir "$P" \
+    --hook "$T/none/virt-nest-hook" > /dev/null 2>&1
+check "over the package's links the hook at --hook is not needed" "[ $? -eq 0 ]"
 ln -sf "$AVN" "$P/qemu.d/virt-nest"
 ${VN_VALGRIND:-} "$VN" install-hooks --hooks-dir "$P" --hook "$HOOK" > /dev/null 2> "$T/err"
 check "a link to something else is not virt-nest's" "[ $? -eq 1 ] && grep -q 'qemu.d/virt-nest exists and is not virt-nest.s hook' '$T/err' && [ \"\$(readlink '$P/qemu.d/virt-nest')\" = '$AVN' ]"

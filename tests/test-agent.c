@@ -431,10 +431,18 @@ propose_skips_the_domains_own_nics(void **state)
     assert_int_equal(p->subnets->len, 2);
     assert_cidr_str(&((VnNestedSubnet *)p->subnets->pdata[0])->subnet, "192.168.124.0/24");
     assert_cidr_str(&((VnNestedSubnet *)p->subnets->pdata[1])->subnet, "fd00:124::/64");
+    /* seed-l0's default network has no IPv6: libvirt turns IPv6 off on
+     * virbr0, so the hook would refuse the IPv6 route, and so does the
+     * proposal, with the reason */
+    assert_int_equal(((VnNestedSubnet *)p->subnets->pdata[0])->state,
+                     VN_NESTED_PROPOSED);
+    assert_int_equal(((VnNestedSubnet *)p->subnets->pdata[1])->state,
+                     VN_NESTED_REFUSED);
+    assert_non_null(strstr(((VnNestedSubnet *)p->subnets->pdata[1])->reason,
+                           "IPv6"));
     assert_string_equal(p->metadata,
         "<nest:guest xmlns:nest=\"urn:virt-nest:1\">\n"
         "  <nest:route subnet=\"192.168.124.0/24\"/>\n"
-        "  <nest:route subnet=\"fd00:124::/64\"/>\n"
         "</nest:guest>\n");
 }
 

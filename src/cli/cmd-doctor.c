@@ -23,7 +23,10 @@ doctor_usage(FILE *f)
 {
     fprintf(f,
             "Usage: virt-nest doctor --from ADDR --to ADDR [--tcp | --udp]\n"
-            "                        [--size BYTES] [--json] [SNAPSHOT...]\n\n"
+            "                        [--size BYTES] [--json] SNAPSHOT...\n"
+            "       virt-nest doctor [-c URI] --from ADDR --to ADDR\n"
+            "                        [--tcp | --udp] [--size BYTES]\n"
+            "                        [--json]\n\n"
             "Walk a packet from ADDR to ADDR and its reply, hop by hop across\n"
             "the layers: routes, ip_forward, rp_filter, the firewall (which\n"
             "rule decides, in which table and chain), NAT and MTU. Name the\n"
@@ -209,6 +212,11 @@ parse_addresses(DoctorArgs *a)
     if (a->q.from.family != a->q.to.family) {
         vn_cli_error("doctor: --from and --to are of different families; "
                      "give two IPv4 or two IPv6 addresses");
+        return VN_EXIT_USAGE;
+    }
+    if (vn_cidr_equal(&a->q.from, &a->q.to)) {
+        vn_cli_error("doctor: --from and --to are the same address (%s); "
+                     "give the two ends of the way", a->from);
         return VN_EXIT_USAGE;
     }
     if (!a->q.proto)

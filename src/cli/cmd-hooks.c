@@ -69,27 +69,32 @@ is_our_link(const char *path)
            is_ours(path, &exists, NULL);
 }
 
-/* Copy @src to @dst atomically: the temporary file lives in @tmpdir, where
- * libvirt does not look for hooks, and becomes executable by rename. */
+/* The hook binary at @src, checked to be virt-nest's, before anything
+ * changes. */
 static gboolean
-install_file(const char *src, const char *dst, const char *tmpdir,
-             GError **error)
+read_hook(const char *src, char **data, gsize *len, GError **error)
 {
-    g_autofree char *data = NULL;
     g_autoptr(GError) err = NULL;
-    gsize len;
 
-    if (!g_file_get_contents(src, &data, &len, &err)) {
-        g_set_error(error, VN_ERROR, VN_ERROR_FAILED, "%s", err->message);
+    if (!g_file_get_contents(src, data, len, &err)) {
+        if (g_error_matches(err, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+            g_set_error(error, VN_ERROR, VN_ERROR_FAILED,
+                        "the hook is not installed at %s: install the "
+                        "virt-nest package, or run 'meson install -C build', "
+                        "or pass --hook with the path of a built "
+                        "virt-nest-hook (build/hooks/virt-nest-hook)", src);
+        else
+            g_set_error(error, VN_ERROR, VN_ERROR_FAILED, "%s", err->message);
         return FALSE;
     }
-    if (!has_mark(data, len)) {
+    if (!has_mark(*data, *len)) {
+        g_clear_pointer(data, g_free);
         g_set_error(error, VN_ERROR, VN_ERROR_INVALID,
                     "%s is not virt-nest's hook; pass --hook with the path of "
                     "virt-nest-hook", src);
         return FALSE;
     }
-    return vn_file_replace(dst, tmpdir, data, len, 0755, TRUE, error);
+    return TRUE;
 }
 
 /* SIGHUP makes libvirtd look for hooks again (and reload its own firewall
@@ -138,6 +143,9 @@ vn_cmd_install_hooks(int argc, char **argv)
         { NULL, 0, NULL, 0 },
     };
     const char *dir = VN_LIBVIRT_HOOKS_DIR, *hook = VN_HOOK_BINARY;
+    g_autoptr(GError) herr = NULL;
+    g_autofree char *data = NULL;
+    gsize len = 0;
     gboolean reload = FALSE;
     unsigned long version = 0;
     int c;
@@ -183,7 +191,17 @@ vn_cmd_install_hooks(int argc, char **argv)
                      version / 1000 % 1000, version % 1000, dir, dir);
         return VN_EXIT_FAILURE;
     }
-    /* check both before changing either */
+    /* check the hook (unless both places link to it already, as the
+     * package's do) and both places before changing either */
+    for (guint i = 0; i < G_N_ELEMENTS(drivers) && !data; i++) {
+        g_autofree char *sub = g_strdup_printf("%s.d", drivers[i]);
+        g_autofree char *dst = g_build_filename(dir, sub, "virt-nest", NULL);
+
+        if (!is_our_link(dst) && !read_hook(hook, &data, &len, &herr)) {
+            vn_cli_error("install-hooks: %s", herr->message);
+            return VN_EXIT_FAILURE;
+        }
+    }
     for (guint i = 0; i < G_N_ELEMENTS(drivers); i++) {
         g_autofree char *sub = g_strdup_printf("%s.d", drivers[i]);
         g_autofree char *dst = g_build_filename(dir, sub, "virt-nest", NULL);
@@ -217,7 +235,9 @@ vn_cmd_install_hooks(int argc, char **argv)
             vn_cli_error("cannot create %s: %s", subdir, g_strerror(errno));
             return VN_EXIT_FAILURE;
         }
-        if (!install_file(hook, dst, dir, &err)) {
+        /* atomically: the temporary file lives in @dir, where libvirt
+         * does not look for hooks, and becomes executable by rename */
+        if (!vn_file_replace(dst, dir, data, len, 0755, TRUE, &err)) {
             vn_cli_error("%s", err->message);
             return VN_EXIT_FAILURE;
         }

@@ -149,7 +149,7 @@ vn_cli_reconcile(const VnReconcileOptions *o, FILE *out, const char *prefix,
     g_autoptr(VnApply) apply = NULL;
     g_autoptr(GPtrArray) ledgers = NULL;
     const char *dir = vn_state_dir();
-    GPtrArray *changes;
+    GPtrArray *changes, *objects;
     VnConfig config;
     int lock = -1, rc;
 
@@ -190,9 +190,17 @@ vn_cli_reconcile(const VnReconcileOptions *o, FILE *out, const char *prefix,
     if (lock >= 0)
         close(lock);
     changes = vn_apply_changes(apply);
-    for (guint i = 0; i < changes->len; i++)
-        fprintf(out, "%s%s%s\n", prefix, o->dry_run ? "would " : "",
-                (char *)changes->pdata[i]);
+    objects = vn_apply_change_objects(apply);
+    for (guint i = 0; i < changes->len; i++) {
+        const char *line = changes->pdata[i], *object = objects->pdata[i];
+
+        /* "would insert rule ... for network 'default'" */
+        if (o->dry_run)
+            fprintf(out, "%swould %s for %s\n", prefix,
+                    line + strlen(object) + 2, object);
+        else
+            fprintf(out, "%s%s\n", prefix, line);
+    }
     if (n_changes)
         *n_changes = changes->len;
     if (!changes->len && rc == VN_EXIT_OK && !o->quiet)

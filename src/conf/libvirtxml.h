@@ -22,6 +22,9 @@ G_BEGIN_DECLS
  *   unusable; the network is still returned, with nest == FALSE
  * @error: set when the XML is not a network at all
  *
+ * Metadata in a namespace that only looks like virt-nest's is ignored,
+ * with a line in the network's warnings.
+ *
  * Returns: (transfer full): the network, or NULL with @error set.
  */
 VnNetwork *vn_network_parse(const char *xml, gssize len, GError **nest_error,
@@ -59,5 +62,17 @@ VnGuest *vn_guest_parse(const char *xml, gssize len, GError **nest_error,
  */
 char *vn_xml_with_nest_metadata(const char *xml, const char *root,
                                 const char *element, GError **error);
+
+/**
+ * vn_ns_lookalike:
+ * @text: a namespace URI, or a whole XML document
+ * @len: its length
+ *
+ * TRUE when @text holds "virt" then "nest", in any case, with at most
+ * three punctuation bytes between them: what a namespace meant to be
+ * virt-nest's (urn:virtnest:1, urn:Virt_Nest:1) looks like. Plain C,
+ * cheap enough for the hook to run on every event's XML.
+ */
+gboolean vn_ns_lookalike(const char *text, gsize len);
 
 G_END_DECLS

@@ -71,6 +71,7 @@ vn_network_new(void)
     net->ips = g_ptr_array_new_with_free_func((GDestroyNotify)vn_net_ip_free);
     net->routes = g_array_new(FALSE, TRUE, sizeof(VnNetRoute));
     net->peers = g_array_new(FALSE, TRUE, sizeof(VnCidr));
+    net->warnings = g_ptr_array_new_with_free_func(g_free);
     return net;
 }
 
@@ -86,6 +87,7 @@ vn_network_free(VnNetwork *net)
     g_ptr_array_unref(net->ips);
     g_array_unref(net->routes);
     g_array_unref(net->peers);
+    g_ptr_array_unref(net->warnings);
     g_free(net);
 }
 
@@ -117,6 +119,7 @@ vn_guest_new(void)
     guest->id = -1;
     guest->ifaces = g_ptr_array_new_with_free_func((GDestroyNotify)vn_iface_free);
     guest->routes = g_array_new(FALSE, TRUE, sizeof(VnCidr));
+    guest->warnings = g_ptr_array_new_with_free_func(g_free);
     return guest;
 }
 
@@ -131,6 +134,7 @@ vn_guest_free(VnGuest *guest)
     g_ptr_array_unref(guest->ifaces);
     g_array_unref(guest->routes);
     g_free(guest->uplink_mac);
+    g_ptr_array_unref(guest->warnings);
     g_free(guest->agent_mac);
     if (guest->agent_addrs)
         g_array_unref(guest->agent_addrs);
@@ -575,6 +579,15 @@ vn_mac_tap(const char *guest_mac)
 }
 
 gboolean
+vn_host_route_default_metric(const VnHostRoute *route)
+{
+    /* the kernel gives an IPv6 route added without a metric 1024
+     * (IP6_RT_PRIO_USER); an IPv4 one keeps 0 */
+    return route->priority == 0 ||
+           (route->dst.family == AF_INET6 && route->priority == 1024);
+}
+
+gboolean
 vn_host_overlaps(const VnHost *host, const VnCidr *subnet,
                  const VnHostRoute *need, char **what)
 {
@@ -628,7 +641,7 @@ vn_host_overlaps(const VnHost *host, const VnCidr *subnet,
         /* exactly the route needed, made by hand: virt-nest adopts it (a
          * need without next hop or device: any route to exactly it) */
         if (need && vn_cidr_equal(&r->dst, &need->dst) &&
-            r->table == RT_TABLE_MAIN && r->priority == 0 &&
+            r->table == RT_TABLE_MAIN && vn_host_route_default_metric(r) &&
             ((!need->oif && vn_cidr_is_empty(&need->gateway)) ||
              (vn_cidr_equal(&r->gateway, &need->gateway) &&
               r->oif == need->oif)))

@@ -71,6 +71,10 @@ typedef struct {
     GArray *routes;         /* VnNetRoute */
     gboolean nest;          /* carries <nest:network> metadata */
     GArray *peers;          /* VnCidr: <nest:peer subnet=> */
+    gboolean ipv6;          /* <network ipv6='yes'>: IPv6 on the bridge
+                             * without an IPv6 <ip> */
+    GPtrArray *warnings;    /* char *: metadata that is ignored but looks
+                             * meant for virt-nest (without the object) */
 } VnNetwork;
 
 /* One <interface> of a guest. */
@@ -94,6 +98,7 @@ typedef struct {
     GArray *routes;         /* VnCidr: <nest:route subnet=> */
     char *uplink_mac;       /* <nest:uplink mac=>, NULL if not given */
     VnCidr uplink_address;  /* <nest:uplink address=>, empty if not given */
+    GPtrArray *warnings;    /* char *: as for VnNetwork */
     /* What the guest's agent reports on the interface with this MAC
      * (discover.c, never the hook): host addresses inside that
      * interface's network, the next hop of last resort (no metadata,
@@ -278,6 +283,10 @@ char *vn_mac_tap(const char *guest_mac);
 
 /* Normalise a MAC to lowercase aa:bb:cc:dd:ee:ff; NULL if invalid. */
 char *vn_mac_normalize(const char *mac);
+
+/* TRUE when @route has the metric a route added without one gets: 0 for
+ * IPv4, 1024 for IPv6 (virt-nest's own, and the usual hand fix). */
+gboolean vn_host_route_default_metric(const VnHostRoute *route);
 
 /**
  * vn_host_overlaps:

@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
@@ -15,6 +16,7 @@
 #include "hostread.h"
 #include "leases.h"
 #include "libvirtxml.h"
+#include "xml.h"
 
 typedef virConnect VnVirConnect;
 static void
@@ -79,6 +81,123 @@ state_name(int state)
     }
 }
 
+/* What virt-nest reads of a network's metadata: whether it has any, and
+ * its peers. */
+static gboolean
+network_nest_same(const VnNetwork *a, const VnNetwork *b)
+{
+    if (a->nest != b->nest || a->peers->len != b->peers->len)
+        return FALSE;
+    for (guint i = 0; i < a->peers->len; i++)
+        if (!vn_cidr_equal(&g_array_index(a->peers, VnCidr, i),
+                           &g_array_index(b->peers, VnCidr, i)))
+            return FALSE;
+    return TRUE;
+}
+
+/* A running network whose persistent definition has other <nest:network>
+ * metadata (net-edit changes only that one): a problem, with the fix.
+ * Quiet when the driver has no inactive definition to give (the test
+ * driver). */
+static void
+check_network_inactive(virNetworkPtr vnet, const VnNetwork *net,
+                       VnLayer *layer, const char *object)
+{
+    char *xml;
+    g_autoptr(VnNetwork) config = NULL;
+    g_autofree char *msg = NULL;
+
+    if (!net->active || !net->persistent ||
+        !(xml = virNetworkGetXMLDesc(vnet, VIR_NETWORK_XML_INACTIVE)))
+        return;
+    config = vn_network_parse(xml, -1, NULL, NULL);
+    free(xml);
+    if (!config || network_nest_same(net, config))
+        return;
+    msg = g_strdup_printf("its persistent <nest:network> metadata differs "
+                          "from the running one (net-edit changes only the "
+                          "persistent one): it takes effect when the network "
+                          "starts again (virsh net-destroy %s; virsh "
+                          "net-start %s); until then virt-nest and "
+                          "'virt-nest reconcile' follow the running one",
+                          net->name, net->name);
+    vn_layer_add_problem(layer, object, msg);
+}
+
+/* @node and what is below it, whitespace between elements left out: the
+ * same metadata formatted again (libvirt indents its copies each its own
+ * way) gives the same string. */
+static void
+xml_canonical(const VnXmlNode *node, GString *out)
+{
+    g_autofree char *text = g_strstrip(g_strdup(node->text ? node->text : ""));
+
+    g_string_append_printf(out, "<%s", node->name);
+    for (guint i = 0; i < node->attrs->len; i++) {
+        const VnXmlAttr *a = &g_array_index(node->attrs, VnXmlAttr, i);
+
+        g_string_append_printf(out, " %s%s%s=%s", a->ns ? a->ns : "",
+                               a->ns ? ":" : "", a->name, a->value);
+    }
+    g_string_append_printf(out, ">%s", text);
+    for (const VnXmlNode *c = node->children; c; c = c->next)
+        xml_canonical(c, out);
+    g_string_append(out, "</>");
+}
+
+/* The metadata libvirt gave (transfer full, freed), as xml_canonical()
+ * writes it; "" for none, NULL when it does not parse. */
+static char *
+metadata_canonical(char *xml)
+{
+    g_autoptr(VnXmlNode) root = NULL;
+    GString *out;
+
+    if (!xml)
+        return g_strdup("");
+    root = vn_xml_parse(xml, -1, "metadata", NULL);
+    free(xml);
+    if (!root)
+        return NULL;
+    out = g_string_new(NULL);
+    xml_canonical(root, out);
+    return g_string_free(out, FALSE);
+}
+
+/* A running guest whose live <nest:guest> metadata is not its persistent
+ * one (virsh metadata with --live or --config alone): a problem, with the
+ * fix. */
+static void
+check_domain_inactive(virDomainPtr dom, const VnGuest *guest, VnLayer *layer,
+                      const char *object)
+{
+    char *m;
+    g_autofree char *live = NULL, *config = NULL, *msg = NULL;
+
+    if (guest->id < 0 || !guest->persistent)
+        return;
+    m = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, VN_NS_URI,
+                             VIR_DOMAIN_AFFECT_LIVE);
+    if (!m && virGetLastErrorCode() != VIR_ERR_NO_DOMAIN_METADATA)
+        return;
+    live = metadata_canonical(m);
+    m = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, VN_NS_URI,
+                             VIR_DOMAIN_AFFECT_CONFIG);
+    if (!m && virGetLastErrorCode() != VIR_ERR_NO_DOMAIN_METADATA)
+        return;
+    config = metadata_canonical(m);
+    if (!live || !config || strcmp(live, config) == 0)
+        return;
+    msg = g_strdup_printf("its live <nest:guest> metadata differs from its "
+                          "persistent one (virsh metadata with --live or "
+                          "--config alone): run 'virt-nest reconcile' to "
+                          "install what the live one says, and set both "
+                          "alike (virsh metadata %s --uri " VN_NS_URI " --key "
+                          "nest --live --config --set ...) so that the next "
+                          "start does the same", guest->name);
+    vn_layer_add_problem(layer, object, msg);
+}
+
 static void
 read_networks(virConnectPtr conn, VnLayer *layer, gboolean api_leases,
               const char *leases_dir)
@@ -113,10 +232,13 @@ read_networks(virConnectPtr conn, VnLayer *layer, gboolean api_leases,
         }
         if (nest_err)
             vn_problems_add_error(layer->problems, object, nest_err);
+        for (guint j = 0; j < net->warnings->len; j++)
+            vn_layer_add_problem(layer, object, net->warnings->pdata[j]);
         net->active = virNetworkIsActive(nets[i]) == 1;
         net->persistent = virNetworkIsPersistent(nets[i]) == 1;
         if (virNetworkGetAutostart(nets[i], &autostart) == 0)
             net->autostart = autostart != 0;
+        check_network_inactive(nets[i], net, layer, object);
         g_ptr_array_add(layer->networks, net);
 
         if (net->active && net->bridge) {
@@ -187,11 +309,14 @@ read_domains(virConnectPtr conn, VnLayer *layer)
         }
         if (nest_err)
             vn_problems_add_error(layer->problems, object, nest_err);
+        for (guint j = 0; j < guest->warnings->len; j++)
+            vn_layer_add_problem(layer, object, guest->warnings->pdata[j]);
         if (virDomainGetState(doms[i], &state, &reason, 0) == 0) {
             g_free(guest->state);
             guest->state = g_strdup(state_name(state));
         }
         guest->persistent = virDomainIsPersistent(doms[i]) == 1;
+        check_domain_inactive(doms[i], guest, layer, object);
         g_ptr_array_add(layer->guests, guest);
         virDomainFree(doms[i]);
     }
@@ -265,6 +390,27 @@ test_leases_dir(const char *uri)
     return dir;
 }
 
+/* What to add to libvirt's reason when @uri cannot be opened: whether the
+ * daemon runs only when nothing listens where it should (no socket, or
+ * the connection refused), not for every system error (a missing CA
+ * certificate is one too). */
+static const char *
+connect_hint(const char *uri, const virError *e)
+{
+    g_autoptr(GUri) u = g_uri_parse(uri, G_URI_FLAGS_NON_DNS, NULL);
+    const char *host = u ? g_uri_get_host(u) : NULL;
+    gboolean local = !host || !*host;
+
+    if (u && !local && g_str_equal(g_uri_get_scheme(u), "test"))
+        return "; a test-driver file is test:///ABS/PATH/node.xml, with "
+               "three slashes and an absolute path";
+    if (!e || e->code != VIR_ERR_SYSTEM_ERROR)
+        return "";
+    if (e->int1 == ECONNREFUSED || (e->int1 == ENOENT && local))
+        return "; is libvirtd running? (-c URI picks another connection)";
+    return "";
+}
+
 virConnectPtr
 vn_connect(const char *uri, gboolean read_only, GError **error)
 {
@@ -275,13 +421,11 @@ vn_connect(const char *uri, gboolean read_only, GError **error)
     conn = read_only ? virConnectOpenReadOnly(uri) : virConnectOpen(uri);
     if (!conn) {
         virErrorPtr e = virGetLastError();
-        gboolean daemon = e && (e->code == VIR_ERR_SYSTEM_ERROR ||
-                                e->code == VIR_ERR_NO_CONNECT);
+        const char *hint = connect_hint(uri, e);
 
         g_set_error(error, VN_ERROR, VN_ERROR_FAILED,
                     "cannot connect to '%s': %s%s", uri, vn_virt_error(),
-                    daemon ? "; is libvirtd running? (-c URI picks another "
-                             "connection)" : "");
+                    hint);
     }
     return conn;
 }

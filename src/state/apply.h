@@ -32,6 +32,10 @@ void vn_apply_set_dry_run(VnApply *apply, gboolean dry_run);
  * "OBJECT: insert rule ...". Borrowed. */
 GPtrArray *vn_apply_changes(VnApply *apply);
 
+/* The OBJECT of each of vn_apply_changes(), in the same order (the rest
+ * of a change follows it and ": "). Borrowed. */
+GPtrArray *vn_apply_change_objects(VnApply *apply);
+
 /* The operations the calls so far decided (element-type VnOp, ops.h), in
  * order, executed unless dry. Borrowed. */
 GPtrArray *vn_apply_ops(VnApply *apply);

@@ -62,7 +62,7 @@ purge_routes(GPtrArray *changes, GError **error)
     for (guint i = 0; i < host->routes->len; i++) {
         const VnHostRoute *r = host->routes->pdata[i];
         const VnLink *l;
-        VnKernelRoute k;
+        VnKernelRoute k = { 0 };
 
         if (r->protocol != vn_route_protocol())
             continue;

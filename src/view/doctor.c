@@ -315,6 +315,10 @@ fix_route(Walker *w, const VnNestLayer *l, const VnNestLayer *d,
         fix(w, "%s is outside %s: give %s a default route via its uplink %s",
             fmt_addr(dst, a), l->name, l->name,
             l->uplink ? l->uplink->name : "link");
+    else if (!d)
+        fix(w, "%s is on no layer doctor sees: add a route to %s on %s, or "
+            "pass the snapshots of every layer of the nest ('virt-nest status "
+            "--json --host' on each)", fmt_addr(dst, a), s, l->name);
 }
 
 /* The route decision on @hop's layer; FALSE when it drops the packet. */
@@ -775,8 +779,8 @@ nowhere(Walker *w, const Hop *hop, const VnCidr *nh, gboolean segment)
     fmt_addr(&hop->dst, s);
     fmt_addr(nh, g);
     if (!d || d == l) {
-        leave(w, "%s by %s toward %s: no snapshot goes further", l->name,
-              hop->oif->name, g);
+        leave(w, "%s by %s toward %s%s", l->name, hop->oif->name, g,
+              w->q->lookup ? "" : ": no snapshot goes further");
         return;
     }
     if (!segment)
@@ -1075,7 +1079,7 @@ text_query(GString *o, const VnDoctor *doc, const VnDoctorQuery *q)
 
 /* The last line: reachable, where it dies, or how far the snapshots go. */
 static void
-text_verdict(GString *o, const VnDoctor *doc)
+text_verdict(GString *o, const VnDoctor *doc, const VnDoctorQuery *q)
 {
     const VnWalk *bad = doc->there.result == VN_WALK_REACHED ? &doc->back
                                                              : &doc->there;
@@ -1083,19 +1087,34 @@ text_verdict(GString *o, const VnDoctor *doc)
 
     g_autofree char *mtu_where = vn_escape_text(doc->there.mtu_where);
 
-    if (doc->reachable)
+    if (doc->reachable && !doc->there.mtu) {
+        /* delivered where it started: no link, no MTU to speak of */
+        g_autofree char *at = vn_escape_text(doc->from_layer->name);
+
+        g_string_append_printf(o, "reachable: there and back, on %s itself "
+                               "(no link on the way)\n", at);
+    } else if (doc->reachable)
         g_string_append_printf(o, "reachable: there and back; the smallest "
                                "MTU on the way is %u (%s)\n", doc->there.mtu,
                                mtu_where ? mtu_where : "?");
-    else if (bad->result == VN_WALK_DIES)
-        g_string_append_printf(o, "NOT REACHABLE: %s%s\nfix: %s\n", reply,
-                               bad->death, bad->fix ? bad->fix : "see above");
-    else if (bad->result == VN_WALK_TOO_COMPLEX)
-        g_string_append_printf(o, "UNDECIDED: %s\nfix: %s\n", bad->death,
-                               bad->fix ? bad->fix : "see above");
+    else if (bad->result == VN_WALK_DIES || bad->result == VN_WALK_TOO_COMPLEX)
+        g_string_append_printf(o, "%s: %s%s\n",
+                               bad->result == VN_WALK_DIES ? "NOT REACHABLE"
+                                                           : "UNDECIDED",
+                               bad->result == VN_WALK_DIES ? reply : "",
+                               bad->death);
+    else if (q->lookup)
+        g_string_append_printf(o, "no problem found on this layer: the "
+                               "packet leaves %s; give doctor the snapshots "
+                               "of every layer to follow it further\n",
+                               bad->left);
     else
         g_string_append_printf(o, "no problem found as far as the snapshots "
                                "go: the packet leaves %s\n", bad->left);
+    /* a death without a fix has said all it knows in its line */
+    if ((bad->result == VN_WALK_DIES || bad->result == VN_WALK_TOO_COMPLEX) &&
+        bad->fix)
+        g_string_append_printf(o, "fix: %s\n", bad->fix);
 }
 
 char *
@@ -1116,7 +1135,7 @@ vn_doctor_text(const VnDoctor *doc, const VnDoctorQuery *q)
                                    (char *)doc->warnings->pdata[i]);
     }
     g_string_append_c(o, '\n');
-    text_verdict(o, doc);
+    text_verdict(o, doc, q);
     return g_string_free(o, FALSE);
 }
 

@@ -392,10 +392,32 @@ need_row(const VnStatus *st, Table **t, GString *out, char **group,
         table_note(*t, "%s", di->where);
 }
 
+/* The objects that need something, each once, in the order they first
+ * ask (rules, then routes). */
+static GPtrArray *
+need_objects(const VnPlan *plan)
+{
+    GPtrArray *objects = g_ptr_array_new_with_free_func(g_free);
+
+    for (guint i = 0; i < plan->rules->len + plan->routes->len; i++) {
+        char *object = i < plan->rules->len
+            ? vn_rule_object(plan->rules->pdata[i])
+            : vn_route_object(plan->routes->pdata[i - plan->rules->len]);
+
+        if (g_ptr_array_find_with_equal_func(objects, object, g_str_equal,
+                                             NULL))
+            g_free(object);
+        else
+            g_ptr_array_add(objects, object);
+    }
+    return objects;
+}
+
 static void
 text_needs(const VnStatus *st, GString *out)
 {
     const VnPlan *plan = st->plan;
+    g_autoptr(GPtrArray) objects = NULL;
     g_autofree char *group = NULL;
     Table *t = NULL;
 
@@ -405,33 +427,49 @@ text_needs(const VnStatus *st, GString *out)
                               "metadata\n");
         return;
     }
-    for (guint i = 0; i < plan->rules->len; i++) {
-        const VnRule *r = plan->rules->pdata[i];
-        g_autofree char *object = vn_rule_object(r);
-        g_autofree char *what = vn_rule_what(r);
-        g_autofree char *spec = vn_rule_describe(r);
+    /* one group per object, even when another's subnets sort between its
+     * own */
+    objects = need_objects(plan);
+    for (guint o = 0; o < objects->len; o++) {
+        const char *want = objects->pdata[o];
 
-        /* the verdict is in the first column */
-        if (g_str_has_suffix(spec, " -j ACCEPT"))
-            spec[strlen(spec) - strlen(" -j ACCEPT")] = '\0';
-        need_row(st, &t, out, &group, object, what,
-                 r->kind == VN_RULE_NAT ? "no NAT" : "accept", spec);
-    }
-    for (guint i = 0; i < plan->routes->len; i++) {
-        const VnRoute *r = plan->routes->pdata[i];
-        g_autofree char *object = vn_route_object(r);
-        g_autofree char *what = vn_route_what(r);
-        g_autofree char *d = vn_route_describe(r);
-        g_autofree char *spec = NULL;
+        for (guint i = 0; i < plan->rules->len; i++) {
+            const VnRule *r = plan->rules->pdata[i];
+            g_autofree char *object = vn_rule_object(r);
+            g_autofree char *what = NULL;
+            g_autofree char *spec = NULL;
 
-        if (vn_cidr_is_empty(&r->via))
-            spec = g_strdup_printf("%s (next hop not known yet)", d);
-        else if (r->via_source == VN_SOURCE_AGENT)
-            spec = g_strdup_printf("%s (next hop from the guest agent)", d);
-        else
-            spec = g_strdup_printf("%s (%s)", d,
-                                   vn_source_to_string(r->via_source));
-        need_row(st, &t, out, &group, object, what, "route", spec);
+            if (strcmp(object, want) != 0)
+                continue;
+            what = vn_rule_what(r);
+            spec = vn_rule_describe(r);
+            /* the verdict is in the first column */
+            if (g_str_has_suffix(spec, " -j ACCEPT"))
+                spec[strlen(spec) - strlen(" -j ACCEPT")] = '\0';
+            need_row(st, &t, out, &group, object, what,
+                     r->kind == VN_RULE_NAT ? "no NAT" : "accept", spec);
+        }
+        for (guint i = 0; i < plan->routes->len; i++) {
+            const VnRoute *r = plan->routes->pdata[i];
+            g_autofree char *object = vn_route_object(r);
+            g_autofree char *what = NULL;
+            g_autofree char *d = NULL;
+            g_autofree char *spec = NULL;
+
+            if (strcmp(object, want) != 0)
+                continue;
+            what = vn_route_what(r);
+            d = vn_route_describe(r);
+            if (vn_cidr_is_empty(&r->via))
+                spec = g_strdup_printf("%s (next hop not known yet)", d);
+            else if (r->via_source == VN_SOURCE_AGENT)
+                spec = g_strdup_printf("%s (next hop from the guest agent)",
+                                       d);
+            else
+                spec = g_strdup_printf("%s (%s)", d,
+                                       vn_source_to_string(r->via_source));
+            need_row(st, &t, out, &group, object, what, "route", spec);
+        }
     }
     if (t)
         table_print_indent(t, out, 4);
@@ -456,9 +494,10 @@ text_drift(const VnStatus *st, GString *out)
         if (!header)
             g_string_append(out, "\nInstalled but not needed\n");
         header = TRUE;
-        line = g_strdup_printf("  %s: %s%s%s (%s)", d->object, d->what,
+        line = g_strdup_printf("  %s: %s%s%s (%s%s%s)", d->object, d->what,
                                d->where ? " at " : "", d->where ? d->where : "",
-                               vn_drift_state_to_string(d->state));
+                               vn_drift_state_to_string(d->state),
+                               d->note ? ": " : "", d->note ? d->note : "");
         vn_escape_text_append(out, line);
         g_string_append_c(out, '\n');
     }
@@ -637,6 +676,8 @@ json_firewall(VnJsonWriter *w, const VnHost *host)
         vn_json_end_object(w);
     }
     vn_json_end_array(w);
+    /* always there, null when the firewall was read */
+    vn_json_string(w, "firewall_error", host->firewall_error);
 }
 
 static void
@@ -952,6 +993,7 @@ json_drift(VnJsonWriter *w, const VnStatus *st)
         vn_json_string(w, "what", d->what);
         vn_json_string(w, "where", d->where);
         vn_json_string(w, "state", vn_drift_state_to_string(d->state));
+        vn_json_string(w, "note", d->note);
         vn_json_end_object(w);
     }
     vn_json_end_array(w);
