@@ -607,8 +607,27 @@ next_hop_from_the_agent(void **state)
     vn_layer_agent_next_hops(l);
     after = vn_plan_layer(l, &config, 1);
     assert_true(vn_cidr_is_empty(&route_of(after, "debian")->via));
-    /* the reservation, when there is one, wins over the agent */
     g_clear_pointer(&after, vn_plan_free);
+
+    /* the reservation, when there is one, wins over the agent */
+    memset(&a, 0, sizeof(a));
+    answer_add(&a, "enp1s0", "52:54:00:fc:38:e0", 1, "192.168.122.55", 24u);
+    g_ptr_array_set_size(l->agents, 0);
+    g_ptr_array_add(l->agents, vn_agent_answer_new("debian",
+        vn_agent_ifaces_from_libvirt("debian", a.ptr, a.n, &err), NULL));
+    vn_layer_agent_next_hops(l);
+    {
+        VnDhcpHost *h = g_new0(VnDhcpHost, 1);
+
+        h->mac = g_strdup("52:54:00:fc:38:e0");
+        assert_true(vn_cidr_parse("192.168.122.191", VN_CIDR_ADDRESS, &h->ip,
+                                  NULL));
+        g_ptr_array_add(ip->hosts, h);
+    }
+    after = vn_plan_layer(l, &config, 1);
+    r = route_of(after, "debian");
+    assert_string_equal(vn_cidr_format(&r->via, FALSE, buf), "192.168.122.191");
+    assert_int_equal(r->via_source, VN_SOURCE_RESERVATION);
 }
 
 /* adopt --subnet: the subnets the user names, each checked as the hook
