@@ -95,6 +95,19 @@ help reconcile --help
 usage "'--bogus'" reconcile --bogus
 usage "did you mean --dry-run?" reconcile -c "$L0" --dry
 
+help adopt --help
+usage "'--bogus'" adopt --bogus debian
+usage "did you mean --subnet?" adopt -c "$L0" debian --sub 192.168.124.0/24
+usage "--subnet '192.168.124.1/24'" \
+    adopt -c "$L0" debian --subnet 192.168.124.1/24
+usage "--peer 'nope'" adopt --peer nope --subnet 192.168.124.0/24
+usage "name the guest" adopt -c "$L0"
+usage "unexpected argument 'extra'" adopt -c "$L0" debian extra
+usage "--peer needs the inner network" adopt --peer 192.168.122.0/24
+usage "--peer takes no GUEST" \
+    adopt --peer 192.168.122.0/24 --subnet 192.168.124.0/24 debian
+usage "--network goes with --peer" adopt -c "$L0" debian --network default
+
 help watch --help
 usage "'--bogus'" watch --bogus
 usage "did you mean --leases-dir?" watch -c "$L0" --leases "$T"

@@ -9,6 +9,7 @@
 
 #include "doctor.h"
 #include "stitch.h"
+#include "vnconfig.h"
 
 G_BEGIN_DECLS
 
@@ -97,7 +98,14 @@ gboolean vn_cli_color_on(VnColor color);
 char *vn_cli_color_status(const char *text);
 char *vn_cli_color_doctor(const char *text);
 
+/* The proposals (VnProposal) of every guest whose agent answered in
+ * @layer->agents with a subnet to show; *@notes gets one line (char *)
+ * per agent that did not answer, and layer->agent_note (cmd-adopt.c). */
+GPtrArray *vn_cli_proposals(const VnLayer *layer, const VnConfig *config,
+                            GPtrArray **notes);
+
 int vn_cmd_status(int argc, char **argv);
+int vn_cmd_adopt(int argc, char **argv);
 int vn_cmd_log(int argc, char **argv);
 int vn_cmd_reconcile(int argc, char **argv);
 int vn_cmd_plan(int argc, char **argv);

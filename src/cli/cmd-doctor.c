@@ -86,7 +86,7 @@ kernel_lookup(const VnNestLayer *layer, const VnCidr *dst, int *oif,
 static VnNest *
 live_nest(const char *uri)
 {
-    VnDiscoverOptions dopts = { uri, NULL, VN_HOST_YES };
+    VnDiscoverOptions dopts = { uri, NULL, VN_HOST_YES, VN_AGENTS_NO, NULL };
     g_autoptr(GError) err = NULL;
     g_autoptr(GPtrArray) layers = g_ptr_array_new_with_free_func(
         (GDestroyNotify)vn_layer_free);

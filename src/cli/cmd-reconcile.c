@@ -139,7 +139,10 @@ int
 vn_cli_reconcile(const VnReconcileOptions *o, FILE *out, const char *prefix,
                  guint *n_changes)
 {
-    VnDiscoverOptions dopts = { o->uri, o->leases_dir, VN_HOST_YES };
+    /* the agents only for the next hop of a guest with routes whose
+     * address nothing else tells (a static address inside) */
+    VnDiscoverOptions dopts = { o->uri, o->leases_dir, VN_HOST_YES,
+                                VN_AGENTS_NEXT_HOP, NULL };
     g_autoptr(GError) err = NULL;
     g_autoptr(VnLayer) layer = NULL;
     g_autoptr(VnPlan) plan = NULL;

@@ -313,8 +313,11 @@ report_problems(const VnLayer *layer, const VnPlan *plan)
 int
 vn_cmd_status(int argc, char **argv)
 {
-    VnDiscoverOptions dopts = { NULL, NULL, VN_HOST_AUTO };
+    VnDiscoverOptions dopts = { NULL, NULL, VN_HOST_AUTO, VN_AGENTS_ALL,
+                                NULL };
     char *(*render)(const VnStatus *) = vn_status_text;
+    g_autoptr(GPtrArray) proposals = NULL;
+    g_autoptr(GPtrArray) agent_notes = NULL;
     g_autoptr(GError) err = NULL;
     g_autoptr(VnLayer) layer = NULL;
     g_autoptr(VnPlan) plan = NULL;
@@ -342,6 +345,11 @@ vn_cmd_status(int argc, char **argv)
     add_collisions(layer);
     st.layer = layer;
     st.plan = plan;
+    if (layer->agents || layer->agent_note) {
+        st.proposals = proposals = vn_cli_proposals(layer, &config,
+                                                    &agent_notes);
+        st.agent_notes = agent_notes;
+    }
     if (layer->host) {
         st.hand_fixes = hand_fixes = find_hand_fixes(layer, plan);
         drift = vn_drift_check(layer, plan, vn_state_dir(), &err);

@@ -25,6 +25,8 @@ static const VnCommand commands[] = {
       vn_cmd_graph },
     { "doctor", "walk a packet across the layers; where it dies, and the fix",
       vn_cmd_doctor },
+    { "adopt", "delegate the nested subnets a guest's agent reports to it",
+      vn_cmd_adopt },
     { "reconcile", "install what is missing, remove what is stale",
       vn_cmd_reconcile },
     { "watch", "stay running: reconcile when libvirtd or firewalld reload",

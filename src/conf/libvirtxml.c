@@ -646,3 +646,94 @@ vn_guest_parse(const char *xml, gssize len, GError **nest_error,
     }
     return guest_from_node(root, nest_error, error);
 }
+
+/* The element of virt-nest's namespace directly under <metadata> in
+ * [@meta, @end): its start and end offsets, by the prefix its xmlns
+ * declares. FALSE when there is none. */
+static gboolean
+find_nest_text(const char *meta, const char *end, const char **start,
+                  const char **stop)
+{
+    const char *p = meta;
+
+    while ((p = g_strstr_len(p, end - p, "<")) && p < end) {
+        const char *gt = g_strstr_len(p, end - p, ">");
+        g_autofree char *tag = NULL;
+        g_autofree char *name = NULL;
+        g_autofree char *close = NULL;
+        const char *c;
+
+        if (!gt)
+            return FALSE;
+        if (p[1] == '/' || p[1] == '!' || p[1] == '?') {
+            p = gt + 1;
+            continue;
+        }
+        tag = g_strndup(p, gt + 1 - p);
+        name = g_strndup(p + 1, strcspn(p + 1, " \t\n/>"));
+        if (!strstr(tag, "\"" VN_NS_URI "\"") &&
+            !strstr(tag, "'" VN_NS_URI "'")) {
+            /* another application's element: skip it whole */
+            if (gt[-1] == '/') {
+                p = gt + 1;
+                continue;
+            }
+            close = g_strdup_printf("</%s>", name);
+            c = g_strstr_len(gt, end - gt, close);
+            if (!c)
+                return FALSE;
+            p = c + strlen(close);
+            continue;
+        }
+        *start = p;
+        if (gt[-1] == '/') {
+            *stop = gt + 1;
+            return TRUE;
+        }
+        close = g_strdup_printf("</%s>", name);
+        c = g_strstr_len(gt, end - gt, close);
+        if (!c)
+            return FALSE;
+        *stop = c + strlen(close);
+        return TRUE;
+    }
+    return FALSE;
+}
+
+char *
+vn_xml_with_nest_metadata(const char *xml, const char *root,
+                          const char *element, GError **error)
+{
+    g_autofree char *open = g_strdup_printf("<%s", root);
+    g_autofree char *close = g_strdup_printf("</%s>", root);
+    const char *meta, *meta_end, *start, *stop, *r;
+    GString *out;
+
+    r = strstr(xml, open);
+    if (!r || !(r = g_strrstr(xml, close))) {
+        g_set_error(error, VN_ERROR, VN_ERROR_INVALID,
+                    "not libvirt's XML of a <%s>", root);
+        return NULL;
+    }
+    out = g_string_new(NULL);
+    meta = strstr(xml, "<metadata>");
+    meta_end = meta ? strstr(meta, "</metadata>") : NULL;
+    if (meta && meta_end && find_nest_text(meta + strlen("<metadata>"),
+                                              meta_end, &start, &stop)) {
+        g_string_append_len(out, xml, start - xml);
+        g_string_append(out, element);
+        while (out->len && out->str[out->len - 1] == '\n')
+            g_string_truncate(out, out->len - 1);
+        g_string_append(out, stop);
+    } else if (meta && meta_end) {
+        g_string_append_len(out, xml, meta_end - xml);
+        g_string_append(out, element);
+        g_string_append(out, meta_end);
+    } else {
+        g_string_append_len(out, xml, r - xml);
+        g_string_append_printf(out, "  <metadata>\n%s  </metadata>\n",
+                               element);
+        g_string_append(out, r);
+    }
+    return g_string_free(out, FALSE);
+}

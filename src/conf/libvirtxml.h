@@ -45,6 +45,25 @@ VnGuest *vn_guest_parse(const char *xml, gssize len, GError **nest_error,
                         GError **error);
 
 /**
+ * vn_xml_with_nest_metadata:
+ * @xml: a network's or domain's XML as libvirt writes it
+ *   (virNetworkGetXMLDesc)
+ * @root: its root element: "network", "domain"
+ * @element: virt-nest's element, with its xmlns:nest declaration
+ *   (vn_peer_metadata(..., FALSE))
+ * @error: when @xml is not libvirt's XML of a @root
+ *
+ * @xml with virt-nest's element under <metadata> replaced by @element
+ * (added when there is none, <metadata> too): for virNetworkDefineXML,
+ * where libvirt has no virNetworkSetMetadata (before 9.7). The rest is
+ * kept byte for byte. Pure.
+ *
+ * Returns: (transfer full): the new XML, or NULL.
+ */
+char *vn_xml_with_nest_metadata(const char *xml, const char *root,
+                                const char *element, GError **error);
+
+/**
  * vn_ns_lookalike:
  * @text: a namespace URI, or a whole XML document
  * @len: its length

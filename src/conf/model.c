@@ -25,6 +25,8 @@ vn_source_to_string(VnSource source)
         return "lease";
     case VN_SOURCE_LINKLOCAL:
         return "link-local";
+    case VN_SOURCE_AGENT:
+        return "guest agent";
     case VN_SOURCE_NONE:
         break;
     }
@@ -133,6 +135,9 @@ vn_guest_free(VnGuest *guest)
     g_array_unref(guest->routes);
     g_free(guest->uplink_mac);
     g_ptr_array_unref(guest->warnings);
+    g_free(guest->agent_mac);
+    if (guest->agent_addrs)
+        g_array_unref(guest->agent_addrs);
     g_free(guest);
 }
 
@@ -236,6 +241,9 @@ vn_layer_free(VnLayer *layer)
     g_ptr_array_unref(layer->guests);
     g_ptr_array_unref(layer->leases);
     g_ptr_array_unref(layer->problems);
+    if (layer->agents)
+        g_ptr_array_unref(layer->agents);
+    g_free(layer->agent_note);
     g_free(layer);
 }
 
@@ -451,6 +459,35 @@ vn_guest_iface_address(const VnGuest *guest, const VnIface *iface,
                                        leases, now, family, out);
 }
 
+/* The agent's address of @iface: a host address inside one of @net's
+ * subnets, not the network's own; the first in the agent's order. */
+static gboolean
+agent_address(const VnGuest *guest, const VnIface *iface,
+              const VnNetwork *net, int family, VnGuestAddr *out)
+{
+    if (!guest->agent_addrs || !net || !iface->mac ||
+        g_strcmp0(guest->agent_mac, iface->mac) != 0)
+        return FALSE;
+    for (guint i = 0; i < guest->agent_addrs->len; i++) {
+        VnCidr a = g_array_index(guest->agent_addrs, VnCidr, i);
+
+        if (a.family != family)
+            continue;
+        a.prefix = (guint8)vn_cidr_max_prefix(family);
+        for (guint j = 0; j < net->ips->len; j++) {
+            const VnNetIp *ip = net->ips->pdata[j];
+
+            if (vn_cidr_contains(&ip->subnet, &a) &&
+                !vn_cidr_address_equal(&ip->address, &a)) {
+                out->address = a;
+                out->source = VN_SOURCE_AGENT;
+                return TRUE;
+            }
+        }
+    }
+    return FALSE;
+}
+
 gboolean
 vn_guest_iface_address_with(const VnGuest *guest, const VnIface *iface,
                             const VnNetwork *net, const VnDhcpHost *h,
@@ -481,7 +518,7 @@ vn_guest_iface_address_with(const VnGuest *guest, const VnIface *iface,
         out->source = VN_SOURCE_LEASE;
         return TRUE;
     }
-    return FALSE;
+    return agent_address(guest, iface, net, family, out);
 }
 
 char *

@@ -9,6 +9,7 @@
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
+#include "agent.h"
 #include "error.h"
 #include "discover.h"
 #include "nftread.h"
@@ -432,11 +433,91 @@ vn_connect(const char *uri, gboolean read_only, GError **error)
 VnLayer *
 vn_discover(const VnDiscoverOptions *opts, GError **error)
 {
-    g_autoptr(VnVirConnect) conn = vn_connect(opts->uri, TRUE, error);
+    const char *uri = vn_default_uri(opts->uri);
+    g_autoptr(VnVirConnect) conn = NULL;
+    g_autofree char *note = NULL;
+    VnLayer *layer;
 
-    if (!conn)
+    /* the agents need a read-write connection: without one (no root, no
+     * polkit rule) the rest is read as before, and status says why */
+    if (opts->agents != VN_AGENTS_NO && !g_str_has_prefix(uri, "test:")) {
+        g_autoptr(GError) err = NULL;
+
+        conn = vn_connect(opts->uri, FALSE, &err);
+        if (!conn)
+            note = g_strdup_printf("guest agents not asked: no read-write "
+                                   "connection to '%s' (run as root)", uri);
+    }
+    if (!conn && !(conn = vn_connect(opts->uri, TRUE, error)))
         return NULL;
-    return vn_discover_conn(conn, vn_default_uri(opts->uri), opts, error);
+    if (note) {
+        VnDiscoverOptions ro = *opts;
+
+        ro.agents = VN_AGENTS_NO;
+        layer = vn_discover_conn(conn, uri, &ro, error);
+    } else {
+        layer = vn_discover_conn(conn, uri, opts, error);
+    }
+    if (layer && note) {
+        g_free(layer->agent_note);
+        layer->agent_note = g_steal_pointer(&note);
+    }
+    return layer;
+}
+
+/* Whether discovery asks @g's agent. */
+static gboolean
+ask_agent(const VnLayer *layer, const VnGuest *g, const VnDiscoverOptions *o,
+          gint64 now)
+{
+    const VnIface *up;
+    const VnNetwork *net;
+    VnGuestAddr ga;
+
+    if (g->id < 0 || !vn_guest_running(g))
+        return FALSE;
+    if (o->only_guest && g_strcmp0(o->only_guest, g->name) != 0)
+        return FALSE;
+    if (o->agents == VN_AGENTS_ALL)
+        return TRUE;
+    /* the next hop only: guests with routes whose uplink has no address */
+    if (!g->nest || !g->routes->len || !(up = vn_guest_uplink(g)))
+        return FALSE;
+    net = up->network ? vn_layer_find_network(layer, up->network) : NULL;
+    return !vn_guest_iface_address(g, up, net, layer->leases, now, AF_INET,
+                                   &ga);
+}
+
+/* layer->agents: the answers of the guests' agents, each bounded. */
+static void
+read_agents(virConnectPtr conn, VnLayer *layer, const VnDiscoverOptions *o)
+{
+    gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+
+    layer->agents = vn_agent_answers_new();
+    for (guint i = 0; i < layer->guests->len; i++) {
+        const VnGuest *g = layer->guests->pdata[i];
+        g_autoptr(GError) err = NULL;
+        virDomainPtr dom;
+        GPtrArray *ifaces = NULL;
+
+        if (!ask_agent(layer, g, o, now))
+            continue;
+        dom = virDomainLookupByName(conn, g->name);
+        if (!dom) {
+            g_set_error(&err, VN_ERROR, VN_ERROR_FAILED, "domain '%s': %s",
+                        g->name, vn_virt_error());
+        } else {
+            ifaces = vn_agent_ifaces_read_bounded(dom, VN_AGENT_TIMEOUT_MS,
+                                                  &err);
+            virDomainFree(dom);
+        }
+        g_ptr_array_add(layer->agents,
+                        vn_agent_answer_new(g->name, ifaces,
+                                            ifaces ? NULL
+                                                   : g_strdup(err->message)));
+    }
+    vn_layer_agent_next_hops(layer);
 }
 
 VnLayer *
@@ -474,5 +555,7 @@ vn_discover_conn(virConnectPtr conn, const char *uri,
     }
     vn_layer_sort(layer);
     vn_layer_check(layer);
+    if (opts->agents != VN_AGENTS_NO && !test_driver)
+        read_agents(conn, layer, opts);
     return g_steal_pointer(&layer);
 }

@@ -15,6 +15,7 @@
 #include "json.h"
 #include "layerindex.h"
 #include "layerview.h"
+#include "proposal.h"
 #include "picture.h"
 
 /* ------------------------------------------------------------------ */
@@ -461,6 +462,9 @@ text_needs(const VnStatus *st, GString *out)
             d = vn_route_describe(r);
             if (vn_cidr_is_empty(&r->via))
                 spec = g_strdup_printf("%s (next hop not known yet)", d);
+            else if (r->via_source == VN_SOURCE_AGENT)
+                spec = g_strdup_printf("%s (next hop from the guest agent)",
+                                       d);
             else
                 spec = g_strdup_printf("%s (%s)", d,
                                        vn_source_to_string(r->via_source));
@@ -516,6 +520,34 @@ text_hand_fixes(const VnStatus *st, GString *out)
     }
 }
 
+static void
+text_nested(const VnStatus *st, GString *out)
+{
+    if (!st->agent_notes)
+        return;
+    g_string_append(out, "\nNested, as the guest agents report (routed only "
+                    "by metadata)\n");
+    if (!st->proposals->len && !st->agent_notes->len)
+        g_string_append(out, "  no running guest's agent reports a subnet "
+                        "this layer does not route to\n");
+    for (guint i = 0; i < st->proposals->len; i++) {
+        g_autoptr(GString) t = g_string_new(NULL);
+        g_auto(GStrv) lines = NULL;
+
+        vn_proposal_append_text(t, st->proposals->pdata[i]);
+        lines = g_strsplit(t->str, "\n", -1);
+        for (guint j = 0; lines[j]; j++) {
+            if (*lines[j])
+                g_string_append_printf(out, "  %s\n", lines[j]);
+        }
+    }
+    for (guint i = 0; i < st->agent_notes->len; i++) {
+        g_string_append(out, "  note: ");
+        vn_escape_text_append(out, st->agent_notes->pdata[i]);
+        g_string_append_c(out, '\n');
+    }
+}
+
 char *
 vn_status_text(const VnStatus *st)
 {
@@ -532,6 +564,7 @@ vn_status_text(const VnStatus *st)
     text_needs(st, out);
     text_drift(st, out);
     text_hand_fixes(st, out);
+    text_nested(st, out);
     if (layer->problems->len || st->plan->problems->len)
         g_string_append_printf(out, "\nProblems: %u, each on its own line "
                                "on stderr\n",
@@ -986,6 +1019,23 @@ json_hand_fixes(VnJsonWriter *w, const VnStatus *st)
     vn_json_end_array(w);
 }
 
+static void
+json_nested(VnJsonWriter *w, const VnStatus *st)
+{
+    if (!st->agent_notes)
+        return;
+    vn_json_begin_object(w, "nested");
+    vn_json_begin_array(w, "proposals");
+    for (guint i = 0; i < st->proposals->len; i++)
+        vn_proposal_write_json(w, NULL, st->proposals->pdata[i]);
+    vn_json_end_array(w);
+    vn_json_begin_array(w, "notes");
+    for (guint i = 0; i < st->agent_notes->len; i++)
+        vn_json_string(w, NULL, st->agent_notes->pdata[i]);
+    vn_json_end_array(w);
+    vn_json_end_object(w);
+}
+
 char *
 vn_status_json(const VnStatus *st)
 {
@@ -1004,6 +1054,7 @@ vn_status_json(const VnStatus *st)
     json_needs(w, st);
     json_drift(w, st);
     json_hand_fixes(w, st);
+    json_nested(w, st);
     json_problems(w, st);
     vn_json_end_object(w);
     view_clear(&v);
