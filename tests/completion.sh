@@ -68,7 +68,7 @@ opts_of() {
     printf '%s\n' "${COMPREPLY[@]}" | sort
 }
 
-comp virt-nest '' : status plan graph doctor reconcile watch log \
+comp virt-nest '' : status plan graph doctor adopt reconcile watch log \
     install-hooks uninstall-hooks help
 comp virt-nest st : status
 comp virt-nest un : uninstall-hooks
@@ -93,7 +93,9 @@ comp virt-nest doctor --from 192.168.122.1 "$EX/seed-nest-l2" : \
     "$EX/seed-nest-l2.json"
 comp virt-nest plan --layer "$EX/seed-nest-l1" : "$EX/seed-nest-l1.json"
 comp virt-nest doctor --size '' :
+comp virt-nest adopt debian --s : --subnet
 if command -v virsh > /dev/null; then
+    comp virt-nest adopt -c "test://$EX/seed-l0.xml" d : debian
     comp virt-nest plan -c "test://$EX/seed-l0.xml" --network '' : default
     comp virt-nest plan --connect "test://$EX/seed-l1.xml" --guest d : \
         debian-l2
