@@ -27,7 +27,10 @@
  * events, and nothing at all on everybody else's.
  *
  * Refused metadata is one line on stderr and exit status 1: libvirt then
- * aborts the start and shows that line. Nothing is changed then. The libvirt
+ * aborts the start and shows that line. Nothing is changed then. Metadata
+ * in a namespace that only looks like virt-nest's (urn:virtnest:1) is
+ * ignored with a warning, on stderr and to syslog (libvirt drops a hook's
+ * stderr when it succeeds), and the start goes on. The libvirt
  * API is never called: a hook that calls back into libvirt deadlocks.
  *
  * Installed as /etc/libvirt/hooks/network or .../qemu, or as an entry of
@@ -49,12 +52,15 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "apply.h"
+#include "changelog.h"
 #include "fwbackend.h"
 #include "hookmark.h"
 #include "hookevent.h"
+#include "libvirtxml.h"
 #include "statepath.h"
 #include "vnconfig.h"
 #include "xml.h"
@@ -69,6 +75,7 @@ typedef struct {
     const char *subop;      /* "begin", "end", "-" */
     const char *xml;        /* stdin */
     size_t len;
+    VnHookAction action;
 } HookCall;
 
 static const char *
@@ -205,18 +212,56 @@ save_network(const char *root, const char *name, const char *xml, size_t len,
         unlink(tmp);
 }
 
+/* The changes of this run into syslog and the change log. A change log
+ * that cannot be written is said in syslog only: stderr is the one line
+ * libvirt shows (and for a state directory others can write, that line
+ * already says so). */
+static void
+record(GPtrArray *changes)
+{
+    g_autoptr(GError) err = NULL;
+
+    if (!vn_changelog_record(vn_state_dir(), "hook", changes, &err)) {
+        openlog("virt-nest", LOG_PID, LOG_DAEMON);
+        syslog(LOG_WARNING, "hook: change log: %s", err->message);
+        closelog();
+    }
+}
+
 static int
 fail(const HookCall *call, const GError *err)
 {
     const char *kind = strcmp(call->driver, "network") ? "domain" : "network";
     g_autofree char *prefix = g_strdup_printf("%s '%s': ", kind, call->name);
+    const char *msg = err->message;
+    g_autoptr(GPtrArray) line = g_ptr_array_new_with_free_func(g_free);
 
     /* messages from the planner and the parser already name the object */
-    if (g_str_has_prefix(err->message, prefix))
-        fprintf(stderr, "virt-nest: %s\n", err->message);
-    else
-        fprintf(stderr, "virt-nest: %s%s\n", prefix, err->message);
+    if (g_str_has_prefix(msg, prefix))
+        msg += strlen(prefix);
+    fprintf(stderr, "virt-nest: %s%s\n", prefix, msg);
+    /* a start refused (libvirt aborts it), or a stop that failed */
+    g_ptr_array_add(line, g_strdup_printf("%s%s %s %s: %s", prefix,
+                                          call->action == VN_HOOK_REMOVE
+                                          ? "fail" : "refuse",
+                                          call->op, call->subop, msg));
+    record(line);
     return 1;
+}
+
+/* Metadata that is ignored but looks meant for virt-nest: a warning, not a
+ * refusal. libvirt keeps a hook's stderr only when the hook fails (on
+ * success it reaches libvirtd's debug log at most), so the line goes to
+ * syslog too: the journal where there is one. */
+static void
+warn_all(GPtrArray *warnings)
+{
+    for (guint i = 0; warnings && i < warnings->len; i++) {
+        const char *w = warnings->pdata[i];
+
+        fprintf(stderr, "virt-nest: warning: %s\n", w);
+        syslog(LOG_WARNING, "warning: %s", w);
+    }
 }
 
 static int
@@ -234,8 +279,10 @@ run(const HookCall *call, VnHookAction action, const VnConfig *config)
     if (action != VN_HOOK_REMOVE && strcmp(call->driver, "qemu") == 0 &&
         !(env.host = vn_apply_host(apply, &err)))
         return fail(call, err);
-    if (!vn_hook_plan(call->driver, call->name, action, call->xml, call->len,
-                      &env, &hp, &err)) {
+    ok = vn_hook_plan(call->driver, call->name, action, call->xml, call->len,
+                      &env, &hp, &err);
+    warn_all(hp.warnings);
+    if (!ok) {
         vn_hook_plan_clear(&hp);
         return fail(call, err);
     }
@@ -252,6 +299,7 @@ run(const HookCall *call, VnHookAction action, const VnConfig *config)
     vn_hook_plan_clear(&hp);
     if (!ok || !vn_apply_finish(apply, &err))
         return fail(call, err);
+    record(vn_apply_changes(apply));
     return 0;
 }
 
@@ -263,6 +311,7 @@ run_hook(const HookCall *call, VnHookAction action)
     VnConfig config;
     int lock, rc;
 
+    openlog("virt-nest-hook", LOG_PID, LOG_DAEMON);
     if (!vn_config_load(NULL, &config, &err))
         return fail(call, err);
     if (action == VN_HOOK_CHECK)
@@ -346,14 +395,16 @@ exec_firewalld_helper(const HookCall *call, char **args)
     return 1;
 }
 
+/* On stderr with exit 2 for a bad call; on stdout with 0 for --help (run
+ * by hand: libvirt never passes it). */
 static int
-usage(void)
+usage(FILE *f)
 {
-    fprintf(stderr,
+    fprintf(f,
             "Usage: virt-nest-hook network|qemu NAME OP SUBOP [EXTRA] < XML\n"
             "libvirt's network and qemu hook; install it with "
             "'virt-nest install-hooks'. See virt-nest-hook(8).\n");
-    return 2;
+    return f == stdout ? 0 : 2;
 }
 
 int
@@ -365,19 +416,21 @@ main(int argc, char **argv)
     char state[4096];
     size_t len = 0;
     char *xml;
-    int meta, rc, is_net, keep, big;
+    int meta, rc, is_net, keep, big, lookalike;
     HookCall call;
 
     if (!driver) {
         /* run by hand: virt-nest-hook DRIVER NAME OP SUBOP EXTRA */
+        if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
+            return usage(stdout);
         if (argc < 2 || (strcmp(argv[1], "network") && strcmp(argv[1], "qemu")))
-            return usage();
+            return usage(stderr);
         driver = argv[1];
         argv++;
         argc--;
     }
     if (argc < 4)
-        return usage();
+        return usage(stderr);
     /* plain C until here and, for most events, to the end */
     action = vn_hook_action(driver, argv[2], argv[3]);
     if (action == VN_HOOK_NOTHING)
@@ -400,6 +453,10 @@ main(int argc, char **argv)
     /* any version of the namespace: one this hook cannot read is
      * refused, not ignored */
     meta = memmem(xml, len, "urn:virt-nest:", 14) != NULL;
+    /* a namespace that only looks like it (urn:virtnest:1): warned
+     * about, as the parser finds it, and otherwise ignored */
+    lookalike = !meta && action != VN_HOOK_REMOVE &&
+                vn_ns_lookalike(xml, len);
     /* the network XML, for the reservations the qemu hook needs: kept
      * now for a plain network, and for a nest only once its metadata was
      * accepted (a refused start changes nothing, the state included) */
@@ -421,6 +478,14 @@ main(int argc, char **argv)
         state[0] = '\0';
     /* the common case: not a nest, and nothing of ours to take back */
     if (!meta && (!state[0] || access(state, F_OK) < 0)) {
+        if (lookalike) {
+            /* (past here, the planner warns) */
+            GPtrArray *w = vn_hook_warnings(driver, argv[1], xml, len);
+
+            openlog("virt-nest-hook", LOG_PID, LOG_DAEMON);
+            warn_all(w);
+            g_ptr_array_unref(w);
+        }
         free(xml);
         return 0;
     }
@@ -431,6 +496,7 @@ main(int argc, char **argv)
     call.subop = argv[3];
     call.xml = xml;
     call.len = len;
+    call.action = action;
     if (needs_firewalld_helper(&call, state, sizeof(state))) {
         if (state[0]) {
             fprintf(stderr, "virt-nest: %s\n", state);

@@ -64,6 +64,8 @@ usage "--walk-depth 17" status --json --walk --walk-depth=17 -c "$L0"
 usage "--walk-timeout 5s: give seconds per guest" status --json --walk --walk-timeout 5s -c "$L0"
 usage "--exit-code is for this layer alone" status --json --walk --exit-code -c "$L0"
 usage "did you mean --walk-timeout?" status --json --walk --walk-time 3 -c "$L0"
+usage "--color=sometimes: give auto, always or never" status --color=sometimes
+usage "did you mean --color?" status --col=always
 
 help plan --help
 usage "'--bogus'" plan --bogus
@@ -83,24 +85,53 @@ usage "-c is for --walk" graph -c "$L0" "${SNAP[@]}"
 usage "--walk-timeout 0" graph --walk --walk-timeout 0 -c "$L0"
 
 help doctor --help
+# the usage names -c, the live layer's connection, as the manual does
+grep -qF 'virt-nest doctor [-c URI] --from ADDR --to ADDR' "$T/out" &&
+    echo "ok: doctor's usage names -c" ||
+    { echo "FAIL: doctor's usage does not name -c"; fail=1; }
 usage "'--bogus'" doctor --bogus --from 192.168.122.1 --to 192.168.124.91 "${SNAP[@]}"
 usage "did you mean --from?" doctor --fr 192.168.122.1 --to 192.168.124.91 "${SNAP[@]}"
 usage "different families" doctor --from 192.168.122.1 --to ::1 "${SNAP[@]}"
+usage "--from and --to are the same address (192.168.122.1)" \
+    doctor --from 192.168.122.1 --to 192.168.122.1 "${SNAP[@]}"
 usage "--tcp and --udp exclude each other" \
     doctor --tcp --udp --from 192.168.122.1 --to 192.168.124.91 "${SNAP[@]}"
 usage "--to 192.168.124.300" doctor --from 192.168.122.1 --to 192.168.124.300 "${SNAP[@]}"
 usage "--walk collects the snapshots itself; leave" \
     doctor --walk --from 192.168.122.1 --to 192.168.124.91 "${SNAP[@]}"
 usage "go with --walk" doctor --walk-depth 2 --from 192.168.122.1 --to 192.168.124.91 "${SNAP[@]}"
+usage "--color=x: give auto, always or never" \
+    doctor --color=x --from 192.168.122.1 --to 192.168.124.91 "${SNAP[@]}"
 usage "--size 5" doctor --size 5 --from 192.168.122.1 --to 192.168.124.91 "${SNAP[@]}"
 
 help reconcile --help
 usage "'--bogus'" reconcile --bogus
 usage "did you mean --dry-run?" reconcile -c "$L0" --dry
 
+help adopt --help
+usage "'--bogus'" adopt --bogus debian
+usage "did you mean --subnet?" adopt -c "$L0" debian --sub 192.168.124.0/24
+usage "--subnet '192.168.124.1/24'" \
+    adopt -c "$L0" debian --subnet 192.168.124.1/24
+usage "--peer 'nope'" adopt --peer nope --subnet 192.168.124.0/24
+usage "name the guest" adopt -c "$L0"
+usage "unexpected argument 'extra'" adopt -c "$L0" debian extra
+usage "--peer needs the inner network" adopt --peer 192.168.122.0/24
+usage "--peer takes no GUEST" \
+    adopt --peer 192.168.122.0/24 --subnet 192.168.124.0/24 debian
+usage "--network goes with --peer" adopt -c "$L0" debian --network default
+
 help watch --help
 usage "'--bogus'" watch --bogus
 usage "did you mean --leases-dir?" watch -c "$L0" --leases "$T"
+
+help log --help
+usage "'--bogus'" log --bogus
+usage "did you mean --lines?" log --lin 3
+usage "did you mean --json?" log --js
+usage "--lines x: not a number of lines" log -n x
+usage "--lines -1: not a number of lines" log --lines=-1
+usage "unexpected argument 'extra'" log extra
 
 help install-hooks --help
 usage "'--bogus'" install-hooks --bogus

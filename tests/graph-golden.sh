@@ -25,6 +25,45 @@ golden seed.txt vn graph $ALL
 golden seed.mmd vn graph --mermaid $ALL
 golden seed.dot vn graph --dot $ALL
 golden seed.json vn graph --json $ALL
+# eth0 is no part of the nest: left out above, dimmed here
+golden seed-all-links.dot vn graph --dot --all-links $ALL
+golden seed-all-links.mmd vn graph --mermaid --all-links $ALL
+# No node is taller than VN_PIC_MAX_LINES (picture.h) lines, however many
+# rules, peers and addresses a bridge has: L1 with 40 peers, 40 more
+# REJECTs and 12 more addresses on virbr0.
+jq '(.networks[] | select(.name == "default") | .nest.peers) +=
+        [range(40) | "10.\(.).0.0/16"]
+    | (.host.firewall[] | select(.chain == "LIBVIRT_FWI") | .rules) +=
+        [range(40) | {"handle": (1000 + .), "text": "-o virbr0 -j REJECT",
+          "iif": null, "oif": {"name": "virbr0", "not": false,
+          "prefix": false}, "source": null, "destination": null,
+          "protocol": null, "ct_state": 0, "verdict": "reject",
+          "target": null, "comment": null, "opaque": null}]
+    | (.host.links[] | select(.name == "virbr0") | .addresses) +=
+        [range(12) | "192.168.\(200 + .).1/24"]' \
+    "$T/l1.json" > "$T/l1-big.json"
+MAX_LINES=6
+for fmt in dot mermaid; do
+    out=$(cd "$T" && vn graph --$fmt l0.json l1-big.json l2.json)
+    tallest=$(printf '%s\n' "$out" | python3 -c '
+import re, sys
+src = sys.stdin.read()
+# a dot label and a Mermaid node text, with their line separators
+texts = re.findall(r"label=\"((?:[^\"\\]|\\.)*)\"", src) or \
+        re.findall(r"^ *\w+[\[({>]+\"([^\"]*)\"", src, re.M)
+print(max(len(re.split(r"\\n|<br/>", t)) for t in texts))')
+    if [ -n "$tallest" ] && [ "$tallest" -le $MAX_LINES ] &&
+       printf '%s\n' "$out" | grep -q 'libvirt REJECT ×42' &&
+       printf '%s\n' "$out" |
+           grep -q 'peers 192.168.122.0/24, 10.0.0.0/16 +39 more'; then
+        echo "ok: $fmt: no node taller than $MAX_LINES lines ($tallest)," \
+             "42 REJECTs and 41 peers in one line each"
+    else
+        echo "FAIL: $fmt: a node of $tallest lines (at most $MAX_LINES)," \
+             "or the badge is not there"
+        fail=1
+    fi
+done
 # the order of the snapshots does not matter
 a=$(cd "$T" && vn graph l2.json l0.json l1.json)
 b=$(cd "$T" && vn graph $ALL)
@@ -32,6 +71,8 @@ b=$(cd "$T" && vn graph $ALL)
 golden doctor-seed.txt vn doctor --from 192.168.122.1 --to 192.168.124.91 $ALL
 golden doctor-seed.json vn doctor --json --from 192.168.122.1 --to 192.168.124.91 $ALL
 golden doctor-seed-tcp.txt vn doctor --tcp --from 192.168.124.91 --to 192.168.122.1 $ALL
+# two addresses of one layer: delivered there, no link and no MTU on the way
+golden doctor-same-layer.txt vn doctor --from 192.168.122.1 --to 172.24.21.109 $ALL
 
 # L0 without virt-nest's route: the seed's first problem
 jq 'del(.host.routes[] | select(.protocol == 155))' "$T/l0.json" > "$T/l0-noroute.json"
@@ -42,6 +83,16 @@ jq '(.host.firewall[].rules) |= map(select((.comment // "") | startswith("virt-n
     | (.networks[].nest) = null' "$T/l1.json" > "$T/l1-norules.json"
 golden doctor-norules.txt vn doctor --from 192.168.122.1 --to 192.168.124.91 \
     l0.json l1-norules.json l2.json
+# the doctor's walk on the picture: the way in bold, where it dies in red
+# with the fix (tooltip and legend)
+golden graph-doctor-norules.dot vn graph --dot --from 192.168.122.1 \
+    --to 192.168.124.91 l0.json l1-norules.json l2.json
+golden graph-doctor-norules.mmd vn graph --mermaid --from 192.168.122.1 \
+    --to 192.168.124.91 l0.json l1-norules.json l2.json
+golden graph-doctor-noroute.dot vn graph --dot --from 192.168.122.1 \
+    --to 192.168.124.91 l0-noroute.json l1.json l2.json
+golden graph-doctor-seed.mmd vn graph --mermaid --tcp --from 192.168.122.1 \
+    --to 192.168.124.91 $ALL
 # the peer is in the metadata, the rules are not: reconcile
 jq '(.host.firewall[].rules) |= map(select((.comment // "") | startswith("virt-nest") | not))' \
     "$T/l1.json" > "$T/l1-drifted.json"
@@ -100,6 +151,11 @@ golden bad.txt bash -c '
     vn graph badhost.json
     vn graph --json --dot l0.json
     vn graph --bogus l0.json
+    vn graph --all-links l0.json
+    vn graph --from 192.168.122.1 --to 192.168.124.91 l0.json
+    vn graph --dot --from 192.168.122.1 l0.json
+    vn graph --dot --from 192.168.122.1 --to fd00::1 l0.json
+    vn graph --dot --tcp --udp --from 192.168.122.1 --to 192.168.124.91 l0.json
     vn doctor --from 192.168.122.1 --to nonsense l0.json
     vn doctor --from 192.168.122.1 --to 192.168.124.91 -c test:///default l0.json
 ' "$VN"

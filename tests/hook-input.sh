@@ -3,7 +3,8 @@
 # network or guest is far below a megabyte, so more than 4 MiB is refused
 # in one line naming the object, before anything is read further or
 # written; 4 MiB exactly is still read. No namespace, no kernel state: a
-# plain network with a reservation, whose XML the hook only keeps.
+# plain network with a reservation, whose XML the hook only keeps. And
+# metadata in a namespace that only looks like virt-nest's: a warning.
 # Usage: hook-input.sh VIRT_NEST_HOOK SRCDIR
 set -u
 HOOK=$1
@@ -11,6 +12,7 @@ SRC=$2
 NET=$SRC/tests/golden/hook/qemu-started-reservation/state/network/default.xml
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
+: > "$T/none.conf"  # an empty configuration: the defaults
 fail=0
 ok()  { echo "ok - $*"; }
 bad() { echo "FAIL - $*"; fail=1; }
@@ -52,6 +54,34 @@ for what in 4m1 stream; do
         ok "$what: refused in ${ms} ms, nothing written: $(cat "$T/err")"
     else
         bad "$what: exit $rc in ${ms} ms, stderr:"; sed 's/^/  # /' "$T/err"; ls -R "$T/$what"
+    fi
+done
+
+# A namespace that only looks like virt-nest's (issue 12 item 6): the hook
+# lets the object start, says why nothing is installed in one warning
+# naming the object and the right namespace, and changes nothing; the
+# first pass over the XML is libc's, as for every event
+G=$SRC/tests/golden/hook
+for c in "qemu nestguest started begin warn-namespace-lookalike
+            urn:virtnest:1" \
+         "network default started begin network-started-warn-namespace
+            urn:Virt-Nest:1"; do
+    read -r drv name op sub dir ns <<< "$(echo $c)"
+    mkdir -m 0755 "$T/w-$dir"
+    VIRT_NEST_STATE_DIR=$T/w-$dir VIRT_NEST_CONFIG=$T/none.conf \
+        ${VN_VALGRIND:-} "$HOOK" $drv $name $op $sub - < "$G/$dir/stdin.xml" \
+        > "$T/out" 2> "$T/err"
+    rc=$?
+    kind=domain el=guest; [ $drv = network ] && kind=network el=network
+    want="^virt-nest: warning: $kind '$name': .* is ignored: '$ns' is not"
+    want="$want virt-nest's namespace; write <nest:$el"
+    want="$want xmlns:nest='urn:virt-nest:1'>\$"
+    if [ $rc = 0 ] && [ ! -s "$T/out" ] && grep -q "$want" "$T/err" &&
+       [ -z "$(ls -A "$T/w-$dir")" ]; then
+        ok "$drv $name $op, namespace $ns: exit 0, $(cat "$T/err")"
+    else
+        bad "$drv $name $op, namespace $ns: exit $rc, stderr:"
+        sed 's/^/  # /' "$T/err"; ls -R "$T/w-$dir"
     fi
 done
 

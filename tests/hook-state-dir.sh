@@ -14,6 +14,7 @@ SRC=$2
 G=$SRC/tests/golden/hook
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
+: > "$T/none.conf"  # an empty configuration: the defaults
 fail=0
 ok()  { echo "ok - $*"; }
 bad() { echo "FAIL - $*"; fail=1; }

@@ -138,7 +138,7 @@ printf '{"format": "virt-nest-status", "version": 9}' > "$T/newer.json"
 golden bad-input.txt sh -c "
     for args in \
         '--network nope --guest x' \
-        '--network default --guest debian' \
+        '--network default --guest debian --depth 2' \
         '--network default --guest x --mac 52:54:00:fc:38:e0' \
         '--network default --guest x --pool 192.168.122.0/24' \
         '--network default --guest x --depth 3 --pool 192.168.124.0/23' \

@@ -46,6 +46,14 @@ expect 1 "virt-nest: cannot connect to 'qemu+unix:///system?socket=/nonexistent/
     status -c 'qemu+unix:///system?socket=/nonexistent/libvirt-sock'
 expect 1 -- status -c 'nosuchdriver:///x'
 grep -q "cannot connect to 'nosuchdriver:///x'" "$err" || { echo "FAIL: bad driver message"; fail=1; }
+# a relative test-driver path is a remote host to libvirt: no word of
+# libvirtd, the form of a test-driver URI instead
+expect 1 -- status -c 'test://relative/x.xml'
+if grep -q 'is libvirtd running' "$err" ||
+   ! grep -qF "; a test-driver file is test:///ABS/PATH/node.xml, with three slashes and an absolute path" "$err"; then
+    echo "FAIL: test://relative/x.xml: libvirtd named, or no test-driver hint:"
+    sed 's/^/  | /' "$err"; fail=1
+fi
 
 # malformed XML (the test driver refuses the node file)
 expect 1 "virt-nest: cannot connect to 'test://$BAD/malformed.xml': $BAD/malformed.xml:5: expected '>'" -- \
@@ -86,4 +94,12 @@ printf '[limits]\nmin_prefix=8\n' > "$cfg"
 VIRT_NEST_CONFIG=$cfg expect 1 "virt-nest: $cfg: unknown key [limits] min_prefix; see virt-nest.conf(5)" -- \
     status -c "test://$SRC/xml/examples/seed-l0.xml"
 rm -f "$cfg"
+# a VIRT_NEST_CONFIG that names no file is an error, not the defaults
+# (the default file missing is fine: every other test here runs so)
+msg="virt-nest: configuration file $cfg (VIRT_NEST_CONFIG) does not exist;"
+msg+=" create it, or unset VIRT_NEST_CONFIG to use /etc/virt-nest/virt-nest.conf"
+VIRT_NEST_CONFIG=$cfg expect 1 "$msg" -- \
+    status -c "test://$SRC/xml/examples/seed-l0.xml"
+VIRT_NEST_CONFIG=$cfg expect 1 "$msg" -- \
+    reconcile --dry-run -c "test://$SRC/xml/examples/seed-l0.xml"
 exit $fail

@@ -107,11 +107,14 @@ if [ $rc -ne 0 ]; then
     bad "route left after a stop: step $rc failed"
     cat "$T"/left.[123] 2>/dev/null | sed 's/^/  # /'
 else
-    del='domain '"'"'debian'"'"': delete route 192.168.124.0/24 via 192.168.122.191 dev vnSbr0 proto 155'
+    route="route 192.168.124.0/24 via 192.168.122.191 dev vnSbr0 proto 155"
+    del="domain 'debian': delete $route"
+    # dry, the verb first: "would delete route ... for domain 'debian'"
+    would="would delete $route for domain 'debian'"
     grep -q . "$T/left.route1" || bad "route left after a stop: reconcile of the running guest added no route"
     if jq -e '.installed.reconcile_needed == true and
               any(.installed.items[]; .state == "stale" and
-                  .where == "left after the guest stopped: reconcile removes it")'            "$T/left.s1" > /dev/null && grep -qxF "would $del" "$T/left.2"; then
+                  .note == "left after the guest stopped: reconcile removes it")'            "$T/left.s1" > /dev/null && grep -qxF "$would" "$T/left.2"; then
         ok "route left after a stop: stale in status, and reconcile -n would delete it"
     else
         bad "route left after a stop: status and reconcile -n do not agree:"

@@ -96,7 +96,10 @@ for g in ET.parse(sys.argv[2]).iter(ns + 'g'):
         ys = []
         for e in g:
             d = e.get('points') or e.get('d')
-            if d:
+            if e.get('ry'):
+                cy, ry = float(e.get('cy')), float(e.get('ry'))
+                ys += [cy - ry, cy + ry]
+            elif d:
                 ys += [float(x) for x in re.findall(r'-?[0-9.]+', d)][1::2]
         box[g.find(ns + 'title').text] = (min(ys), max(ys))
 def role(n):
@@ -109,7 +112,8 @@ def role(n):
         return 0
     return None
 bad = 0
-layers = sorted({n.split('_')[0] for n in box})
+# the outside world is no layer: it is above the outermost one
+layers = sorted({n.split('_')[0] for n in box} - {'outside'})
 for L in layers:
     by = {0: [], 1: [], 2: []}
     for n in box:
@@ -128,6 +132,10 @@ for i in range(len(layers) - 1):
 for a, b in re.findall(r'^\s*(\w+) -> (\w+)', dot, re.M):
     if a.split('_')[0] != b.split('_')[0] and not box[a][1] < box[b][0]:
         print('FAIL: the wire %s -> %s goes up' % (a, b)); bad = 1
+for o in (n for n in box if n.startswith('outside_')):
+    top = min(box[n][0] for n in box if n.split('_')[0] == layers[0])
+    if not box[o][1] < top:
+        print('FAIL: %s is not above %s' % (o, layers[0])); bad = 1
 n = sum(1 for x in box if role(x) is not None)
 if not bad:
     print('ok: %d layers top-down, uplink above bridge above TAPs (%d nodes placed)' % (len(layers), n))
@@ -136,10 +144,84 @@ PY
 }
 geometry "$T/seed-nest.dot" "$T/seed-nest.svg" || fail=1
 
+# --html: one page with the SVG, doctor's walk and the text view, with
+# nothing to fetch and no script; the SVG in it is the one --svg writes
+jq '(.host.firewall[].rules) |= map(select((.comment // "") |
+        startswith("virt-nest") | not)) | (.networks[].nest) = null' \
+    l1.json > l1-norules.json
+walk=(--from 192.168.122.1 --to 192.168.124.91 l0.json l1-norules.json l2.json)
+if "$VN" graph --html "${walk[@]}" > page.html 2>page.err &&
+   "$VN" graph --svg "${walk[@]}" > walk.svg &&
+   "$VN" doctor "${walk[@]}" > walk.txt; [ -s page.html ]; then
+    "$VN" graph l0.json l1-norules.json l2.json > text.txt
+    if python3 - page.html walk.svg walk.txt text.txt <<'PY'
+import html, html.parser, re, sys
+import xml.etree.ElementTree as ET
+page, svg, walk, text = (open(f, encoding='utf-8').read() for f in sys.argv[1:])
+class P(html.parser.HTMLParser):
+    tags, refs = [], []
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.refs += [v for k, v in attrs if k in ('src', 'href', 'xlink:href')]
+p = P()
+p.feed(page)
+bad = []
+if p.tags.count('svg') != 1:
+    bad.append('%d <svg> elements' % p.tags.count('svg'))
+if 'script' in p.tags or p.refs:
+    bad.append('a script or a reference: %s' % p.refs)
+inline = page[page.index('<svg'):page.index('</svg>') + 6]
+drawn = svg[svg.index('<svg'):]
+if inline.strip() != drawn.strip():
+    bad.append('the SVG in the page is not the one --svg writes')
+ET.fromstring(inline)
+pres = [html.unescape(x) for x in re.findall(r'<pre>(.*?)</pre>', page, re.S)]
+if pres != [walk, text]:
+    bad.append('the page does not hold the doctor walk and the text view')
+if 'stroke="#dc2626"' not in inline:
+    bad.append('no red element where the packet dies')
+print('FAIL: --html: ' + '; '.join(bad) if bad else
+      'ok: --html: one page (%d bytes): the SVG --svg writes, the doctor walk, '
+      'the text view, no script, nothing to fetch' % len(page))
+sys.exit(1 if bad else 0)
+PY
+    then :; else fail=1; fi
+else
+    echo "FAIL: graph --html: $(cat page.err)"; fail=1
+fi
+
+# hostile names (tests/data/hostile/) stay text in the page: no markup of
+# theirs and no escape byte reaches it
+hn=$SRC/tests/data/hostile
+for n in 0 1; do
+    jq --slurpfile names "$hn/names-l$n.json" -f "$hn/names.jq" \
+        l$n.json > n$n.json
+done
+if "$VN" graph --html n0.json n1.json l2.json > names.html &&
+   python3 - names.html <<'PY'
+import html.parser, sys
+page = open(sys.argv[1], encoding='utf-8').read()
+class P(html.parser.HTMLParser):
+    tags = []
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+p = P()
+p.feed(page)
+body = p.tags[p.tags.index('body'):]
+known = {'body', 'h1', 'h2', 'pre', 'svg', 'g', 'title', 'polygon', 'path',
+         'text', 'ellipse', 'a', 'polyline'}
+odd = sorted(set(body) - known)
+if odd or '\x1b' in page or '\x9b' in page:
+    print('FAIL: --html with hostile names: tags %s, or an escape byte' % odd)
+    sys.exit(1)
+print('ok: --html with hostile names: only the page\'s own markup')
+PY
+then :; else fail=1; fi
+
 # --svg is one more format: with another it is a usage error
 "$VN" graph --svg --dot l0.json l1.json l2.json >/dev/null 2>"$T/excl.err"
 rc=$?
-if [ $rc -eq 2 ] && grep -q -- '--svg exclude each other' "$T/excl.err"; then
+if [ $rc -eq 2 ] && grep -q -- 'exclude each other' "$T/excl.err"; then
     echo "ok: --svg and --dot exclude each other"
 else
     echo "FAIL: graph --svg --dot: exit $rc: $(cat "$T/excl.err")"; fail=1

@@ -15,6 +15,8 @@
 #include "propose.h"
 #include "proposal.h"
 #include "json.h"
+#include "layerplan.h"
+#include "layerview.h"
 
 /* What libvirt makes of the answer of the seed's guest debian (Debian 12
  * with libvirt's default network inside) to
@@ -272,7 +274,12 @@ propose_the_seed_delegation(void **state)
         assert_string_equal(text->str,
             "guest debian hosts, as its guest agent says (never routed on that alone):\n"
             "  192.168.124.0/24 on virbr0 (192.168.124.1/24): not delegated\n"
-            "  to delegate: virsh metadata debian urn:virt-nest:1 --key nest --live "
+            "  the metadata that delegates them:\n"
+            "    <nest:guest xmlns:nest=\"urn:virt-nest:1\">\n"
+            "      <nest:route subnet=\"192.168.124.0/24\"/>\n"
+            "    </nest:guest>\n"
+            "  to delegate: virt-nest adopt debian\n"
+            "  or by hand: virsh metadata debian urn:virt-nest:1 --key nest --live "
             "--config --set '<guest><route subnet=\"192.168.124.0/24\"/></guest>'\n");
         vn_proposal_write_json(w, NULL, p);
         json = vn_json_writer_finish(w);
@@ -424,10 +431,18 @@ propose_skips_the_domains_own_nics(void **state)
     assert_int_equal(p->subnets->len, 2);
     assert_cidr_str(&((VnNestedSubnet *)p->subnets->pdata[0])->subnet, "192.168.124.0/24");
     assert_cidr_str(&((VnNestedSubnet *)p->subnets->pdata[1])->subnet, "fd00:124::/64");
+    /* seed-l0's default network has no IPv6: libvirt turns IPv6 off on
+     * virbr0, so the hook would refuse the IPv6 route, and so does the
+     * proposal, with the reason */
+    assert_int_equal(((VnNestedSubnet *)p->subnets->pdata[0])->state,
+                     VN_NESTED_PROPOSED);
+    assert_int_equal(((VnNestedSubnet *)p->subnets->pdata[1])->state,
+                     VN_NESTED_REFUSED);
+    assert_non_null(strstr(((VnNestedSubnet *)p->subnets->pdata[1])->reason,
+                           "IPv6"));
     assert_string_equal(p->metadata,
         "<nest:guest xmlns:nest=\"urn:virt-nest:1\">\n"
         "  <nest:route subnet=\"192.168.124.0/24\"/>\n"
-        "  <nest:route subnet=\"fd00:124::/64\"/>\n"
         "</nest:guest>\n");
 }
 
@@ -497,6 +512,252 @@ propose_keeps_the_metadata_there(void **state)
         "<route subnet=\"192.168.125.0/24\"/></guest>");
 }
 
+
+/* The route of @guest in @plan; the test fails without one. */
+static const VnRoute *
+route_of(const VnPlan *plan, const char *guest)
+{
+    static const VnRoute none;
+
+    for (guint i = 0; i < plan->routes->len; i++) {
+        const VnRoute *r = plan->routes->pdata[i];
+
+        if (g_strcmp0(r->guest, guest) == 0)
+            return r;
+    }
+    fail_msg("no route of guest '%s' in the plan", guest);
+    return &none;
+}
+
+/* A guest with a static address inside (no reservation, no lease): its
+ * route waits for a next hop; the agent's address of its uplink MAC, on
+ * its network's subnet, is that next hop, marked as the agent's. Not one
+ * outside the subnet, not the network's own, not another guest's. */
+static void
+next_hop_from_the_agent(void **state)
+{
+    g_autoptr(VnLayer) l = seed_l0(FALSE, NULL);
+    VnNetwork *net = (VnNetwork *)vn_layer_find_network(l, "default");
+    VnNetIp *ip = net->ips->pdata[0];
+    g_autoptr(GError) err = NULL;
+    g_autoptr(VnPlan) before = NULL;
+    g_autoptr(VnPlan) after = NULL;
+    const VnRoute *r;
+    char buf[VN_CIDR_STRLEN];
+    VnConfig config;
+    Answer a;
+
+    vn_config_init(&config);
+    g_ptr_array_set_size(ip->hosts, 0);     /* no reservation */
+    g_ptr_array_set_size(l->leases, 0);     /* no lease */
+    before = vn_plan_layer(l, &config, 1);
+    r = route_of(before, "debian");
+    assert_true(vn_cidr_is_empty(&r->via));
+
+    memset(&a, 0, sizeof(a));
+    answer_add(&a, "enp1s0", "52:54:00:fc:38:e0", 1, "192.168.122.191", 24u);
+    answer_add(&a, "virbr0", "52:54:00:9a:41:7c", 1, "192.168.124.1", 24u);
+    l->agents = vn_agent_answers_new();
+    g_ptr_array_add(l->agents, vn_agent_answer_new("debian",
+        vn_agent_ifaces_from_libvirt("debian", a.ptr, a.n, &err), NULL));
+    vn_layer_agent_next_hops(l);
+    after = vn_plan_layer(l, &config, 1);
+    r = route_of(after, "debian");
+    assert_string_equal(vn_cidr_format(&r->via, FALSE, buf), "192.168.122.191");
+    assert_int_equal(r->via_source, VN_SOURCE_AGENT);
+    assert_string_equal(vn_source_to_string(r->via_source), "guest agent");
+    {
+        VnStatus st = { .layer = l, .plan = after, .now = 1 };
+        g_autofree char *out = vn_status_text(&st);
+
+        assert_non_null(strstr(out, "(next hop from the guest agent)"));
+    }
+    g_clear_pointer(&after, vn_plan_free);
+
+    /* the address another guest's reservation holds is not taken */
+    {
+        VnDhcpHost *h = g_new0(VnDhcpHost, 1);
+
+        h->mac = g_strdup("52:54:00:00:00:99");
+        assert_true(vn_cidr_parse("192.168.122.191", VN_CIDR_ADDRESS, &h->ip,
+                                  NULL));
+        g_ptr_array_add(ip->hosts, h);
+        vn_layer_agent_next_hops(l);
+        after = vn_plan_layer(l, &config, 1);
+        assert_true(vn_cidr_is_empty(&route_of(after, "debian")->via));
+        g_clear_pointer(&after, vn_plan_free);
+        g_ptr_array_set_size(ip->hosts, 0);
+    }
+    /* an address outside the network, or the bridge's own: no next hop */
+    memset(&a, 0, sizeof(a));
+    answer_add(&a, "enp1s0", "52:54:00:fc:38:e0", 1, "10.0.0.5", 24u);
+    answer_add(&a, "enp1s0b", "52:54:00:fc:38:e1", 1, "192.168.122.77", 24u);
+    g_ptr_array_set_size(l->agents, 0);
+    g_ptr_array_add(l->agents, vn_agent_answer_new("debian",
+        vn_agent_ifaces_from_libvirt("debian", a.ptr, a.n, &err), NULL));
+    vn_layer_agent_next_hops(l);
+    after = vn_plan_layer(l, &config, 1);
+    assert_true(vn_cidr_is_empty(&route_of(after, "debian")->via));
+    g_clear_pointer(&after, vn_plan_free);
+    memset(&a, 0, sizeof(a));
+    answer_add(&a, "enp1s0", "52:54:00:fc:38:e0", 1, "192.168.122.1", 24u);
+    g_ptr_array_set_size(l->agents, 0);
+    g_ptr_array_add(l->agents, vn_agent_answer_new("debian",
+        vn_agent_ifaces_from_libvirt("debian", a.ptr, a.n, &err), NULL));
+    vn_layer_agent_next_hops(l);
+    after = vn_plan_layer(l, &config, 1);
+    assert_true(vn_cidr_is_empty(&route_of(after, "debian")->via));
+    g_clear_pointer(&after, vn_plan_free);
+
+    /* the reservation, when there is one, wins over the agent */
+    memset(&a, 0, sizeof(a));
+    answer_add(&a, "enp1s0", "52:54:00:fc:38:e0", 1, "192.168.122.55", 24u);
+    g_ptr_array_set_size(l->agents, 0);
+    g_ptr_array_add(l->agents, vn_agent_answer_new("debian",
+        vn_agent_ifaces_from_libvirt("debian", a.ptr, a.n, &err), NULL));
+    vn_layer_agent_next_hops(l);
+    {
+        VnDhcpHost *h = g_new0(VnDhcpHost, 1);
+
+        h->mac = g_strdup("52:54:00:fc:38:e0");
+        assert_true(vn_cidr_parse("192.168.122.191", VN_CIDR_ADDRESS, &h->ip,
+                                  NULL));
+        g_ptr_array_add(ip->hosts, h);
+    }
+    after = vn_plan_layer(l, &config, 1);
+    r = route_of(after, "debian");
+    assert_string_equal(vn_cidr_format(&r->via, FALSE, buf), "192.168.122.191");
+    assert_int_equal(r->via_source, VN_SOURCE_RESERVATION);
+}
+
+/* adopt --subnet: the subnets the user names, each checked as the hook
+ * would; the metadata of them all checked together. */
+static void
+propose_named_subnets(void **state)
+{
+    g_autofree char *tmp = NULL;
+    g_autoptr(VnLayer) l = seed_l0(TRUE, &tmp);
+    g_autoptr(GArray) subnets = g_array_new(FALSE, TRUE, sizeof(VnCidr));
+    g_autoptr(VnProposal) p = NULL;
+    g_autoptr(GError) err = NULL;
+    const VnGuest *g = vn_layer_find_guest(l, "debian");
+    const char *names[] = { "192.168.124.0/24", "192.168.122.0/25",
+                            "0.0.0.0/0", "192.168.124.0/24", NULL };
+    VnConfig config;
+
+    vn_config_init(&config);
+    for (guint i = 0; names[i]; i++) {
+        VnCidr c;
+
+        assert_true(vn_cidr_parse(names[i], VN_CIDR_SUBNET, &c, NULL));
+        g_array_append_val(subnets, c);
+    }
+    p = vn_propose_subnets(l, g, subnets, &config);
+    unlink(tmp);
+    assert_int_equal(p->subnets->len, 3);   /* the same one twice: once */
+    assert_int_equal(((VnNestedSubnet *)p->subnets->pdata[0])->state,
+                     VN_NESTED_PROPOSED);
+    assert_null(((VnNestedSubnet *)p->subnets->pdata[0])->iface);
+    assert_int_equal(((VnNestedSubnet *)p->subnets->pdata[1])->state,
+                     VN_NESTED_REFUSED);
+    assert_int_equal(((VnNestedSubnet *)p->subnets->pdata[2])->state,
+                     VN_NESTED_REFUSED);
+    assert_non_null(strstr(((VnNestedSubnet *)p->subnets->pdata[2])->reason,
+                           "a default route is never delegated"));
+    assert_string_equal(p->metadata_set,
+                        "<guest><route subnet=\"192.168.124.0/24\"/></guest>");
+    assert_true(vn_proposal_check(l, g, p, &config, &err));
+    {
+        g_autoptr(GString) t = g_string_new(NULL);
+
+        vn_proposal_append_text(t, p);
+        assert_non_null(strstr(t->str, "  192.168.124.0/24 (as named): "
+                                       "not delegated\n"));
+    }
+    /* past the limit of routes per guest, the whole is refused */
+    config.max_entries = 0;
+    assert_false(vn_proposal_check(l, g, p, &config, &err));
+    assert_non_null(err);
+}
+
+/* The inner network's peer metadata, and the XML libvirt before 9.7 is
+ * given instead of virNetworkSetMetadata: the element replaced or added,
+ * the rest kept. */
+static void
+peer_metadata_into_network_xml(void **state)
+{
+    g_autofree char *path = g_build_filename(VN_EXAMPLES, "seed-l1.xml", NULL);
+    g_autofree char *xml = NULL;
+    g_autoptr(VnNetwork) net = NULL;
+    g_autoptr(VnNetwork) again = NULL;
+    g_autofree char *el = NULL, *set = NULL, *edited = NULL;
+    g_autoptr(GError) err = NULL;
+    const char *bare = "<network>\n  <name>default</name>\n"
+                       "  <bridge name='virbr0'/>\n</network>\n";
+    const char *other = "<network>\n  <name>default</name>\n  <metadata>\n"
+                        "    <app:x xmlns:app=\"urn:other\"><app:y/></app:x>\n"
+                        "  </metadata>\n</network>\n";
+    VnCidr peer;
+
+    assert_true(vn_cidr_parse("10.5.0.0/16", VN_CIDR_SUBNET, &peer, NULL));
+    net = vn_network_parse(bare, -1, NULL, &err);
+    assert_non_null(net);
+    el = vn_peer_metadata(net, &peer, FALSE);
+    set = vn_peer_metadata(net, &peer, TRUE);
+    assert_string_equal(el, "<nest:network xmlns:nest=\"urn:virt-nest:1\">\n"
+                            "  <nest:peer subnet=\"10.5.0.0/16\"/>\n"
+                            "</nest:network>\n");
+    assert_string_equal(set, "<network><peer subnet=\"10.5.0.0/16\"/>"
+                             "</network>");
+    /* no <metadata>: added before </network> */
+    edited = vn_xml_with_nest_metadata(bare, "network", el, &err);
+    assert_string_equal(edited, "<network>\n  <name>default</name>\n"
+                        "  <bridge name='virbr0'/>\n  <metadata>\n"
+                        "<nest:network xmlns:nest=\"urn:virt-nest:1\">\n"
+                        "  <nest:peer subnet=\"10.5.0.0/16\"/>\n"
+                        "</nest:network>\n  </metadata>\n</network>\n");
+    again = vn_network_parse(edited, -1, NULL, &err);
+    assert_true(again->nest);
+    assert_int_equal(again->peers->len, 1);
+    g_clear_pointer(&edited, g_free);
+    g_clear_pointer(&again, vn_network_free);
+    /* another application's metadata is kept */
+    edited = vn_xml_with_nest_metadata(other, "network", el, &err);
+    assert_non_null(strstr(edited, "<app:x xmlns:app=\"urn:other\"><app:y/>"
+                                   "</app:x>"));
+    again = vn_network_parse(edited, -1, NULL, &err);
+    assert_int_equal(again->peers->len, 1);
+    g_clear_pointer(&edited, g_free);
+    g_clear_pointer(&again, vn_network_free);
+    g_clear_pointer(&net, vn_network_free);
+    g_clear_pointer(&el, g_free);
+
+    /* the seed's L1 network has a peer already: kept, the new one added,
+     * the old element replaced, not doubled */
+    assert_true(g_file_get_contents(path, &xml, NULL, NULL));
+    {
+        const char *s = strstr(xml, "<network");
+        const char *e = strstr(xml, "</network>");
+
+        g_autofree char *one = g_strndup(s, e + strlen("</network>") - s);
+        net = vn_network_parse(one, -1, NULL, &err);
+        assert_non_null(net);
+        assert_true(net->nest);
+        el = vn_peer_metadata(net, &peer, FALSE);
+        edited = vn_xml_with_nest_metadata(one, "network", el, &err);
+        assert_non_null(edited);
+        again = vn_network_parse(edited, -1, NULL, &err);
+        assert_non_null(again);
+        assert_int_equal(again->peers->len, net->peers->len + 1);
+        assert_null(strstr(strstr(edited, "</nest:network>") + 1,
+                           "</nest:network>"));
+        assert_string_equal(again->name, net->name);
+        assert_string_equal(again->bridge, net->bridge);
+    }
+    assert_null(vn_xml_with_nest_metadata("<domain/>", "network", "<x/>",
+                                          &err));
+}
+
 int
 main(void)
 {
@@ -509,6 +770,9 @@ main(void)
         cmocka_unit_test(propose_skips_the_domains_own_nics),
         cmocka_unit_test(propose_refuses_another_guests_subnet),
         cmocka_unit_test(propose_keeps_the_metadata_there),
+        cmocka_unit_test(next_hop_from_the_agent),
+        cmocka_unit_test(propose_named_subnets),
+        cmocka_unit_test(peer_metadata_into_network_xml),
         cmocka_unit_test(read_through_the_test_driver),
     };
 

@@ -9,7 +9,8 @@
  *   virt-nest.conf  the configuration, if not the defaults
  *   outside/        files beside those folders that no name in the XML may
  *                   lead the hook to ("../outside/evil": *-escape)
- *   expected        the routes and rules as text, each rule with its
+ *   expected        the warnings, then the refusal or the routes and rules
+ *                   as text, each rule with its
  *                   nftables bytecode as libnftnl prints it
  *
  * VN_REGENERATE=1 rewrites every expected file; review the diff like code.
@@ -42,6 +43,7 @@ render(const char *dir)
     VnHookEnv env;
     VnHookPlan hp;
     VnHookAction action;
+    gboolean ok;
     gsize len = 0;
 
     if (!g_file_get_contents(args_path, &args_text, NULL, NULL) ||
@@ -65,7 +67,11 @@ render(const char *dir)
         g_string_append(out, "nothing to do\n");
         return g_string_free(out, FALSE);
     }
-    if (!vn_hook_plan(args[0], args[1], action, xml, len, &env, &hp, &err)) {
+    ok = vn_hook_plan(args[0], args[1], action, xml, len, &env, &hp, &err);
+    for (guint i = 0; i < hp.warnings->len; i++)
+        g_string_append_printf(out, "warning: %s\n",
+                               (char *)hp.warnings->pdata[i]);
+    if (!ok) {
         g_string_append_printf(out, "refused: %s\n", err->message);
         vn_hook_plan_clear(&hp);
         return g_string_free(out, FALSE);

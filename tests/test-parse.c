@@ -329,6 +329,56 @@ tap_mac(void **state)
     assert_null(c);
 }
 
+/* What looks like virt-nest's namespace (issue 12 item 6), and what does
+ * not: libvirt's own words have "virt" everywhere. */
+static void
+ns_lookalike(void **state)
+{
+    static const char *const yes[] = {
+        "urn:virtnest:1", "urn:virt_nest:1", "urn:virt-nest:2",
+        "URN:VIRT-NEST:1", "urn:Virt.Nest:1", "http://x/virt--nest",
+        "virt-nest", "urn:virt:nest", NULL,
+    };
+    static const char *const no[] = {
+        "virtio", "libvirt/qemu", "virt-manager",
+        "urn:virtual-nest:1", "urn:virt----nest:1", "virtnes", "",
+        "http://libvirt.org/schemas/domain/qemu/1.0", NULL,
+    };
+
+    for (guint i = 0; yes[i]; i++)
+        assert_true(vn_ns_lookalike(yes[i], strlen(yes[i])));
+    for (guint i = 0; no[i]; i++)
+        if (vn_ns_lookalike(no[i], strlen(no[i])))
+            fail_msg("'%s' taken for virt-nest's namespace", no[i]);
+    /* bounded by @len, not by a NUL */
+    assert_false(vn_ns_lookalike("virt-nest", 8));
+}
+
+static void
+guest_namespace_warnings(void **state)
+{
+    g_autoptr(GError) nest_err = NULL, err = NULL;
+    g_autoptr(VnGuest) g = vn_guest_parse(
+        "<domain><name>d</name><metadata>"
+        "<a:guest xmlns:a='urn:virtnest:1'/>"
+        "<guest xmlns='http://example.org/virtualization/1'/>"
+        "<nest:guest xmlns:nest='urn:virt-nest:1'>"
+        "<nest:route subnet='10.9.0.0/16'/></nest:guest>"
+        "</metadata><devices><interface type='network'>"
+        "<mac address='52:54:00:00:00:01'/><source network='n'/>"
+        "</interface></devices></domain>", -1, &nest_err, &err);
+
+    assert_non_null(g);
+    assert_null(nest_err);
+    assert_true(g->nest);
+    assert_int_equal(g->routes->len, 1);
+    assert_int_equal(g->warnings->len, 1);
+    assert_string_equal(g->warnings->pdata[0],
+                        "<a:guest xmlns:a='urn:virtnest:1'> is ignored: "
+                        "'urn:virtnest:1' is not virt-nest's namespace; "
+                        "write <nest:guest xmlns:nest='urn:virt-nest:1'>");
+}
+
 int
 main(void)
 {
@@ -345,6 +395,8 @@ main(void)
         cmocka_unit_test(malformed),
         cmocka_unit_test(leases),
         cmocka_unit_test(tap_mac),
+        cmocka_unit_test(ns_lookalike),
+        cmocka_unit_test(guest_namespace_warnings),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,6 +8,7 @@
 
 #include "testutil.h"
 #include "libvirtxml.h"
+#include "propose.h"
 #include "xmlutil.h"
 
 static xmlRelaxNG *schema;
@@ -155,12 +156,66 @@ examples(void **state)
     }
 }
 
+/* What adopt writes validates and parses back: the <nest:guest> of a
+ * proposal (uplink and routes kept, the proposed subnets added) and the
+ * <nest:network> with the peer added, each as libvirt stores it. */
+static void
+adopt_metadata(void **state)
+{
+    const char *dom = "<domain><name>debian</name><metadata>"
+        "<nest:guest " NS "><nest:uplink mac='52:54:00:fc:38:e0'/>"
+        "<nest:route subnet='192.168.124.0/24'/></nest:guest></metadata>"
+        "<devices><interface type='network'>"
+        "<mac address='52:54:00:fc:38:e0'/><source network='default'/>"
+        "</interface></devices></domain>";
+    const char *net = "<network><name>default</name><metadata>"
+        "<nest:network " NS "><nest:peer subnet='192.168.122.0/24'/>"
+        "</nest:network></metadata><bridge name='virbr0'/></network>";
+    g_autoptr(VnLayer) layer = vn_layer_new("test:///none");
+    g_autoptr(GArray) subnets = g_array_new(FALSE, TRUE, sizeof(VnCidr));
+    g_autoptr(VnProposal) p = NULL;
+    g_autoptr(VnNetwork) n = NULL;
+    g_autofree char *dxml = NULL, *nxml = NULL, *el = NULL, *edited = NULL;
+    VnGuest *g = vn_guest_parse(dom, -1, NULL, NULL);
+    VnConfig config;
+    VnCidr c;
+
+    assert_non_null(g);
+    g_ptr_array_add(layer->guests, g);
+    vn_config_init(&config);
+    assert_true(vn_cidr_parse("192.168.125.0/24", VN_CIDR_SUBNET, &c, NULL));
+    g_array_append_val(subnets, c);
+    p = vn_propose_subnets(layer, g, subnets, &config);
+    assert_non_null(p->metadata);
+    dxml = g_strdup_printf("<domain><name>debian</name><metadata>%s"
+                           "</metadata><devices><interface type='network'>"
+                           "<mac address='52:54:00:fc:38:e0'/>"
+                           "<source network='default'/></interface>"
+                           "</devices></domain>", p->metadata);
+    assert_true(schema_ok(dxml));
+    assert_true(parser_ok(dxml, FALSE));
+    assert_non_null(strstr(p->metadata, "52:54:00:fc:38:e0"));
+
+    n = vn_network_parse(net, -1, NULL, NULL);
+    assert_non_null(n);
+    assert_true(vn_cidr_parse("10.5.0.0/16", VN_CIDR_SUBNET, &c, NULL));
+    el = vn_peer_metadata(n, &c, FALSE);
+    edited = vn_xml_with_nest_metadata(net, "network", el, NULL);
+    assert_non_null(edited);
+    assert_true(schema_ok(edited));
+    assert_true(parser_ok(edited, TRUE));
+    nxml = g_strdup_printf("<network><name>n</name><metadata>%s</metadata>"
+                           "</network>", el);
+    assert_true(schema_ok(nxml));
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(fragments),
         cmocka_unit_test(examples),
+        cmocka_unit_test(adopt_metadata),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -74,4 +74,20 @@ run 1 plan -c "$L0" --network default --guest fedora --output-dir "$T/no/such/di
 run "0|1" reconcile -c "$L0" --dry-run
 run 1 install-hooks --hooks-dir "$T/hooks" --hook "$VN"
 run "0|1" uninstall-hooks --hooks-dir "$T/hooks" --keep-installed
+# the change log: readable by everybody as the hook writes it (0644); one
+# that is not is one line and exit 1
+mkdir -m 755 "$T/state"
+echo "2026-12-03T13:05:30Z hook[1]: domain 'a': add route x" > "$T/state/changes.log"
+chmod 644 "$T/state/changes.log"
+VIRT_NEST_STATE_DIR=$T/state run 0 log
+grep -qx "2026-12-03T13:05:30Z hook\[1\]: domain 'a': add route x" "$out" ||
+    { echo "FAIL: log as nobody does not print the change log"; fail=1; }
+VIRT_NEST_STATE_DIR=$T/state run 0 log --json -n 1
+if [ ${#AS[@]} -gt 0 ]; then
+    chmod 600 "$T/state/changes.log"
+    VIRT_NEST_STATE_DIR=$T/state run 1 log
+    grep -q "^virt-nest: log: cannot read .*changes.log: permission denied; \
+run it as root" "$err" ||
+        { echo "FAIL: log of an unreadable change log: $(cat "$err")"; fail=1; }
+fi
 exit $fail

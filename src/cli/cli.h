@@ -7,8 +7,10 @@
 #include <glib.h>
 #include <stdio.h>
 
+#include "doctor.h"
 #include "stitch.h"
 #include "walk.h"
+#include "vnconfig.h"
 
 G_BEGIN_DECLS
 
@@ -74,6 +76,15 @@ char *vn_cli_walk(const char *uri, gboolean host, const VnWalkOptions *o,
  * NULL after printing why, as "virt-nest: COMMAND: ...". */
 VnNest *vn_cli_bundle_nest(const char *command, const char *text,
                            const char *name);
+/* doctor's --size BYTES into @size; VN_EXIT_OK, else VN_EXIT_USAGE after
+ * saying why as "virt-nest: COMMAND: ...". */
+int vn_cli_parse_size(const char *command, const char *arg, guint *size);
+
+/* doctor's --from and --to into @q (and its protocol, ICMP unless --tcp
+ * or --udp set it), for doctor and graph alike; VN_EXIT_OK, else
+ * VN_EXIT_USAGE after saying why. */
+int vn_cli_doctor_query(const char *command, const char *from, const char *to,
+                        VnDoctorQuery *q);
 
 /* What one reconcile is asked (virt-nest reconcile, virt-nest watch). */
 typedef struct {
@@ -81,6 +92,7 @@ typedef struct {
     const char *leases_dir; /* NULL: libvirt's */
     gboolean dry_run;
     gboolean quiet;         /* no "nothing to change" line */
+    const char *who;        /* in the change log; NULL: "reconcile" */
 } VnReconcileOptions;
 
 /* One reconcile, in-process: each change on @out as PREFIX + one line,
@@ -93,7 +105,40 @@ int vn_cli_reconcile(const VnReconcileOptions *o, FILE *out,
  * (svgwrite.c); NULL with @error set when Graphviz cannot. */
 char *vn_cli_svg_from_dot(const char *dot, GError **error);
 
+/* The "Recent changes" part of status: the last @n lines of the change
+ * log under a heading, onto @out (cmd-log.c). */
+void vn_cli_log_recent(GString *out, guint n);
+
+/* Record @changes ("OBJECT: what") in syslog and the change log as made
+ * by @who; a change log that cannot be written is one line on stderr. */
+void vn_cli_record(const char *who, GPtrArray *changes);
+
+/* --color=WHEN (color.c) */
+typedef enum {
+    VN_COLOR_AUTO,      /* a terminal, NO_COLOR unset, TERM not dumb */
+    VN_COLOR_ALWAYS,
+    VN_COLOR_NEVER,
+} VnColor;
+
+/* "auto", "always" (or NULL: --color alone), "never"; FALSE otherwise. */
+gboolean vn_cli_color_parse(const char *arg, VnColor *color);
+
+/* Whether to colour standard output. */
+gboolean vn_cli_color_on(VnColor color);
+
+/* The text of status or doctor with colours; transfer full. */
+char *vn_cli_color_status(const char *text);
+char *vn_cli_color_doctor(const char *text);
+
+/* The proposals (VnProposal) of every guest whose agent answered in
+ * @layer->agents with a subnet to show; *@notes gets one line (char *)
+ * per agent that did not answer, and layer->agent_note (cmd-adopt.c). */
+GPtrArray *vn_cli_proposals(const VnLayer *layer, const VnConfig *config,
+                            GPtrArray **notes);
+
 int vn_cmd_status(int argc, char **argv);
+int vn_cmd_adopt(int argc, char **argv);
+int vn_cmd_log(int argc, char **argv);
 int vn_cmd_reconcile(int argc, char **argv);
 int vn_cmd_plan(int argc, char **argv);
 int vn_cmd_graph(int argc, char **argv);

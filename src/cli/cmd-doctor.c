@@ -23,7 +23,11 @@ doctor_usage(FILE *f)
 {
     fprintf(f,
             "Usage: virt-nest doctor --from ADDR --to ADDR [--tcp | --udp]\n"
-            "                        [--size BYTES] [--json] [SNAPSHOT...]\n"
+            "                        [--size BYTES] [--json] [--color[=WHEN]]\n"
+            "                        SNAPSHOT...\n"
+            "       virt-nest doctor [-c URI] --from ADDR --to ADDR\n"
+            "                        [--tcp | --udp] [--size BYTES]\n"
+            "                        [--json] [--color[=WHEN]]\n"
             "       virt-nest doctor --from ADDR --to ADDR ... --walk\n"
             "                        [-c URI] [--walk-depth N]\n"
             "                        [--walk-timeout SEC]\n\n"
@@ -41,6 +45,9 @@ doctor_usage(FILE *f)
             "      --size BYTES    a packet of this size that must not be\n"
             "                      fragmented (default: MTU not checked)\n"
             "      --json          JSON for programs (see virt-nest(1))\n"
+            "      --color[=WHEN]  colour the text: auto (a terminal, NO_COLOR\n"
+            "                      unset, TERM not dumb; the default), always,\n"
+            "                      never\n"
             "  -c, --connect URI   libvirt URI for the live layer, or for\n"
             "                      --walk\n"
             "      --walk          walk the nest from this layer (see "
@@ -91,7 +98,7 @@ kernel_lookup(const VnNestLayer *layer, const VnCidr *dst, int *oif,
 static VnNest *
 live_nest(const char *uri)
 {
-    VnDiscoverOptions dopts = { uri, NULL, VN_HOST_YES };
+    VnDiscoverOptions dopts = { uri, NULL, VN_HOST_YES, VN_AGENTS_NO, NULL };
     g_autoptr(GError) err = NULL;
     g_autoptr(GPtrArray) layers = g_ptr_array_new_with_free_func(
         (GDestroyNotify)vn_layer_free);
@@ -136,18 +143,19 @@ typedef struct {
     gboolean json;
     gboolean walk;
     VnWalkOptions wo;
+    VnColor color;              /* --color */
     VnDoctorQuery q;
 } DoctorArgs;
 
-static int
-parse_size(const char *arg, guint *size)
+int
+vn_cli_parse_size(const char *command, const char *arg, guint *size)
 {
     char *end;
     guint64 v = g_ascii_strtoull(arg, &end, 10);
 
     if (*end || v < 28 || v > 65535) {
-        vn_cli_error("doctor: --size %s: give a packet size in bytes, 28 to "
-                     "65535", arg);
+        vn_cli_error("%s: --size %s: give a packet size in bytes, 28 to "
+                     "65535", command, arg);
         return VN_EXIT_USAGE;
     }
     *size = (guint)v;
@@ -158,7 +166,8 @@ parse_size(const char *arg, guint *size)
 static int
 parse_options(int argc, char **argv, DoctorArgs *a)
 {
-    enum { OPT_FROM = 256, OPT_TO, OPT_TCP, OPT_UDP, OPT_SIZE, OPT_JSON };
+    enum { OPT_FROM = 256, OPT_TO, OPT_TCP, OPT_UDP, OPT_SIZE, OPT_JSON,
+           OPT_COLOR };
     static const struct option opts[] = {
         { "from", required_argument, NULL, OPT_FROM },
         { "to", required_argument, NULL, OPT_TO },
@@ -166,6 +175,7 @@ parse_options(int argc, char **argv, DoctorArgs *a)
         { "udp", no_argument, NULL, OPT_UDP },
         { "size", required_argument, NULL, OPT_SIZE },
         { "json", no_argument, NULL, OPT_JSON },
+        { "color", optional_argument, NULL, OPT_COLOR },
         { "connect", required_argument, NULL, 'c' },
         VN_CLI_WALK_OPTIONS,
         { "help", no_argument, NULL, 'h' },
@@ -189,10 +199,17 @@ parse_options(int argc, char **argv, DoctorArgs *a)
             a->q.proto = c == OPT_TCP ? IPPROTO_TCP : IPPROTO_UDP;
             break;
         case OPT_SIZE:
-            if (parse_size(optarg, &a->q.size) != VN_EXIT_OK)
+            if (vn_cli_parse_size("doctor", optarg, &a->q.size) != VN_EXIT_OK)
                 return VN_EXIT_USAGE;
             break;
         case OPT_JSON: a->json = TRUE; break;
+        case OPT_COLOR:
+            if (!vn_cli_color_parse(optarg, &a->color)) {
+                vn_cli_error("doctor: --color=%s: give auto, always or never",
+                             optarg);
+                return VN_EXIT_USAGE;
+            }
+            break;
         case 'c': a->uri = optarg; break;
         case VN_CLI_OPT_WALK:
             a->walk = TRUE;
@@ -215,30 +232,35 @@ parse_options(int argc, char **argv, DoctorArgs *a)
     return VN_EXIT_OK;
 }
 
-/* --from and --to into the query. */
-static int
-parse_addresses(DoctorArgs *a)
+int
+vn_cli_doctor_query(const char *command, const char *from, const char *to,
+                    VnDoctorQuery *q)
 {
-    if (!a->from || !a->to) {
-        vn_cli_error("doctor: give --from ADDR and --to ADDR");
+    if (!from || !to) {
+        vn_cli_error("%s: give --from ADDR and --to ADDR", command);
         return VN_EXIT_USAGE;
     }
-    if (!vn_cidr_parse(a->from, VN_CIDR_ADDRESS, &a->q.from, NULL)) {
-        vn_cli_error("doctor: --from %s: not an IPv4 or IPv6 address", a->from);
+    if (!vn_cidr_parse(from, VN_CIDR_ADDRESS, &q->from, NULL)) {
+        vn_cli_error("%s: --from %s: not an IPv4 or IPv6 address", command,
+                     from);
         return VN_EXIT_USAGE;
     }
-    if (!vn_cidr_parse(a->to, VN_CIDR_ADDRESS, &a->q.to, NULL)) {
-        vn_cli_error("doctor: --to %s: not an IPv4 or IPv6 address", a->to);
+    if (!vn_cidr_parse(to, VN_CIDR_ADDRESS, &q->to, NULL)) {
+        vn_cli_error("%s: --to %s: not an IPv4 or IPv6 address", command, to);
         return VN_EXIT_USAGE;
     }
-    if (a->q.from.family != a->q.to.family) {
-        vn_cli_error("doctor: --from and --to are of different families; "
-                     "give two IPv4 or two IPv6 addresses");
+    if (q->from.family != q->to.family) {
+        vn_cli_error("%s: --from and --to are of different families; "
+                     "give two IPv4 or two IPv6 addresses", command);
         return VN_EXIT_USAGE;
     }
-    if (!a->q.proto)
-        a->q.proto = a->q.from.family == AF_INET6 ? IPPROTO_ICMPV6
-                                                  : IPPROTO_ICMP;
+    if (vn_cidr_equal(&q->from, &q->to)) {
+        vn_cli_error("%s: --from and --to are the same address (%s); "
+                     "give the two ends of the way", command, from);
+        return VN_EXIT_USAGE;
+    }
+    if (!q->proto)
+        q->proto = q->from.family == AF_INET6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
     return VN_EXIT_OK;
 }
 
@@ -261,7 +283,8 @@ vn_cmd_doctor(int argc, char **argv)
 
     if ((rc = parse_options(argc, argv, &a)) != VN_EXIT_OK)
         return rc < 0 ? VN_EXIT_OK : rc;
-    if ((rc = parse_addresses(&a)) != VN_EXIT_OK)
+    if ((rc = vn_cli_doctor_query("doctor", a.from, a.to, &a.q)) !=
+        VN_EXIT_OK)
         return rc;
     if (a.walk && optind < argc) {
         vn_cli_error("doctor: --walk collects the snapshots itself; leave "
@@ -294,6 +317,12 @@ vn_cmd_doctor(int argc, char **argv)
         return VN_EXIT_FAILURE;
     }
     text = a.json ? vn_doctor_json(doc, &a.q) : vn_doctor_text(doc, &a.q);
+    if (!a.json && vn_cli_color_on(a.color)) {
+        char *colored = vn_cli_color_doctor(text);
+
+        g_free(text);
+        text = colored;
+    }
     fputs(text, stdout);
     /* it dies, or a firewall on the way is too complex to say */
     return fails(&doc->there) || fails(&doc->back) ? VN_EXIT_FAILURE

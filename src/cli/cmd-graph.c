@@ -6,7 +6,9 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <netinet/in.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "bundle.h"
 #include "cli.h"
@@ -178,26 +180,86 @@ vn_cli_bundle_nest(const char *command, const char *text, const char *name)
     return stitch(command, layers, names, claims);
 }
 
+/* @text with what HTML would take for markup escaped, in <pre>. */
+static void
+html_pre(GString *o, const char *text)
+{
+    g_autofree char *t = g_markup_escape_text(text, -1);
+
+    g_string_append_printf(o, "<pre>%s</pre>\n", t);
+}
+
+/* One page for a browser, with nothing to fetch: the SVG Graphviz drew
+ * (its XML prolog and DTD line left out, as HTML takes SVG inline), the
+ * doctor's walk when there is one, and the text view. No script; the
+ * page's Content-Security-Policy allows no other resource either. */
+static char *
+html_page(const VnNest *nest, const char *svg, const VnDoctor *doc,
+          const VnDoctorQuery *q)
+{
+    GString *o = g_string_new(NULL);
+    const char *start = strstr(svg, "<svg");
+    g_autofree char *text = vn_graph_text(nest);
+
+    g_string_append(o,
+                    "<!DOCTYPE html>\n"
+                    "<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+                    "<meta http-equiv=\"Content-Security-Policy\" "
+                    "content=\"default-src 'none'; style-src "
+                    "'unsafe-inline'\">\n"
+                    "<title>virt-nest graph</title>\n"
+                    "<style>body{font-family:Helvetica,sans-serif;margin:1em}"
+                    "pre{background:#f6f8fa;padding:.6em;overflow:auto}"
+                    "</style>\n</head><body>\n"
+                    "<h1>virt-nest graph</h1>\n<h2>The nest</h2>\n");
+    g_string_append(o, start ? start : svg);
+    if (doc) {
+        g_autofree char *walk = vn_doctor_text(doc, q);
+
+        g_string_append(o, "<h2>Doctor</h2>\n");
+        html_pre(o, walk);
+    }
+    g_string_append(o, "<h2>Text view</h2>\n");
+    html_pre(o, text);
+    g_string_append(o, "</body></html>\n");
+    return g_string_free(o, FALSE);
+}
+
 static void
 graph_usage(FILE *f)
 {
     fprintf(f,
-            "Usage: virt-nest graph [--json | --mermaid | --dot | --svg] SNAPSHOT...\n"
-            "       virt-nest graph [--json | --mermaid | --dot | --svg]\n"
-            "                       --walk [-c URI] [--walk-depth N]\n"
+            "Usage: virt-nest graph [--json | --mermaid | --dot | --svg | "
+            "--html]\n"
+            "                       [--all-links] [--from ADDR --to ADDR\n"
+            "                       [--tcp | --udp] [--size BYTES]] "
+            "SNAPSHOT...\n"
+            "       virt-nest graph [OPTIONS] --walk [-c URI] [--walk-depth N]\n"
             "                       [--walk-timeout SEC]\n\n"
             "Stitch the layers of a nest together from one snapshot per layer\n"
             "('virt-nest status --json --host' on each; a bundle of 'status\n"
             "--walk' counts for all its layers), or from the walk through the\n"
-            "guest agents that --walk does, and show them as one\n"
-            "picture: links, bridges, TAPs and guests per layer, the wire from\n"
-            "each TAP to the guest inside, NAT boundaries, and the routes and\n"
-            "exceptions that cross layers.\n\n"
+            "guest agents that --walk does, and show them as one picture,\n"
+            "top-down: the outside world, then each layer in the one\n"
+            "that holds it, its uplink above its bridges above its TAPs; the\n"
+            "wire from each TAP to the guest inside, NAT boundaries, and the\n"
+            "routes and exceptions that cross layers.\n\n"
             "      --json          JSON for programs (see virt-nest(1))\n"
             "      --mermaid       a Mermaid flowchart\n"
             "      --dot           a Graphviz digraph\n"
             "      --svg           that digraph laid out as SVG (Graphviz's "
             "library)\n"
+            "      --html          one self-contained page: the SVG, the "
+            "doctor's walk\n"
+            "                      (with --from/--to) and the text view\n"
+            "      --all-links     draw links unrelated to the nest too, "
+            "dimmed\n"
+            "      --from ADDR, --to ADDR, --tcp, --udp, --size BYTES\n"
+            "                      walk a packet as 'virt-nest doctor' does "
+            "and draw\n"
+            "                      its way in bold, where it dies in red "
+            "with the fix\n"
+            "                      (a tooltip and a legend)\n"
             "      --walk          walk the nest from this layer (see "
             "'status --walk')\n"
             "  -c, --connect URI   libvirt URI of this layer, for --walk\n"
@@ -211,21 +273,35 @@ graph_usage(FILE *f)
 int
 vn_cmd_graph(int argc, char **argv)
 {
-    enum { OPT_JSON = 256, OPT_MERMAID, OPT_DOT, OPT_SVG };
+    enum { OPT_JSON = 256, OPT_MERMAID, OPT_DOT, OPT_SVG, OPT_HTML,
+           OPT_ALL_LINKS,
+           OPT_FROM, OPT_TO, OPT_TCP, OPT_UDP, OPT_SIZE };
     static const struct option opts[] = {
         { "json", no_argument, NULL, OPT_JSON },
         { "mermaid", no_argument, NULL, OPT_MERMAID },
         { "dot", no_argument, NULL, OPT_DOT },
         { "svg", no_argument, NULL, OPT_SVG },
+        { "html", no_argument, NULL, OPT_HTML },
+        { "all-links", no_argument, NULL, OPT_ALL_LINKS },
+        { "from", required_argument, NULL, OPT_FROM },
+        { "to", required_argument, NULL, OPT_TO },
+        { "tcp", no_argument, NULL, OPT_TCP },
+        { "udp", no_argument, NULL, OPT_UDP },
+        { "size", required_argument, NULL, OPT_SIZE },
         { "connect", required_argument, NULL, 'c' },
         VN_CLI_WALK_OPTIONS,
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    char *(*render)(const VnNest *) = vn_graph_text;
-    gboolean svg = FALSE, walk = FALSE;
+    char *(*render)(const VnNest *, const VnGraphOptions *) = NULL;
+    char *(*plain)(const VnNest *) = vn_graph_text;
+    VnGraphOptions gopts = { 0 };
+    VnDoctorQuery q = { 0 };
+    const char *from = NULL, *to = NULL;
+    gboolean svg = FALSE, html = FALSE, walk = FALSE, agent_walk = FALSE;
     VnWalkOptions wo = { 0 };
     const char *uri = NULL;
+    g_autoptr(VnDoctor) doc = NULL;
     int nformats = 0, c, rc;
     g_autoptr(VnNest) nest = NULL;
     g_autofree char *text = NULL;
@@ -238,7 +314,7 @@ vn_cmd_graph(int argc, char **argv)
             uri = optarg;
             break;
         case VN_CLI_OPT_WALK:
-            walk = TRUE;
+            agent_walk = TRUE;
             /* fall through */
         case VN_CLI_OPT_WALK_DEPTH:
         case VN_CLI_OPT_WALK_TIMEOUT:
@@ -246,7 +322,7 @@ vn_cmd_graph(int argc, char **argv)
                 return rc;
             break;
         case OPT_JSON:
-            render = vn_graph_json;
+            plain = vn_graph_json;
             nformats++;
             break;
         case OPT_MERMAID:
@@ -262,6 +338,37 @@ vn_cmd_graph(int argc, char **argv)
             svg = TRUE;
             nformats++;
             break;
+        case OPT_HTML:
+            render = vn_graph_dot;
+            svg = html = TRUE;
+            nformats++;
+            break;
+        case OPT_ALL_LINKS:
+            gopts.all_links = TRUE;
+            break;
+        case OPT_FROM:
+            from = optarg;
+            walk = TRUE;
+            break;
+        case OPT_TO:
+            to = optarg;
+            walk = TRUE;
+            break;
+        case OPT_TCP:
+        case OPT_UDP:
+            if (q.proto && q.proto != (c == OPT_TCP ? IPPROTO_TCP
+                                                    : IPPROTO_UDP)) {
+                vn_cli_error("graph: --tcp and --udp exclude each other");
+                return VN_EXIT_USAGE;
+            }
+            q.proto = c == OPT_TCP ? IPPROTO_TCP : IPPROTO_UDP;
+            walk = TRUE;
+            break;
+        case OPT_SIZE:
+            if (vn_cli_parse_size("graph", optarg, &q.size) != VN_EXIT_OK)
+                return VN_EXIT_USAGE;
+            walk = TRUE;
+            break;
         case 'h':
             graph_usage(stdout);
             return VN_EXIT_OK;
@@ -271,28 +378,41 @@ vn_cmd_graph(int argc, char **argv)
         }
     }
     if (nformats > 1) {
-        vn_cli_error("graph: --json, --mermaid, --dot and --svg exclude "
-                     "each other");
+        vn_cli_error("graph: --json, --mermaid, --dot, --svg and --html "
+                     "exclude each other");
         return VN_EXIT_USAGE;
     }
-    if (!vn_cli_walk_check("graph", walk, &wo, &rc))
+    if (gopts.all_links && !render) {
+        vn_cli_error("graph: --all-links is for the pictures; give it with "
+                     "--mermaid, --dot, --svg or --html");
+        return VN_EXIT_USAGE;
+    }
+    if (walk && !render) {
+        vn_cli_error("graph: --from and --to draw the walk on a picture; "
+                     "give --mermaid, --dot, --svg or --html (or run "
+                     "'virt-nest doctor' for it as text)");
+        return VN_EXIT_USAGE;
+    }
+    if (walk && vn_cli_doctor_query("graph", from, to, &q) != VN_EXIT_OK)
+        return VN_EXIT_USAGE;
+    if (!vn_cli_walk_check("graph", agent_walk, &wo, &rc))
         return rc;
-    if (walk && optind < argc) {
+    if (agent_walk && optind < argc) {
         vn_cli_error("graph: --walk collects the snapshots itself; leave out "
                      "'%s'", argv[optind]);
         return VN_EXIT_USAGE;
     }
-    if (uri && !walk) {
+    if (uri && !agent_walk) {
         vn_cli_error("graph: -c is for --walk; snapshots name their own "
                      "layers");
         return VN_EXIT_USAGE;
     }
-    if (!walk && optind >= argc) {
+    if (!agent_walk && optind >= argc) {
         vn_cli_error("graph: give the snapshots of the layers, each from "
                      "'virt-nest status --json --host', or --walk");
         return VN_EXIT_USAGE;
     }
-    if (walk) {
+    if (agent_walk) {
         g_autoptr(GError) err = NULL;
         g_autofree char *bundle = vn_cli_walk(uri, TRUE, &wo, &err);
 
@@ -306,7 +426,18 @@ vn_cmd_graph(int argc, char **argv)
     }
     if (!nest)
         return VN_EXIT_FAILURE;
-    text = render(nest);
+    if (walk) {
+        g_autoptr(GError) err = NULL;
+
+        /* the doctor's own engine: the picture says what it says */
+        if (!(doc = vn_doctor_run(nest, &q, &err))) {
+            vn_cli_error("graph: %s", err->message);
+            return VN_EXIT_FAILURE;
+        }
+        gopts.doctor = doc;
+        gopts.query = &q;
+    }
+    text = render ? render(nest, &gopts) : plain(nest);
     if (svg) {
         g_autoptr(GError) err = NULL;
         char *image = vn_cli_svg_from_dot(text, &err);
@@ -317,6 +448,12 @@ vn_cmd_graph(int argc, char **argv)
         }
         g_free(text);
         text = image;
+    }
+    if (html) {
+        char *page = html_page(nest, text, doc, &q);
+
+        g_free(text);
+        text = page;
     }
     fputs(text, stdout);
     fflush(stdout);

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <unistd.h>
 #include <libvirt/libvirt.h>
 
@@ -69,27 +70,32 @@ is_our_link(const char *path)
            is_ours(path, &exists, NULL);
 }
 
-/* Copy @src to @dst atomically: the temporary file lives in @tmpdir, where
- * libvirt does not look for hooks, and becomes executable by rename. */
+/* The hook binary at @src, checked to be virt-nest's, before anything
+ * changes. */
 static gboolean
-install_file(const char *src, const char *dst, const char *tmpdir,
-             GError **error)
+read_hook(const char *src, char **data, gsize *len, GError **error)
 {
-    g_autofree char *data = NULL;
     g_autoptr(GError) err = NULL;
-    gsize len;
 
-    if (!g_file_get_contents(src, &data, &len, &err)) {
-        g_set_error(error, VN_ERROR, VN_ERROR_FAILED, "%s", err->message);
+    if (!g_file_get_contents(src, data, len, &err)) {
+        if (g_error_matches(err, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+            g_set_error(error, VN_ERROR, VN_ERROR_FAILED,
+                        "the hook is not installed at %s: install the "
+                        "virt-nest package, or run 'meson install -C build', "
+                        "or pass --hook with the path of a built "
+                        "virt-nest-hook (build/hooks/virt-nest-hook)", src);
+        else
+            g_set_error(error, VN_ERROR, VN_ERROR_FAILED, "%s", err->message);
         return FALSE;
     }
-    if (!has_mark(data, len)) {
+    if (!has_mark(*data, *len)) {
+        g_clear_pointer(data, g_free);
         g_set_error(error, VN_ERROR, VN_ERROR_INVALID,
                     "%s is not virt-nest's hook; pass --hook with the path of "
                     "virt-nest-hook", src);
         return FALSE;
     }
-    return vn_file_replace(dst, tmpdir, data, len, 0755, TRUE, error);
+    return TRUE;
 }
 
 /* SIGHUP makes libvirtd look for hooks again (and reload its own firewall
@@ -138,6 +144,9 @@ vn_cmd_install_hooks(int argc, char **argv)
         { NULL, 0, NULL, 0 },
     };
     const char *dir = VN_LIBVIRT_HOOKS_DIR, *hook = VN_HOOK_BINARY;
+    g_autoptr(GError) herr = NULL;
+    g_autofree char *data = NULL;
+    gsize len = 0;
     gboolean reload = FALSE;
     unsigned long version = 0;
     int c;
@@ -183,7 +192,17 @@ vn_cmd_install_hooks(int argc, char **argv)
                      version / 1000 % 1000, version % 1000, dir, dir);
         return VN_EXIT_FAILURE;
     }
-    /* check both before changing either */
+    /* check the hook (unless both places link to it already, as the
+     * package's do) and both places before changing either */
+    for (guint i = 0; i < G_N_ELEMENTS(drivers) && !data; i++) {
+        g_autofree char *sub = g_strdup_printf("%s.d", drivers[i]);
+        g_autofree char *dst = g_build_filename(dir, sub, "virt-nest", NULL);
+
+        if (!is_our_link(dst) && !read_hook(hook, &data, &len, &herr)) {
+            vn_cli_error("install-hooks: %s", herr->message);
+            return VN_EXIT_FAILURE;
+        }
+    }
     for (guint i = 0; i < G_N_ELEMENTS(drivers); i++) {
         g_autofree char *sub = g_strdup_printf("%s.d", drivers[i]);
         g_autofree char *dst = g_build_filename(dir, sub, "virt-nest", NULL);
@@ -217,7 +236,9 @@ vn_cmd_install_hooks(int argc, char **argv)
             vn_cli_error("cannot create %s: %s", subdir, g_strerror(errno));
             return VN_EXIT_FAILURE;
         }
-        if (!install_file(hook, dst, dir, &err)) {
+        /* atomically: the temporary file lives in @dir, where libvirt
+         * does not look for hooks, and becomes executable by rename */
+        if (!vn_file_replace(dst, dir, data, len, 0755, TRUE, &err)) {
             vn_cli_error("%s", err->message);
             return VN_EXIT_FAILURE;
         }
@@ -234,11 +255,13 @@ vn_cmd_install_hooks(int argc, char **argv)
 }
 
 /* Remove the hook drop-ins that are virt-nest's; FALSE if one could not
- * be, or is not ours. */
+ * be, or is not ours. *@n_found: how many there were, ours or not. */
 static gboolean
-remove_hooks(const char *dir)
+remove_hooks(const char *dir, guint *n_found)
 {
     gboolean ok = TRUE;
+
+    *n_found = 0;
 
     for (guint i = 0; i < G_N_ELEMENTS(drivers); i++) {
         g_autofree char *sub = g_strdup_printf("%s.d", drivers[i]);
@@ -247,6 +270,7 @@ remove_hooks(const char *dir)
         gboolean exists;
 
         if (is_ours(dst, &exists, &err)) {
+            (*n_found)++;
             if (unlink(dst) < 0) {
                 vn_cli_error("cannot remove %s: %s", dst, g_strerror(errno));
                 ok = FALSE;
@@ -254,6 +278,7 @@ remove_hooks(const char *dir)
                 printf("removed %s\n", dst);
             }
         } else if (exists) {
+            (*n_found)++;
             vn_cli_error("%s is not virt-nest's hook; left in place", dst);
             ok = FALSE;
         } else if (err) {
@@ -264,9 +289,10 @@ remove_hooks(const char *dir)
     return ok;
 }
 
-/* --purge: every route and rule tagged as virt-nest's, and the state. */
+/* --purge: every route and rule tagged as virt-nest's, and the state.
+ * *@n_changes: how many lines it printed. */
 static gboolean
-purge_all(void)
+purge_all(guint *n_changes)
 {
     g_autoptr(GPtrArray) changes = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GError) err = NULL;
@@ -274,22 +300,37 @@ purge_all(void)
 
     for (guint i = 0; i < changes->len; i++)
         printf("%s\n", (char *)changes->pdata[i]);
+    *n_changes = changes->len;
+    /* syslog only: the change log went with the state directory */
+    if (changes->len) {
+        openlog("virt-nest", LOG_PID, LOG_DAEMON);
+        for (guint i = 0; i < changes->len; i++)
+            syslog(LOG_NOTICE, "uninstall-hooks: purge: %s",
+                   (char *)changes->pdata[i]);
+        closelog();
+    }
     if (!ok)
         vn_cli_error("%s", err->message);
     return ok;
 }
 
-/* Take back what each ledger records, as the stop hooks would. */
+/* Take back what each ledger records, as the stop hooks would.
+ * *@n_changes: how many changes it made. */
 static gboolean
-take_back_all(void)
+take_back_all(guint *n_changes)
 {
     const char *state = vn_state_dir();
     g_autoptr(GError) err = NULL;
     g_autoptr(GPtrArray) ledgers = NULL;
     g_autoptr(VnApply) apply = vn_apply_new(state);
-    int lock = vn_state_lock(state, &err);
+    int lock;
     gboolean ok = TRUE;
 
+    *n_changes = 0;
+    /* nothing recorded at all (a second uninstall): no lock file made */
+    if (!g_file_test(state, G_FILE_TEST_IS_DIR))
+        return TRUE;
+    lock = vn_state_lock(state, &err);
     if (lock < 0 || !(ledgers = vn_ledger_load_all(state, &err))) {
         vn_cli_error("%s", err->message);
         if (lock >= 0)
@@ -311,6 +352,8 @@ take_back_all(void)
     close(lock);
     for (guint i = 0; i < vn_apply_changes(apply)->len; i++)
         printf("%s\n", (char *)vn_apply_changes(apply)->pdata[i]);
+    *n_changes = vn_apply_changes(apply)->len;
+    vn_cli_record("uninstall-hooks", vn_apply_changes(apply));
     return ok;
 }
 
@@ -327,6 +370,7 @@ vn_cmd_uninstall_hooks(int argc, char **argv)
     };
     const char *dir = VN_LIBVIRT_HOOKS_DIR;
     gboolean keep = FALSE, purge = FALSE;
+    guint n_hooks = 0, n_changes = 0;
     int c, rc = VN_EXIT_OK;
 
     optind = 1;
@@ -369,9 +413,14 @@ vn_cmd_uninstall_hooks(int argc, char **argv)
                      "each other; pass one");
         return VN_EXIT_USAGE;
     }
-    if (!remove_hooks(dir))
+    if (!remove_hooks(dir, &n_hooks))
         rc = VN_EXIT_FAILURE;
-    if (purge ? !purge_all() : !keep && !take_back_all())
+    if (purge ? !purge_all(&n_changes) : !keep && !take_back_all(&n_changes))
         rc = VN_EXIT_FAILURE;
+    /* a second uninstall: say so rather than nothing */
+    if (rc == VN_EXIT_OK && !n_hooks && !n_changes)
+        printf("nothing to uninstall: no virt-nest hook in %s/network.d or "
+               "%s/qemu.d%s\n", dir, dir,
+               keep ? "" : ", and no route or rule of virt-nest's recorded");
     return rc;
 }

@@ -139,14 +139,17 @@ int
 vn_cli_reconcile(const VnReconcileOptions *o, FILE *out, const char *prefix,
                  guint *n_changes)
 {
-    VnDiscoverOptions dopts = { o->uri, o->leases_dir, VN_HOST_YES };
+    /* the agents only for the next hop of a guest with routes whose
+     * address nothing else tells (a static address inside) */
+    VnDiscoverOptions dopts = { o->uri, o->leases_dir, VN_HOST_YES,
+                                VN_AGENTS_NEXT_HOP, NULL };
     g_autoptr(GError) err = NULL;
     g_autoptr(VnLayer) layer = NULL;
     g_autoptr(VnPlan) plan = NULL;
     g_autoptr(VnApply) apply = NULL;
     g_autoptr(GPtrArray) ledgers = NULL;
     const char *dir = vn_state_dir();
-    GPtrArray *changes;
+    GPtrArray *changes, *objects;
     VnConfig config;
     int lock = -1, rc;
 
@@ -187,9 +190,32 @@ vn_cli_reconcile(const VnReconcileOptions *o, FILE *out, const char *prefix,
     if (lock >= 0)
         close(lock);
     changes = vn_apply_changes(apply);
-    for (guint i = 0; i < changes->len; i++)
-        fprintf(out, "%s%s%s\n", prefix, o->dry_run ? "would " : "",
-                (char *)changes->pdata[i]);
+    if (!o->dry_run) {
+        g_autoptr(GPtrArray) refusals = g_ptr_array_new_with_free_func(g_free);
+
+        /* what was left as it is, then what changed */
+        for (guint i = 0; i < plan->problems->len; i++) {
+            const VnProblem *p = plan->problems->pdata[i];
+
+            if (g_str_has_prefix(p->object, "network '") ||
+                g_str_has_prefix(p->object, "domain '"))
+                g_ptr_array_add(refusals, g_strdup_printf(
+                    "%s: refuse: %s; left as it is", p->object, p->message));
+        }
+        vn_cli_record(o->who ? o->who : "reconcile", refusals);
+        vn_cli_record(o->who ? o->who : "reconcile", changes);
+    }
+    objects = vn_apply_change_objects(apply);
+    for (guint i = 0; i < changes->len; i++) {
+        const char *line = changes->pdata[i], *object = objects->pdata[i];
+
+        /* "would insert rule ... for network 'default'" */
+        if (o->dry_run)
+            fprintf(out, "%swould %s for %s\n", prefix,
+                    line + strlen(object) + 2, object);
+        else
+            fprintf(out, "%s%s\n", prefix, line);
+    }
     if (n_changes)
         *n_changes = changes->len;
     if (!changes->len && rc == VN_EXIT_OK && !o->quiet)

@@ -109,7 +109,7 @@ status_usage(FILE *f)
     fprintf(f,
             "Usage: virt-nest status [-c URI] [--json | --mermaid | --dot | --svg]\n"
             "                        [--leases-dir DIR] [--host | --no-host]\n"
-            "                        [--exit-code]\n"
+            "                        [--exit-code] [--color[=WHEN]]\n"
             "       virt-nest status --json [--host] --walk [--walk-depth N]\n"
             "                        [--walk-timeout SEC]\n\n"
             "Show this layer: its networks and guests, the routes and "
@@ -133,6 +133,10 @@ status_usage(FILE *f)
             "      --exit-code     exit 3 when what is installed drifted "
             "(reconcile\n"
             "                      would change something)\n"
+            "      --color[=WHEN]  colour the text: auto (a terminal, "
+            "NO_COLOR\n"
+            "                      unset, TERM not dumb; the default), "
+            "always, never\n"
             "      --walk          and every running guest's own status, "
             "taken inside\n"
             "                      it through its QEMU agent, recursively: "
@@ -267,6 +271,7 @@ typedef struct {
     gboolean exit_code;
     gboolean walk;
     VnWalkOptions walk_opts;
+    VnColor color;
 } StatusArgs;
 
 /* The options into @a. FALSE when the command ends here, with *@rc. */
@@ -274,7 +279,7 @@ static gboolean
 parse_args(int argc, char **argv, StatusArgs *a, int *rc)
 {
     enum { OPT_JSON = 256, OPT_MERMAID, OPT_DOT, OPT_SVG, OPT_LEASES,
-           OPT_HOST, OPT_NO_HOST, OPT_EXIT_CODE };
+           OPT_HOST, OPT_NO_HOST, OPT_EXIT_CODE, OPT_COLOR };
     static const struct option opts[] = {
         { "connect", required_argument, NULL, 'c' },
         { "json", no_argument, NULL, OPT_JSON },
@@ -285,6 +290,7 @@ parse_args(int argc, char **argv, StatusArgs *a, int *rc)
         { "host", no_argument, NULL, OPT_HOST },
         { "no-host", no_argument, NULL, OPT_NO_HOST },
         { "exit-code", no_argument, NULL, OPT_EXIT_CODE },
+        { "color", optional_argument, NULL, OPT_COLOR },
         VN_CLI_WALK_OPTIONS,
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -327,6 +333,13 @@ parse_args(int argc, char **argv, StatusArgs *a, int *rc)
             break;
         case OPT_EXIT_CODE:
             a->exit_code = TRUE;
+            break;
+        case OPT_COLOR:
+            if (!vn_cli_color_parse(optarg, &a->color)) {
+                vn_cli_error("status: --color=%s: give auto, always or never",
+                             optarg);
+                return (*rc = VN_EXIT_USAGE, FALSE);
+            }
             break;
         case VN_CLI_OPT_WALK:
             a->walk = TRUE;
@@ -404,6 +417,8 @@ typedef struct {
     VnDrift *drift;
     GPtrArray *hand_fixes;
     char *note;
+    GPtrArray *proposals;
+    GPtrArray *agent_notes;
     VnStatus st;
 } StatusRun;
 
@@ -415,6 +430,8 @@ status_run_clear(StatusRun *r)
     g_clear_pointer(&r->plan, vn_plan_free);
     g_clear_pointer(&r->layer, vn_layer_free);
     g_clear_pointer(&r->note, g_free);
+    g_clear_pointer(&r->proposals, g_ptr_array_unref);
+    g_clear_pointer(&r->agent_notes, g_ptr_array_unref);
 }
 
 /* Discover (on @conn when given, else on a read-only connection of
@@ -444,6 +461,11 @@ status_run(virConnectPtr conn, const VnDiscoverOptions *dopts, StatusRun *r,
     add_collisions(r->layer);
     r->st.layer = r->layer;
     r->st.plan = r->plan;
+    if (r->layer->agents || r->layer->agent_note) {
+        r->st.proposals = r->proposals = vn_cli_proposals(r->layer, &config,
+                                                          &r->agent_notes);
+        r->st.agent_notes = r->agent_notes;
+    }
     if (r->layer->host) {
         r->st.hand_fixes = r->hand_fixes = find_hand_fixes(r->layer, r->plan);
         r->drift = vn_drift_check(r->layer, r->plan, vn_state_dir(), &err);
@@ -472,7 +494,8 @@ char *
 vn_cli_walk(const char *uri, gboolean host, const VnWalkOptions *o,
             GError **error)
 {
-    VnDiscoverOptions dopts = { uri, NULL, host ? VN_HOST_YES : VN_HOST_AUTO };
+    VnDiscoverOptions dopts = { uri, NULL, host ? VN_HOST_YES : VN_HOST_AUTO,
+                                VN_AGENTS_NO, NULL };
     g_autoptr(VnVirConnect) conn = vn_connect(uri, FALSE, error);
     StatusRun r = { 0 };
     char *text = NULL;
@@ -486,7 +509,8 @@ vn_cli_walk(const char *uri, gboolean host, const VnWalkOptions *o,
 int
 vn_cmd_status(int argc, char **argv)
 {
-    StatusArgs a = { { NULL, NULL, VN_HOST_AUTO }, vn_status_text };
+    StatusArgs a = { { NULL, NULL, VN_HOST_AUTO, VN_AGENTS_ALL, NULL },
+                     vn_status_text, .color = VN_COLOR_AUTO };
     g_autoptr(GError) err = NULL;
     g_autoptr(VnVirConnect) conn = NULL;
     g_autofree char *text = NULL;
@@ -496,6 +520,10 @@ vn_cmd_status(int argc, char **argv)
 
     if (!parse_args(argc, argv, &a, &rc))
         return rc;
+    /* the walk asks every agent itself, each within its --walk-timeout:
+     * discovery does not ask them first (VN_AGENT_TIMEOUT_MS each) */
+    if (a.walk)
+        a.dopts.agents = VN_AGENTS_NO;
     if ((a.walk && !(conn = vn_connect(a.dopts.uri, FALSE, &err))) ||
         !status_run(conn, &a.dopts, &r, &err)) {
         vn_cli_error("%s", err->message);
@@ -518,6 +546,22 @@ vn_cmd_status(int argc, char **argv)
         }
         g_free(text);
         text = image;
+    }
+    if (a.render == vn_status_text) {
+        /* on a real host, the text ends with what the hooks did lately */
+        if (r.layer->host) {
+            g_autoptr(GString) all = g_string_new(text);
+
+            vn_cli_log_recent(all, 5);
+            g_free(text);
+            text = g_string_free(g_steal_pointer(&all), FALSE);
+        }
+        if (vn_cli_color_on(a.color)) {
+            char *colored = vn_cli_color_status(text);
+
+            g_free(text);
+            text = colored;
+        }
     }
     fputs(text, stdout);
     fflush(stdout);

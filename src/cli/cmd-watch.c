@@ -13,6 +13,9 @@
  *   - on network started, stopped and undefined, and domain started and
  *     stopped (a hook that failed half-way, a network libvirt tore down
  *     without the stop hook);
+ *   - when a guest's agent connects: a guest with a static address inside
+ *     has a route whose next hop only its agent tells (reconcile asks it,
+ *     never the hook), and the agent comes up well after the start;
  *   - when firewalld reloads (its Reloaded signal) or is on the bus again
  *     after a restart, and once more a few seconds later: libvirt reacts
  *     to the same signal by putting its own rules back, and may do so
@@ -61,7 +64,7 @@ typedef struct {
     const char *uri;
     GMainLoop *loop;
     virConnectPtr conn;         /* main thread only */
-    int net_cb, dom_cb;
+    int net_cb, dom_cb, agent_cb;
     guint gen;                  /* which connection conn is */
     guint backoff_ms;
     guint reconnect_id;
@@ -277,6 +280,19 @@ on_domain_event(virConnectPtr conn, virDomainPtr dom, int event, int detail,
 }
 
 static void
+on_agent_event(virConnectPtr conn, virDomainPtr dom, int state, int reason,
+               void *data)
+{
+    g_autofree char *name = NULL;
+
+    if (state != VIR_CONNECT_DOMAIN_EVENT_AGENT_LIFECYCLE_STATE_CONNECTED)
+        return;
+    name = vn_escape_text(virDomainGetName(dom));
+    post(data, MSG_EVENT, 0, g_strdup_printf("domain '%s': its guest agent "
+                                             "connected", name));
+}
+
+static void
 on_close(virConnectPtr conn, int reason, void *data)
 {
     static const char *const why[] = { "error", "end of file", "keepalive timeout",
@@ -300,10 +316,12 @@ watch_disconnect(Watch *w)
         virConnectNetworkEventDeregisterAny(w->conn, w->net_cb);
     if (w->dom_cb >= 0)
         virConnectDomainEventDeregisterAny(w->conn, w->dom_cb);
+    if (w->agent_cb >= 0)
+        virConnectDomainEventDeregisterAny(w->conn, w->agent_cb);
     virConnectUnregisterCloseCallback(w->conn, on_close);
     virConnectClose(w->conn);
     w->conn = NULL;
-    w->net_cb = w->dom_cb = -1;
+    w->net_cb = w->dom_cb = w->agent_cb = -1;
 }
 
 static gboolean
@@ -365,6 +383,11 @@ watch_connect(Watch *w)
                                                  VIR_DOMAIN_EVENT_ID_LIFECYCLE,
                                                  VIR_DOMAIN_EVENT_CALLBACK(on_domain_event),
                                                  w, NULL);
+    /* (none for drivers without agents: the next hop waits for another
+     * event then) */
+    w->agent_cb = virConnectDomainEventRegisterAny(
+        w->conn, NULL, VIR_DOMAIN_EVENT_ID_AGENT_LIFECYCLE,
+        VIR_DOMAIN_EVENT_CALLBACK(on_agent_event), w, NULL);
     if (w->net_cb < 0 || w->dom_cb < 0)
         say("%s gives no %s events: %s", w->uri, w->net_cb < 0 ? "network" : "domain",
             vn_virt_error());
@@ -442,7 +465,8 @@ vn_cmd_watch(int argc, char **argv)
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    Watch w = { .ropts = { NULL, NULL, FALSE, TRUE }, .net_cb = -1, .dom_cb = -1,
+    Watch w = { .ropts = { NULL, NULL, FALSE, TRUE, "watch" },
+                .net_cb = -1, .dom_cb = -1, .agent_cb = -1,
                 .backoff_ms = BACKOFF_MIN_MS };
     g_autoptr(GMainLoop) loop = NULL;
     g_autoptr(GPtrArray) reasons = g_ptr_array_new_with_free_func(g_free);

@@ -18,7 +18,7 @@ vn_cli_svg_from_dot(const char *dot, GError **error)
     GVC_t *gvc;
     Agraph_t *g;
     char *data = NULL;
-    unsigned int len = 0;
+    VN_GV_LENGTH_T len = 0;     /* unsigned int in Graphviz 2.x */
     char *svg = NULL;
 
     /* gvContext() loads the plugins listed in Graphviz's config6a

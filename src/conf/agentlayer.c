@@ -223,3 +223,106 @@ vn_agent_layer(const char *guest, GPtrArray *ifaces, const char *reason)
     }
     return layer;
 }
+
+VnAgentAnswer *
+vn_agent_answer_new(const char *guest, GPtrArray *ifaces, char *error)
+{
+    VnAgentAnswer *a = g_new0(VnAgentAnswer, 1);
+
+    a->guest = g_strdup(guest);
+    a->ifaces = ifaces;
+    a->error = error;
+    return a;
+}
+
+void
+vn_agent_answer_free(VnAgentAnswer *answer)
+{
+    if (!answer)
+        return;
+    g_free(answer->guest);
+    if (answer->ifaces)
+        g_ptr_array_unref(answer->ifaces);
+    g_free(answer->error);
+    g_free(answer);
+}
+
+GPtrArray *
+vn_agent_answers_new(void)
+{
+    return g_ptr_array_new_with_free_func((GDestroyNotify)vn_agent_answer_free);
+}
+
+const VnAgentAnswer *
+vn_layer_agent_answer(const VnLayer *layer, const char *guest)
+{
+    for (guint i = 0; layer->agents && i < layer->agents->len; i++) {
+        const VnAgentAnswer *a = layer->agents->pdata[i];
+
+        if (g_strcmp0(a->guest, guest) == 0)
+            return a;
+    }
+    return NULL;
+}
+
+/* Whether @addr is another MAC's than @mac by a reservation or a lease
+ * on this layer. */
+static gboolean
+held_by_another(const VnLayer *layer, const char *mac, const VnCidr *addr)
+{
+    for (guint i = 0; i < layer->networks->len; i++) {
+        const VnNetwork *n = layer->networks->pdata[i];
+
+        for (guint j = 0; j < n->ips->len; j++) {
+            const VnNetIp *ip = n->ips->pdata[j];
+
+            for (guint k = 0; k < ip->hosts->len; k++) {
+                const VnDhcpHost *h = ip->hosts->pdata[k];
+
+                if (vn_cidr_address_equal(&h->ip, addr) &&
+                    g_strcmp0(h->mac, mac) != 0)
+                    return TRUE;
+            }
+        }
+    }
+    for (guint i = 0; i < layer->leases->len; i++) {
+        const VnLease *l = layer->leases->pdata[i];
+
+        if (vn_cidr_address_equal(&l->ip, addr) &&
+            (!l->mac || g_ascii_strcasecmp(l->mac, mac) != 0))
+            return TRUE;
+    }
+    return FALSE;
+}
+
+void
+vn_layer_agent_next_hops(VnLayer *layer)
+{
+    for (guint i = 0; i < layer->guests->len; i++) {
+        VnGuest *g = layer->guests->pdata[i];
+        const VnAgentAnswer *a = vn_layer_agent_answer(layer, g->name);
+        const VnIface *up = vn_guest_uplink(g);
+
+        if (!a || !a->ifaces || !up || !up->mac)
+            continue;
+        for (guint j = 0; j < a->ifaces->len; j++) {
+            const VnAgentIface *ai = a->ifaces->pdata[j];
+
+            if (g_strcmp0(ai->mac, up->mac) != 0)
+                continue;
+            g_free(g->agent_mac);
+            g->agent_mac = g_strdup(up->mac);
+            if (g->agent_addrs)
+                g_array_unref(g->agent_addrs);
+            g->agent_addrs = g_array_new(FALSE, TRUE, sizeof(VnCidr));
+            for (guint k = 0; k < ai->addrs->len; k++) {
+                const VnCidr *c = &g_array_index(ai->addrs, VnCidr, k);
+
+                if (!vn_cidr_is_link_local(c) &&
+                    !held_by_another(layer, up->mac, c))
+                    g_array_append_val(g->agent_addrs, *c);
+            }
+            break;
+        }
+    }
+}

@@ -75,4 +75,38 @@ gboolean vn_agent_iface_is_loopback(const VnAgentIface *iface);
 VnLayer *vn_agent_layer(const char *guest, GPtrArray *ifaces,
                         const char *reason);
 
+/* One guest's agent asked: its interfaces, or why there are none. */
+typedef struct {
+    char *guest;
+    GPtrArray *ifaces;      /* VnAgentIface; NULL when it did not answer */
+    char *error;            /* one line, when it did not */
+} VnAgentAnswer;
+
+/* @ifaces and @error are taken; one of them NULL. */
+VnAgentAnswer *vn_agent_answer_new(const char *guest, GPtrArray *ifaces,
+                                   char *error);
+void vn_agent_answer_free(VnAgentAnswer *answer);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VnAgentAnswer, vn_agent_answer_free)
+
+/* An empty array of VnAgentAnswer that frees them (VnLayer.agents). */
+GPtrArray *vn_agent_answers_new(void);
+
+/* The answer for @guest in @layer->agents, or NULL. */
+const VnAgentAnswer *vn_layer_agent_answer(const VnLayer *layer,
+                                           const char *guest);
+
+/**
+ * vn_layer_agent_next_hops:
+ * @layer: a layer whose agents were asked (layer->agents)
+ *
+ * Gives each guest that answered the addresses its agent reports on the
+ * interface with the guest's uplink MAC (VnGuest.agent_mac, agent_addrs):
+ * the next hop of last resort, after the metadata, the reservation and
+ * the lease (vn_guest_iface_address). Only addresses inside the uplink
+ * network's subnets count (model.c checks); an address another guest's
+ * reservation or lease holds is dropped, so a guest cannot draw another
+ * guest's traffic by claiming its address. Pure.
+ */
+void vn_layer_agent_next_hops(VnLayer *layer);
+
 G_END_DECLS

@@ -211,13 +211,71 @@ parse_nest_network(const VnXmlNode *top, VnNetwork *net, GError **error)
     return TRUE;
 }
 
+static char
+ascii_lower(char c)
+{
+    return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+static gboolean
+ascii_punct(char c)
+{
+    return c > ' ' && c < 0x7f && !(c >= '0' && c <= '9') &&
+           !(ascii_lower(c) >= 'a' && ascii_lower(c) <= 'z');
+}
+
+gboolean
+vn_ns_lookalike(const char *text, gsize len)
+{
+    static const char virt[] = "virt", nest[] = "nest";
+
+    /* plain C, no locale: the hook runs this on every event's XML */
+    for (gsize i = 0; i + 8 <= len; i++) {
+        gsize j = 0, k;
+
+        while (j < 4 && ascii_lower(text[i + j]) == virt[j])
+            j++;
+        if (j < 4)
+            continue;
+        k = i + 4;
+        /* at most three bytes of punctuation between the two words */
+        for (guint skip = 0; skip < 3 && k < len && ascii_punct(text[k]);
+             skip++)
+            k++;
+        for (j = 0; j < 4 && k + j < len &&
+             ascii_lower(text[k + j]) == nest[j]; j++)
+            ;
+        if (j == 4)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+/* A warning for an element of somebody else's namespace that looks like
+ * virt-nest's: a typo that would leave the object without what virt-nest
+ * installs, with nothing said. */
+static void
+warn_lookalike(const VnXmlNode *n, const char *want, GPtrArray *warnings)
+{
+    const char *p = n->prefix;
+
+    g_ptr_array_add(warnings,
+                    g_strdup_printf("<%s%s%s xmlns%s%s='%s'> is ignored: "
+                                    "'%s' is not virt-nest's namespace; "
+                                    "write <nest:%s xmlns:nest='%s'>",
+                                    p ? p : "", p ? ":" : "", n->name,
+                                    p ? ":" : "", p ? p : "", n->ns, n->ns,
+                                    want, VN_NS_URI));
+}
+
 /* Find virt-nest's element in <metadata>. Returns TRUE with *found = NULL
  * when there is none; FALSE when something looks like ours but is not
  * usable: another virt-nest namespace version, an unbound "nest:" prefix,
- * the other object's element, or two of them. */
+ * the other object's element, or two of them. A namespace that only
+ * looks like virt-nest's goes into @warnings. */
 static gboolean
 find_nest_element(const VnXmlNode *root, const char *want, VnXmlNode **found,
-                  GError **error)
+                  GPtrArray *warnings, GError **error)
 {
     VnXmlNode *meta = vn_xml_child(root, "metadata");
 
@@ -243,6 +301,9 @@ find_nest_element(const VnXmlNode *root, const char *want, VnXmlNode **found,
                         n->prefix ? ":" : "", n->name, want, VN_NS_URI);
             return FALSE;
         }
+        if (href && strcmp(href, VN_NS_URI) != 0 &&
+            vn_ns_lookalike(href, strlen(href)))
+            warn_lookalike(n, want, warnings);
         if (!href || strcmp(href, VN_NS_URI) != 0)
             continue;       /* somebody else's metadata */
         if (strcmp(n->name, want) != 0) {
@@ -433,6 +494,7 @@ network_from_node(const VnXmlNode *root, GError **nest_error, GError **error)
         net->forward_mode = g_strdup("isolated");
     n = vn_xml_child(root, "bridge");
     net->bridge = n ? prop(n, "name") : NULL;
+    net->ipv6 = g_strcmp0(vn_xml_attr(root, "ipv6"), "yes") == 0;
 
     for (n = root->children; n; n = n->next) {
         gboolean ok = TRUE;
@@ -448,7 +510,7 @@ network_from_node(const VnXmlNode *root, GError **nest_error, GError **error)
         }
     }
 
-    if (!find_nest_element(root, "network", &nest, &err) ||
+    if (!find_nest_element(root, "network", &nest, net->warnings, &err) ||
         (nest && !parse_nest_network(nest, net, &err))) {
         g_array_set_size(net->peers, 0);
         g_set_error(nest_error, VN_ERROR, VN_ERROR_INVALID,
@@ -545,7 +607,7 @@ guest_from_node(const VnXmlNode *root, GError **nest_error, GError **error)
         }
     }
 
-    if (!find_nest_element(root, "guest", &nest, &err) ||
+    if (!find_nest_element(root, "guest", &nest, guest->warnings, &err) ||
         (nest && !parse_nest_guest(nest, guest, &err))) {
         g_array_set_size(guest->routes, 0);
         g_clear_pointer(&guest->uplink_mac, g_free);
@@ -583,4 +645,95 @@ vn_guest_parse(const char *xml, gssize len, GError **nest_error,
         return NULL;
     }
     return guest_from_node(root, nest_error, error);
+}
+
+/* The element of virt-nest's namespace directly under <metadata> in
+ * [@meta, @end): its start and end offsets, by the prefix its xmlns
+ * declares. FALSE when there is none. */
+static gboolean
+find_nest_text(const char *meta, const char *end, const char **start,
+                  const char **stop)
+{
+    const char *p = meta;
+
+    while ((p = g_strstr_len(p, end - p, "<")) && p < end) {
+        const char *gt = g_strstr_len(p, end - p, ">");
+        g_autofree char *tag = NULL;
+        g_autofree char *name = NULL;
+        g_autofree char *close = NULL;
+        const char *c;
+
+        if (!gt)
+            return FALSE;
+        if (p[1] == '/' || p[1] == '!' || p[1] == '?') {
+            p = gt + 1;
+            continue;
+        }
+        tag = g_strndup(p, gt + 1 - p);
+        name = g_strndup(p + 1, strcspn(p + 1, " \t\n/>"));
+        if (!strstr(tag, "\"" VN_NS_URI "\"") &&
+            !strstr(tag, "'" VN_NS_URI "'")) {
+            /* another application's element: skip it whole */
+            if (gt[-1] == '/') {
+                p = gt + 1;
+                continue;
+            }
+            close = g_strdup_printf("</%s>", name);
+            c = g_strstr_len(gt, end - gt, close);
+            if (!c)
+                return FALSE;
+            p = c + strlen(close);
+            continue;
+        }
+        *start = p;
+        if (gt[-1] == '/') {
+            *stop = gt + 1;
+            return TRUE;
+        }
+        close = g_strdup_printf("</%s>", name);
+        c = g_strstr_len(gt, end - gt, close);
+        if (!c)
+            return FALSE;
+        *stop = c + strlen(close);
+        return TRUE;
+    }
+    return FALSE;
+}
+
+char *
+vn_xml_with_nest_metadata(const char *xml, const char *root,
+                          const char *element, GError **error)
+{
+    g_autofree char *open = g_strdup_printf("<%s", root);
+    g_autofree char *close = g_strdup_printf("</%s>", root);
+    const char *meta, *meta_end, *start, *stop, *r;
+    GString *out;
+
+    r = strstr(xml, open);
+    if (!r || !(r = g_strrstr(xml, close))) {
+        g_set_error(error, VN_ERROR, VN_ERROR_INVALID,
+                    "not libvirt's XML of a <%s>", root);
+        return NULL;
+    }
+    out = g_string_new(NULL);
+    meta = strstr(xml, "<metadata>");
+    meta_end = meta ? strstr(meta, "</metadata>") : NULL;
+    if (meta && meta_end && find_nest_text(meta + strlen("<metadata>"),
+                                              meta_end, &start, &stop)) {
+        g_string_append_len(out, xml, start - xml);
+        g_string_append(out, element);
+        while (out->len && out->str[out->len - 1] == '\n')
+            g_string_truncate(out, out->len - 1);
+        g_string_append(out, stop);
+    } else if (meta && meta_end) {
+        g_string_append_len(out, xml, meta_end - xml);
+        g_string_append(out, element);
+        g_string_append(out, meta_end);
+    } else {
+        g_string_append_len(out, xml, r - xml);
+        g_string_append_printf(out, "  <metadata>\n%s  </metadata>\n",
+                               element);
+        g_string_append(out, r);
+    }
+    return g_string_free(out, FALSE);
 }

@@ -25,6 +25,8 @@ vn_source_to_string(VnSource source)
         return "lease";
     case VN_SOURCE_LINKLOCAL:
         return "link-local";
+    case VN_SOURCE_AGENT:
+        return "guest agent";
     case VN_SOURCE_NONE:
         break;
     }
@@ -69,6 +71,7 @@ vn_network_new(void)
     net->ips = g_ptr_array_new_with_free_func((GDestroyNotify)vn_net_ip_free);
     net->routes = g_array_new(FALSE, TRUE, sizeof(VnNetRoute));
     net->peers = g_array_new(FALSE, TRUE, sizeof(VnCidr));
+    net->warnings = g_ptr_array_new_with_free_func(g_free);
     return net;
 }
 
@@ -84,6 +87,7 @@ vn_network_free(VnNetwork *net)
     g_ptr_array_unref(net->ips);
     g_array_unref(net->routes);
     g_array_unref(net->peers);
+    g_ptr_array_unref(net->warnings);
     g_free(net);
 }
 
@@ -115,6 +119,7 @@ vn_guest_new(void)
     guest->id = -1;
     guest->ifaces = g_ptr_array_new_with_free_func((GDestroyNotify)vn_iface_free);
     guest->routes = g_array_new(FALSE, TRUE, sizeof(VnCidr));
+    guest->warnings = g_ptr_array_new_with_free_func(g_free);
     return guest;
 }
 
@@ -129,6 +134,10 @@ vn_guest_free(VnGuest *guest)
     g_ptr_array_unref(guest->ifaces);
     g_array_unref(guest->routes);
     g_free(guest->uplink_mac);
+    g_ptr_array_unref(guest->warnings);
+    g_free(guest->agent_mac);
+    if (guest->agent_addrs)
+        g_array_unref(guest->agent_addrs);
     g_free(guest);
 }
 
@@ -232,6 +241,9 @@ vn_layer_free(VnLayer *layer)
     g_ptr_array_unref(layer->guests);
     g_ptr_array_unref(layer->leases);
     g_ptr_array_unref(layer->problems);
+    if (layer->agents)
+        g_ptr_array_unref(layer->agents);
+    g_free(layer->agent_note);
     g_free(layer);
 }
 
@@ -447,6 +459,35 @@ vn_guest_iface_address(const VnGuest *guest, const VnIface *iface,
                                        leases, now, family, out);
 }
 
+/* The agent's address of @iface: a host address inside one of @net's
+ * subnets, not the network's own; the first in the agent's order. */
+static gboolean
+agent_address(const VnGuest *guest, const VnIface *iface,
+              const VnNetwork *net, int family, VnGuestAddr *out)
+{
+    if (!guest->agent_addrs || !net || !iface->mac ||
+        g_strcmp0(guest->agent_mac, iface->mac) != 0)
+        return FALSE;
+    for (guint i = 0; i < guest->agent_addrs->len; i++) {
+        VnCidr a = g_array_index(guest->agent_addrs, VnCidr, i);
+
+        if (a.family != family)
+            continue;
+        a.prefix = (guint8)vn_cidr_max_prefix(family);
+        for (guint j = 0; j < net->ips->len; j++) {
+            const VnNetIp *ip = net->ips->pdata[j];
+
+            if (vn_cidr_contains(&ip->subnet, &a) &&
+                !vn_cidr_address_equal(&ip->address, &a)) {
+                out->address = a;
+                out->source = VN_SOURCE_AGENT;
+                return TRUE;
+            }
+        }
+    }
+    return FALSE;
+}
+
 gboolean
 vn_guest_iface_address_with(const VnGuest *guest, const VnIface *iface,
                             const VnNetwork *net, const VnDhcpHost *h,
@@ -477,7 +518,7 @@ vn_guest_iface_address_with(const VnGuest *guest, const VnIface *iface,
         out->source = VN_SOURCE_LEASE;
         return TRUE;
     }
-    return FALSE;
+    return agent_address(guest, iface, net, family, out);
 }
 
 char *
@@ -538,6 +579,15 @@ vn_mac_tap(const char *guest_mac)
 }
 
 gboolean
+vn_host_route_default_metric(const VnHostRoute *route)
+{
+    /* the kernel gives an IPv6 route added without a metric 1024
+     * (IP6_RT_PRIO_USER); an IPv4 one keeps 0 */
+    return route->priority == 0 ||
+           (route->dst.family == AF_INET6 && route->priority == 1024);
+}
+
+gboolean
 vn_host_overlaps(const VnHost *host, const VnCidr *subnet,
                  const VnHostRoute *need, char **what)
 {
@@ -591,7 +641,7 @@ vn_host_overlaps(const VnHost *host, const VnCidr *subnet,
         /* exactly the route needed, made by hand: virt-nest adopts it (a
          * need without next hop or device: any route to exactly it) */
         if (need && vn_cidr_equal(&r->dst, &need->dst) &&
-            r->table == RT_TABLE_MAIN && r->priority == 0 &&
+            r->table == RT_TABLE_MAIN && vn_host_route_default_metric(r) &&
             ((!need->oif && vn_cidr_is_empty(&need->gateway)) ||
              (vn_cidr_equal(&r->gateway, &need->gateway) &&
               r->oif == need->oif)))

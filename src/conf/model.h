@@ -27,6 +27,7 @@ typedef enum {
     VN_SOURCE_RESERVATION,  /* the network's <dhcp><host mac= ip=> */
     VN_SOURCE_LEASE,        /* a DHCP lease (API or lease status file) */
     VN_SOURCE_LINKLOCAL,    /* IPv6 only: fe80::/64 EUI-64 of the MAC */
+    VN_SOURCE_AGENT,        /* the guest agent's word, API side only */
 } VnSource;
 
 const char *vn_source_to_string(VnSource source);
@@ -70,6 +71,10 @@ typedef struct {
     GArray *routes;         /* VnNetRoute */
     gboolean nest;          /* carries <nest:network> metadata */
     GArray *peers;          /* VnCidr: <nest:peer subnet=> */
+    gboolean ipv6;          /* <network ipv6='yes'>: IPv6 on the bridge
+                             * without an IPv6 <ip> */
+    GPtrArray *warnings;    /* char *: metadata that is ignored but looks
+                             * meant for virt-nest (without the object) */
 } VnNetwork;
 
 /* One <interface> of a guest. */
@@ -93,6 +98,13 @@ typedef struct {
     GArray *routes;         /* VnCidr: <nest:route subnet=> */
     char *uplink_mac;       /* <nest:uplink mac=>, NULL if not given */
     VnCidr uplink_address;  /* <nest:uplink address=>, empty if not given */
+    GPtrArray *warnings;    /* char *: as for VnNetwork */
+    /* What the guest's agent reports on the interface with this MAC
+     * (discover.c, never the hook): host addresses inside that
+     * interface's network, the next hop of last resort (no metadata,
+     * reservation or lease). */
+    char *agent_mac;
+    GArray *agent_addrs;    /* VnCidr; NULL when the agent was not asked */
 } VnGuest;
 
 /* A DHCP lease, from virNetworkGetDHCPLeases or a lease status file. */
@@ -160,6 +172,10 @@ typedef struct {
     GPtrArray *guests;      /* VnGuest, sorted by name */
     GPtrArray *leases;      /* VnLease */
     GPtrArray *problems;    /* VnProblem */
+    /* The guest agents' answers (VnAgentAnswer, agentlayer.h), by guest
+     * name; NULL when they were not asked (the hook, the test driver). */
+    GPtrArray *agents;
+    char *agent_note;       /* why they were not asked, or NULL */
 } VnLayer;
 
 /* An address of a guest interface and where it comes from. */
@@ -239,8 +255,10 @@ const char *vn_iface_bridge(const VnIface *iface, const VnNetwork *net);
 const VnIface *vn_guest_uplink(const VnGuest *guest);
 
 /* The address of @iface on @net with its source: the uplink address from
- * the metadata (when @iface is the uplink), the reservation, else the
- * lease. Returns FALSE when none is known. */
+ * the metadata (when @iface is the uplink), the reservation, the lease,
+ * else the address the guest's agent reports for @iface's MAC inside
+ * @net's subnet (VN_SOURCE_AGENT; the API side only fills it). Returns
+ * FALSE when none is known. */
 gboolean vn_guest_iface_address(const VnGuest *guest, const VnIface *iface,
                                 const VnNetwork *net, GPtrArray *leases,
                                 gint64 now, int family, VnGuestAddr *out);
@@ -265,6 +283,10 @@ char *vn_mac_tap(const char *guest_mac);
 
 /* Normalise a MAC to lowercase aa:bb:cc:dd:ee:ff; NULL if invalid. */
 char *vn_mac_normalize(const char *mac);
+
+/* TRUE when @route has the metric a route added without one gets: 0 for
+ * IPv4, 1024 for IPv6 (virt-nest's own, and the usual hand fix). */
+gboolean vn_host_route_default_metric(const VnHostRoute *route);
 
 /**
  * vn_host_overlaps:

@@ -121,12 +121,23 @@ vn_config_load(const char *path, VnConfig *config, GError **error)
     g_autofree char *data = NULL;
     gsize len;
 
+    gboolean named = FALSE;
+
     vn_config_init(config);
-    if (!path)
-        path = g_getenv("VIRT_NEST_CONFIG");
-    if (!path)
+    if (!path && (path = g_getenv("VIRT_NEST_CONFIG")) && *path)
+        named = TRUE;
+    if (!path || !*path)
         path = VN_CONFIG_FILE;
     if (!g_file_get_contents(path, &data, &len, &err)) {
+        /* the default file is optional; one asked for by name is not:
+         * a typo there must not fall back to the defaults unseen */
+        if (g_error_matches(err, G_FILE_ERROR, G_FILE_ERROR_NOENT) && named) {
+            g_set_error(error, VN_ERROR, VN_ERROR_INVALID,
+                        "configuration file %s (VIRT_NEST_CONFIG) does not "
+                        "exist; create it, or unset VIRT_NEST_CONFIG to use "
+                        "%s", path, VN_CONFIG_FILE);
+            return FALSE;
+        }
         if (g_error_matches(err, G_FILE_ERROR, G_FILE_ERROR_NOENT))
             return TRUE;
         g_set_error(error, VN_ERROR, VN_ERROR_INVALID, "%s: %s", path,

@@ -18,7 +18,20 @@
 typedef struct {
     VnRouteGet *out;
     gboolean got;
+    int err;            /* the kernel's errno, when it answered with one */
 } Ctx;
+
+/* The kernel's own errno: libnl folds ENETUNREACH into "Unspecific
+ * failure". */
+static int
+on_error(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
+{
+    Ctx *ctx = arg;
+
+    (void)nla;
+    ctx->err = -e->error;
+    return NL_STOP;
+}
 
 static int
 on_route(struct nl_msg *msg, void *arg)
@@ -49,7 +62,7 @@ vn_route_get(const VnCidr *dst, VnRouteGet *out, GError **error)
     struct nl_msg *msg;
     struct rtmsg rtm = { 0 };
     guint alen = dst->family == AF_INET ? 4 : 16;
-    Ctx ctx = { out, FALSE };
+    Ctx ctx = { out, FALSE, 0 };
     char b[VN_CIDR_STRLEN];
     int rc;
 
@@ -69,15 +82,23 @@ vn_route_get(const VnCidr *dst, VnRouteGet *out, GError **error)
         return FALSE;
     }
     nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, on_route, &ctx);
+    nl_socket_modify_err_cb(sk, NL_CB_CUSTOM, on_error, &ctx);
     rc = nl_send_auto(sk, msg);
     nlmsg_free(msg);
     if (rc >= 0)
         rc = nl_recvmsgs_default(sk);
+    if (ctx.err == ENETUNREACH || ctx.err == EHOSTUNREACH) {
+        g_set_error(error, VN_ERROR, VN_ERROR_FAILED,
+                    "the kernel has no route to %s",
+                    vn_cidr_format(dst, FALSE, b));
+        return FALSE;
+    }
     if (rc < 0 || !ctx.got) {
         g_set_error(error, VN_ERROR, VN_ERROR_FAILED,
                     "the kernel has no route to %s (%s)",
                     vn_cidr_format(dst, FALSE, b),
-                    rc < 0 ? nl_geterror(rc) : "no answer");
+                    ctx.err ? g_strerror(ctx.err)
+                            : rc < 0 ? nl_geterror(rc) : "no answer");
         return FALSE;
     }
     return TRUE;

@@ -20,6 +20,8 @@ typedef struct {
     VnCidr dst;
     VnCidr via;
     char *dev;
+    char *network;          /* the libvirt network of dev, for messages;
+                             * NULL when not known */
 } VnKernelRoute;
 
 typedef struct _VnRouter VnRouter;
@@ -45,7 +47,9 @@ VnRouteState vn_route_state(const VnHost *host, const VnKernelRoute *want,
 
 /* Add (or, when @replace, replace whatever route to the destination
  * there is) @route with routing protocol @protocol (VN_RTPROT for
- * virt-nest's own). */
+ * virt-nest's own). The kernel's refusals (ENETUNREACH, EHOSTUNREACH,
+ * EINVAL, EACCES, EEXIST, ENODEV, ENETDOWN, EPERM) are one sentence
+ * naming the route, the device, the network and what to change. */
 gboolean vn_route_add(VnRouter *router, const VnKernelRoute *route,
                       guint8 protocol, gboolean replace, GError **error);
 

@@ -46,4 +46,46 @@ GPtrArray *vn_agent_ifaces_from_libvirt(const char *guest,
  */
 GPtrArray *vn_agent_ifaces_read(virDomainPtr dom, GError **error);
 
+/* How long status, reconcile and adopt wait for one guest's agent. */
+#define VN_AGENT_TIMEOUT_MS 10000
+
+/**
+ * vn_agent_ifaces_read_bounded:
+ * @dom: as vn_agent_ifaces_read()
+ * @timeout_ms: how long to wait for the answer
+ * @error: one line naming the guest; "did not answer within N s"
+ *
+ * vn_agent_ifaces_read() in a thread of its own, waited for at most
+ * @timeout_ms: past it the caller goes on, and the thread's late answer
+ * is dropped when it comes (the domain's agent timeout is not changed).
+ *
+ * Returns: (transfer full): a GPtrArray of VnAgentIface, or NULL.
+ */
+GPtrArray *vn_agent_ifaces_read_bounded(virDomainPtr dom, guint timeout_ms,
+                                        GError **error);
+
+/* The most of a command's stdout or stderr kept from guest-exec. */
+#define VN_AGENT_EXEC_MAX (1024 * 1024)
+
+/**
+ * vn_agent_exec:
+ * @dom: a running domain on a read-write connection
+ * @argv: the program inside the guest (a path) and its arguments
+ * @timeout_s: how long the program may run
+ * @out: (out): its stdout (at most VN_AGENT_EXEC_MAX bytes)
+ * @err: (out): its stderr (the same)
+ * @status: (out): its exit code (128 when a signal ended it)
+ * @error: libvirt's reason when guest-exec itself failed (an agent that
+ *   blocks it: "... has been disabled"), or the program's time ran out
+ *
+ * Runs @argv inside the guest through the agent's guest-exec and
+ * guest-exec-status (virDomainQemuAgentCommand: libvirt marks the domain
+ * tainted).
+ *
+ * Returns: TRUE when the program ran and ended.
+ */
+gboolean vn_agent_exec(virDomainPtr dom, const char *const *argv,
+                       guint timeout_s, char **out, char **err, int *status,
+                       GError **error);
+
 G_END_DECLS

@@ -19,10 +19,21 @@ typedef enum {
     VN_HOST_NO,
 } VnHostMode;
 
+/* Which guests' agents discovery asks (never for the test driver, whose
+ * agent answers are made up; only on a read-write connection). */
+typedef enum {
+    VN_AGENTS_NO = 0,
+    VN_AGENTS_NEXT_HOP,     /* running guests with <nest:guest> whose
+                             * uplink has no address known otherwise */
+    VN_AGENTS_ALL,          /* every running guest (status, adopt) */
+} VnAgentsMode;
+
 typedef struct {
     const char *uri;        /* NULL: LIBVIRT_DEFAULT_URI, else qemu:///system */
     const char *leases_dir; /* NULL: VN_LEASES_DIR, except for test:// URIs */
     VnHostMode host;
+    VnAgentsMode agents;    /* layer->agents, and the agents' next hops */
+    const char *only_guest; /* NULL, or the one guest whose agent to ask */
 } VnDiscoverOptions;
 
 /* The URI to connect to: @uri, else LIBVIRT_DEFAULT_URI, else
@@ -43,7 +54,8 @@ const char *vn_default_uri(const char *uri);
  */
 VnLayer *vn_discover(const VnDiscoverOptions *opts, GError **error);
 
-/* As vn_discover(), on a connection the caller opened (borrowed). */
+/* As vn_discover(), on a connection the caller opened (borrowed; the
+ * agents are asked only when it is read-write). */
 VnLayer *vn_discover_conn(virConnectPtr conn, const char *uri,
                           const VnDiscoverOptions *opts, GError **error);
 

@@ -60,6 +60,36 @@ vn_hook_plan_clear(VnHookPlan *hp)
     g_clear_pointer(&hp->name, g_free);
     g_clear_pointer(&hp->plan, vn_plan_free);
     g_clear_pointer(&hp->subnets, g_array_unref);
+    g_clear_pointer(&hp->warnings, g_ptr_array_unref);
+}
+
+static void
+add_warnings(GPtrArray *out, const char *kind, const char *name,
+             GPtrArray *warnings)
+{
+    for (guint i = 0; warnings && i < warnings->len; i++)
+        g_ptr_array_add(out, g_strdup_printf("%s '%s': %s", kind, name,
+                                             (char *)warnings->pdata[i]));
+}
+
+GPtrArray *
+vn_hook_warnings(const char *driver, const char *name, const char *xml,
+                 gsize len)
+{
+    GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+
+    if (strcmp(driver, "network") == 0) {
+        g_autoptr(VnNetwork) net = vn_network_parse(xml, (gssize)len, NULL,
+                                                    NULL);
+
+        add_warnings(out, "network", name, net ? net->warnings : NULL);
+    } else {
+        g_autoptr(VnGuest) guest = vn_guest_parse(xml, (gssize)len, NULL,
+                                                  NULL);
+
+        add_warnings(out, "domain", name, guest ? guest->warnings : NULL);
+    }
+    return out;
 }
 
 /* The network a guest's uplink is on, as the network hook saw it when it
@@ -89,6 +119,8 @@ plan_network(const char *name, gboolean install, const char *xml, gsize len,
 
     if (!install)
         return TRUE;
+    if (net)
+        add_warnings(out->warnings, "network", name, net->warnings);
     if (!net) {
         g_set_error(error, VN_ERROR, VN_ERROR_INVALID, "network '%s': %s",
                     name, err->message);
@@ -123,6 +155,8 @@ plan_domain(const char *name, gboolean install, gboolean check,
                             guest->routes->len);
     if (!install)
         return TRUE;
+    if (guest)
+        add_warnings(out->warnings, "domain", name, guest->warnings);
     if (!guest) {
         g_set_error(error, VN_ERROR, VN_ERROR_INVALID, "domain '%s': %s",
                     name, err->message);
@@ -160,6 +194,7 @@ vn_hook_plan(const char *driver, const char *name, VnHookAction action,
     out->name = g_strdup(name);
     out->plan = vn_plan_new();
     out->subnets = g_array_new(FALSE, TRUE, sizeof(VnCidr));
+    out->warnings = g_ptr_array_new_with_free_func(g_free);
     ok = out->network ? plan_network(name, install, xml, len, env, out, error)
                       : plan_domain(name, install, action == VN_HOOK_CHECK, xml, len,
                                    env, out, error);

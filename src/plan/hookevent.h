@@ -45,6 +45,9 @@ typedef struct {
     char *name;
     VnPlan *plan;           /* what the object needs now (empty on REMOVE) */
     GArray *subnets;        /* VnCidr: the guest's metadata subnets */
+    GPtrArray *warnings;    /* char *: metadata that is ignored but looks
+                             * meant for virt-nest, one line each naming
+                             * the object; set on refusal too */
 } VnHookPlan;
 
 void vn_hook_plan_clear(VnHookPlan *hp);
@@ -64,5 +67,17 @@ void vn_hook_plan_clear(VnHookPlan *hp);
 gboolean vn_hook_plan(const char *driver, const char *name,
                       VnHookAction action, const char *xml, gsize len,
                       const VnHookEnv *env, VnHookPlan *out, GError **error);
+
+/**
+ * vn_hook_warnings:
+ *
+ * The warnings of vn_hook_plan() alone, for an event whose XML has no
+ * virt-nest metadata but something that looks like its namespace
+ * (vn_ns_lookalike()): one line each, naming the object.
+ *
+ * Returns: (transfer full): char * lines, maybe none.
+ */
+GPtrArray *vn_hook_warnings(const char *driver, const char *name,
+                            const char *xml, gsize len);
 
 G_END_DECLS

@@ -259,6 +259,106 @@ find_network(GPtrArray *networks, const VnIface *iface)
     return NULL;
 }
 
+static const char *
+family_name(int family)
+{
+    return family == AF_INET6 ? "IPv6" : "IPv4";
+}
+
+/* TRUE when guests on @net have @family there: an <ip> of it, or for IPv6
+ * ipv6='yes' (libvirt disables IPv6 on a bridge that has neither). */
+static gboolean
+network_has_family(const VnNetwork *net, int family)
+{
+    for (guint i = 0; i < net->ips->len; i++)
+        if (((const VnNetIp *)net->ips->pdata[i])->subnet.family == family)
+            return TRUE;
+    return family == AF_INET6 && net->ipv6;
+}
+
+/* What the kernel would refuse of a guest's routes on its uplink's
+ * network, told from the metadata and the network's XML alone, so that
+ * status, plan and the hook (at prepare already) say it before a start
+ * fails with the kernel's errno: a next hop outside the network, or the
+ * host's own address there; a route of a family the network does not
+ * carry. @net NULL (a type='bridge' uplink, a network the hook cannot
+ * read): nothing to check against; the route install says what failed. */
+static gboolean
+check_uplink_network(const VnGuest *guest, const VnNetwork *net,
+                     GError **error)
+{
+    const VnCidr *ua = &guest->uplink_address;
+    char a[VN_CIDR_STRLEN], b[VN_CIDR_STRLEN];
+
+    if (!net)
+        return TRUE;
+    if (!vn_cidr_is_empty(ua)) {
+        g_autoptr(GString) subnets = g_string_new(NULL);
+        gboolean inside = FALSE;
+
+        vn_cidr_format(ua, FALSE, a);
+        for (guint i = 0; i < net->ips->len; i++) {
+            const VnNetIp *ip = net->ips->pdata[i];
+
+            if (ip->subnet.family != ua->family)
+                continue;
+            if (vn_cidr_address_equal(&ip->address, ua)) {
+                g_set_error(error, VN_ERROR, VN_ERROR_INVALID,
+                            "domain '%s': <nest:uplink address='%s'>: that is "
+                            "the host's own address on network '%s' (bridge "
+                            "%s), not the guest's; give the guest's address "
+                            "there, or drop address= to use its DHCP "
+                            "reservation or lease", guest->name, a,
+                            net->name, net->bridge ? net->bridge : "?");
+                return FALSE;
+            }
+            inside = inside || vn_cidr_contains(&ip->subnet, ua);
+            g_string_append_printf(subnets, "%s%s", subnets->len ? ", " : "",
+                                   vn_cidr_format(&ip->subnet, TRUE, b));
+        }
+        if (ua->family == AF_INET6 && vn_cidr_is_link_local(ua) &&
+            network_has_family(net, AF_INET6))
+            inside = TRUE;
+        if (!inside) {
+            g_set_error(error, VN_ERROR, VN_ERROR_INVALID,
+                        "domain '%s': <nest:uplink address='%s'>: not on "
+                        "network '%s' (%s%s), so no route can go through it "
+                        "from bridge %s; give the guest's %s address on "
+                        "that network, or drop address= to use its DHCP "
+                        "reservation or lease", guest->name, a, net->name,
+                        subnets->len ? subnets->str : "no ",
+                        subnets->len ? "" : family_name(ua->family),
+                        net->bridge ? net->bridge : "?",
+                        family_name(ua->family));
+            return FALSE;
+        }
+    }
+    for (guint i = 0; i < guest->routes->len; i++) {
+        const VnCidr *dst = &g_array_index(guest->routes, VnCidr, i);
+
+        if (network_has_family(net, dst->family))
+            continue;
+        vn_cidr_format(dst, TRUE, a);
+        if (dst->family == AF_INET6)
+            g_set_error(error, VN_ERROR, VN_ERROR_INVALID,
+                        "domain '%s': <nest:route subnet='%s'>: network '%s' "
+                        "has no IPv6, and libvirt disables IPv6 on its "
+                        "bridge %s, so the route cannot go there; add an "
+                        "<ip family='ipv6'> (or ipv6='yes') to network '%s', "
+                        "or drop the route", guest->name, a, net->name,
+                        net->bridge ? net->bridge : "?", net->name);
+        else
+            g_set_error(error, VN_ERROR, VN_ERROR_INVALID,
+                        "domain '%s': <nest:route subnet='%s'>: network '%s' "
+                        "has no IPv4 subnet, so the guest has no IPv4 "
+                        "address there to route through; add an <ip> to "
+                        "network '%s', or drop the route", guest->name, a,
+                        net->name, net->name);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 /* @early: before the guest's TAP exists (qemu prepare): what is not known
  * yet (the bridge, the next hop) is not refused; the install event, with
  * the live XML, decides those. */
@@ -324,7 +424,7 @@ plan_guest(VnPlan *plan, const VnGuest *guest, GPtrArray *networks,
         }
         r = g_new0(VnRoute, 1);
         r->guest = g_strdup(guest->name);
-        r->network = g_strdup(net ? net->name : NULL);
+        r->network = g_strdup(net ? net->name : up->network);
         r->dev = g_strdup(dev);
         r->dst = *dst;
         if (vn_guest_iface_address(guest, up, net, leases, now, dst->family,
@@ -363,6 +463,8 @@ plan_guest(VnPlan *plan, const VnGuest *guest, GPtrArray *networks,
             return FALSE;
         }
     }
+    if (!check_uplink_network(guest, net, error))
+        return FALSE;
     for (guint i = 0; i < routes->len; i++)
         g_ptr_array_add(plan->routes, vn_route_copy(routes->pdata[i]));
     return TRUE;

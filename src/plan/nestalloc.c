@@ -224,17 +224,32 @@ mac_in_use(GPtrArray *layers, const char *mac, char **who)
 /* A locally administered MAC in libvirt's 52:54:00 range, from a hash of
  * @seed: the same seed gives the same MAC. */
 static char *
+mac_candidate(const char *seed, guint n)
+{
+    g_autofree char *s = g_strdup_printf("virt-nest/%s/%u", seed, n);
+    g_autofree char *h = g_compute_checksum_for_string(G_CHECKSUM_SHA256,
+                                                       s, -1);
+
+    return g_strdup_printf("52:54:00:%.2s:%.2s:%.2s", h, h + 2, h + 4);
+}
+
+static gboolean
+mac_taken(GPtrArray *taken, const char *mac)
+{
+    for (guint i = 0; i < taken->len; i++)
+        if (g_strcmp0(taken->pdata[i], mac) == 0)
+            return TRUE;
+    return FALSE;
+}
+
+static char *
 gen_mac(GPtrArray *layers, GPtrArray *taken, const char *seed)
 {
     for (guint n = 0;; n++) {
-        g_autofree char *s = g_strdup_printf("virt-nest/%s/%u", seed, n);
-        g_autofree char *h = g_compute_checksum_for_string(G_CHECKSUM_SHA256,
-                                                           s, -1);
-        char *mac = g_strdup_printf("52:54:00:%.2s:%.2s:%.2s", h, h + 2, h + 4);
+        char *mac = mac_candidate(seed, n);
         gboolean dup = mac_in_use(layers, mac, NULL);
 
-        for (guint i = 0; i < taken->len && !dup; i++)
-            dup = g_strcmp0(taken->pdata[i], mac) == 0;
+        dup = dup || mac_taken(taken, mac);
         if (!dup) {
             g_ptr_array_add(taken, g_strdup(mac));
             return mac;
@@ -364,6 +379,24 @@ new_level(guint level, const VnCidr *subnet)
     return l;
 }
 
+/* The guest delegates what a plan of these options would: as many IPv4
+ * subnets as levels, of the prefix length asked for. That is an earlier
+ * run's plan (`plan --apply` set it), taken again as it is. */
+static gboolean
+routes_reusable(const VnGuest *guest, const VnNestOptions *opts)
+{
+    if (guest->routes->len != opts->depth || guest->uplink_mac ||
+        !vn_cidr_is_empty(&guest->uplink_address))
+        return FALSE;
+    for (guint i = 0; i < guest->routes->len; i++) {
+        const VnCidr *r = &g_array_index(guest->routes, VnCidr, i);
+
+        if (r->family != AF_INET || r->prefix != opts->prefix)
+            return FALSE;
+    }
+    return TRUE;
+}
+
 /* The options make sense on this layer: the network exists and has an
  * IPv4 subnet on a bridge, the guest does not delegate subnets yet. */
 static gboolean
@@ -403,16 +436,51 @@ check_options(const VnLayer *layer, const VnNestOptions *opts,
                     "--depth must be 1 or more");
         return FALSE;
     }
-    if (guest && guest->nest && guest->routes->len) {
+    if (guest && guest->nest && guest->routes->len &&
+        !routes_reusable(guest, opts)) {
         g_autofree char *s = vn_cidr_join(guest->routes);
 
         g_set_error(error, VN_ERROR, VN_ERROR_CONFLICT,
-                    "domain '%s' already delegates %s; remove its <nest:guest> "
-                    "metadata to plan it again, or plan another guest",
-                    guest->name, s);
+                    "domain '%s' already delegates %s, not the %u /%u "
+                    "subnet%s of this plan; remove its <nest:guest> metadata "
+                    "to plan it again, or plan another guest", guest->name, s,
+                    opts->depth, opts->prefix, opts->depth == 1 ? "" : "s");
         return FALSE;
     }
     return TRUE;
+}
+
+/* A reservation on @net that an earlier `plan --apply` made for @guest,
+ * not defined yet then: one named after it, or one with the MAC that
+ * gen_mac() gave it then (the first of the MACs from @seed that is not
+ * another's), which no guest's interface has. transfer full, or NULL. */
+static char *
+reserved_ahead(GPtrArray *layers, GPtrArray *taken, const VnNetwork *net,
+               const char *guest, const char *seed)
+{
+    for (guint i = 0; i < net->ips->len; i++) {
+        const VnNetIp *ip = net->ips->pdata[i];
+
+        for (guint j = 0; j < ip->hosts->len; j++) {
+            const VnDhcpHost *h = ip->hosts->pdata[j];
+            g_autofree char *who = NULL;
+
+            if (h->mac && h->name && g_strcmp0(h->name, guest) == 0 &&
+                !mac_of_guest(layers, h->mac, &who))
+                return g_strdup(h->mac);
+        }
+    }
+    for (guint n = 0;; n++) {
+        g_autofree char *mac = mac_candidate(seed, n);
+        const VnDhcpHost *h = vn_network_find_host(net, mac);
+        g_autofree char *who = NULL;
+
+        if (h && (!h->name || g_strcmp0(h->name, guest) == 0) &&
+            !mac_of_guest(layers, mac, &who) && !mac_taken(taken, mac))
+            return g_steal_pointer(&mac);
+        if (!mac_in_use(layers, mac, NULL) && !mac_taken(taken, mac))
+            return NULL;        /* the one gen_mac() gives: free */
+    }
 }
 
 /* The guest's MAC on the network: --mac (not another guest's), the one
@@ -454,7 +522,14 @@ choose_mac(VnNestPlan *plan, GPtrArray *layers, GPtrArray *taken_macs,
     if (!plan->mac) {
         g_autofree char *seed = g_strdup_printf("%s/%s", net->name, opts->guest);
 
-        plan->mac = gen_mac(layers, taken_macs, seed);
+        /* run again: the reservation the first run made is the guest's */
+        if ((plan->mac = reserved_ahead(layers, taken_macs, net, opts->guest,
+                                        seed))) {
+            plan->mac_reserved = TRUE;
+            g_ptr_array_add(taken_macs, g_strdup(plan->mac));
+        } else {
+            plan->mac = gen_mac(layers, taken_macs, seed);
+        }
         plan->mac_generated = TRUE;
     } else {
         g_ptr_array_add(taken_macs, g_strdup(plan->mac));
@@ -488,7 +563,8 @@ choose_address(VnNestPlan *plan, const VnLayer *layer, const VnNetwork *net,
 /* Everything in use anywhere, then a free subnet for each level. */
 static gboolean
 choose_subnets(VnNestPlan *plan, const VnLayer *layer, GPtrArray *others,
-               const VnNestOptions *opts, GArray *pool, GError **error)
+               const VnNestOptions *opts, GArray *pool, const VnGuest *guest,
+               GError **error)
 {
     g_autoptr(GPtrArray) busy = g_ptr_array_new();
     gboolean ok = TRUE;
@@ -503,6 +579,17 @@ choose_subnets(VnNestPlan *plan, const VnLayer *layer, GPtrArray *others,
     g_ptr_array_sort(plan->in_use, cmp_in_use);
     for (guint i = 0; i < plan->in_use->len; i++)
         g_ptr_array_add(busy, plan->in_use->pdata[i]);
+    /* planned and applied before: the same subnets again */
+    if (guest && guest->nest && guest->routes->len) {
+        for (guint k = 1; k <= guest->routes->len; k++) {
+            const VnCidr *r = &g_array_index(guest->routes, VnCidr, k - 1);
+
+            g_ptr_array_add(plan->levels, new_level(k, r));
+            g_array_append_val(plan->routes, *r);
+        }
+        plan->metadata_exists = TRUE;
+        return TRUE;
+    }
     for (guint k = 1; ok && k <= opts->depth; k++) {
         VnCidr s;
         VnInUse *mine;
@@ -585,7 +672,7 @@ vn_nest_plan(const VnLayer *layer, GPtrArray *others,
     plan->guest_exists = guest != NULL;
     if (!choose_mac(plan, layers, taken_macs, opts, net, guest, error) ||
         !choose_address(plan, layer, net, error) ||
-        !choose_subnets(plan, layer, others, opts, pool, error))
+        !choose_subnets(plan, layer, others, opts, pool, guest, error))
         return NULL;
     link_levels(plan, layers, taken_macs, opts);
     return g_steal_pointer(&plan);
@@ -706,6 +793,20 @@ vn_nest_guest_metadata(GArray *routes, const char *uplink_mac)
         g_string_append(s, "\"/>\n");
     }
     g_string_append(s, "</nest:guest>\n");
+    return g_string_free(s, FALSE);
+}
+
+char *
+vn_nest_guest_metadata_virsh(GArray *routes)
+{
+    GString *s = g_string_new("<guest xmlns=\"" VN_NS_URI "\">\n");
+    char a[VN_CIDR_STRLEN];
+
+    for (guint i = 0; i < routes->len; i++)
+        g_string_append_printf(s, "  <route subnet=\"%s\"/>\n",
+                               vn_cidr_format(&g_array_index(routes, VnCidr, i),
+                                              TRUE, a));
+    g_string_append(s, "</guest>\n");
     return g_string_free(s, FALSE);
 }
 

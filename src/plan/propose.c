@@ -169,6 +169,110 @@ metadata_for(const VnGuest *guest, GPtrArray *subnets, gboolean set)
     return g_string_free(s, FALSE);
 }
 
+/* @n's state and reason, from @subnet alone. TRUE when proposed. */
+static gboolean
+classify(const VnLayer *layer, const VnGuest *guest, VnNestedSubnet *n,
+         const VnConfig *config)
+{
+    g_autoptr(GError) err = NULL;
+    const VnGuest *other;
+    const VnNetwork *own;
+
+    if (guest->nest && routes_cover(guest->routes, &n->subnet)) {
+        n->state = VN_NESTED_DELEGATED;
+    } else if ((other = other_delegate(layer, guest, &n->subnet))) {
+        n->state = VN_NESTED_REFUSED;
+        n->reason = g_strdup_printf("guest '%s' delegates it already",
+                                    other->name);
+    } else if (!hook_would_accept(layer, guest, &n->subnet, config, &err)) {
+        n->state = VN_NESTED_REFUSED;
+        n->reason = g_strdup(err->message);
+    } else if ((own = own_network(layer, &n->subnet))) {
+        n->state = VN_NESTED_REFUSED;
+        n->reason = g_strdup_printf("it overlaps this layer's network '%s'",
+                                    own->name);
+    } else {
+        n->state = VN_NESTED_PROPOSED;
+        return TRUE;
+    }
+    return FALSE;
+}
+
+VnProposal *
+vn_propose_subnets(const VnLayer *layer, const VnGuest *guest,
+                   GArray *subnets, const VnConfig *config)
+{
+    VnProposal *p = g_new0(VnProposal, 1);
+    gboolean any = FALSE;
+
+    p->guest = g_strdup(guest->name);
+    p->subnets = g_ptr_array_new_with_free_func((GDestroyNotify)nested_free);
+    for (guint i = 0; i < subnets->len; i++) {
+        VnCidr subnet = vn_cidr_network(&g_array_index(subnets, VnCidr, i));
+        VnNestedSubnet *n;
+
+        if (listed(p->subnets, &subnet))
+            continue;
+        n = g_new0(VnNestedSubnet, 1);
+        n->subnet = subnet;
+        any |= classify(layer, guest, n, config);
+        g_ptr_array_add(p->subnets, n);
+    }
+    if (any) {
+        p->metadata = metadata_for(guest, p->subnets, FALSE);
+        p->metadata_set = metadata_for(guest, p->subnets, TRUE);
+    }
+    return p;
+}
+
+gboolean
+vn_proposal_check(const VnLayer *layer, const VnGuest *guest,
+                  const VnProposal *proposal, const VnConfig *config,
+                  GError **error)
+{
+    VnGuest probe = *guest;     /* shallow: read only */
+    g_autoptr(GArray) routes = g_array_new(FALSE, TRUE, sizeof(VnCidr));
+
+    if (guest->nest)
+        g_array_append_vals(routes, guest->routes->data, guest->routes->len);
+    for (guint i = 0; i < proposal->subnets->len; i++) {
+        const VnNestedSubnet *n = proposal->subnets->pdata[i];
+
+        if (n->state == VN_NESTED_PROPOSED)
+            g_array_append_val(routes, n->subnet);
+    }
+    probe.routes = routes;
+    probe.nest = TRUE;
+    return vn_plan_guest_check(&probe, layer->networks, layer->host, config,
+                               error);
+}
+
+char *
+vn_peer_metadata(const VnNetwork *net, const VnCidr *peer, gboolean set)
+{
+    const char *ind = set ? "" : "  ";
+    const char *pre = set ? "" : VN_NS_PREFIX ":";
+    const char *nl = set ? "" : "\n";
+    GString *s = g_string_new(set ? "<network>" :
+        "<" VN_NS_PREFIX ":network xmlns:" VN_NS_PREFIX "=\"" VN_NS_URI
+        "\">\n");
+    char buf[VN_CIDR_STRLEN];
+    gboolean have = FALSE;
+
+    for (guint i = 0; net->nest && i < net->peers->len; i++) {
+        const VnCidr *c = &g_array_index(net->peers, VnCidr, i);
+
+        have |= vn_cidr_equal(c, peer);
+        g_string_append_printf(s, "%s<%speer subnet=\"%s\"/>%s", ind, pre,
+                               vn_cidr_format(c, TRUE, buf), nl);
+    }
+    if (!have)
+        g_string_append_printf(s, "%s<%speer subnet=\"%s\"/>%s", ind, pre,
+                               vn_cidr_format(peer, TRUE, buf), nl);
+    g_string_append(s, set ? "</network>" : "</" VN_NS_PREFIX ":network>\n");
+    return g_string_free(s, FALSE);
+}
+
 VnProposal *
 vn_propose_guest(const VnLayer *layer, const VnGuest *guest,
                  GPtrArray *agent_ifaces, const VnConfig *config)
@@ -186,8 +290,6 @@ vn_propose_guest(const VnLayer *layer, const VnGuest *guest,
         for (guint j = 0; j < ai->addrs->len; j++) {
             const VnCidr *addr = &g_array_index(ai->addrs, VnCidr, j);
             VnCidr subnet = vn_cidr_network(addr);
-            g_autoptr(GError) err = NULL;
-            const VnGuest *other;
             VnNestedSubnet *n;
 
             if (vn_cidr_is_link_local(addr) ||
@@ -198,20 +300,7 @@ vn_propose_guest(const VnLayer *layer, const VnGuest *guest,
             n->iface = g_strdup(ai->name);
             n->address = *addr;
             n->subnet = subnet;
-            if (guest->nest && routes_cover(guest->routes, &subnet)) {
-                n->state = VN_NESTED_DELEGATED;
-            } else if ((other = other_delegate(layer, guest, &subnet))) {
-                n->state = VN_NESTED_REFUSED;
-                n->reason = g_strdup_printf("guest '%s' delegates it already",
-                                            other->name);
-            } else if (!hook_would_accept(layer, guest, &subnet, config,
-                                          &err)) {
-                n->state = VN_NESTED_REFUSED;
-                n->reason = g_strdup(err->message);
-            } else {
-                n->state = VN_NESTED_PROPOSED;
-                any = TRUE;
-            }
+            any |= classify(layer, guest, n, config);
             g_ptr_array_add(p->subnets, n);
         }
     }

@@ -26,8 +26,10 @@ const char *vn_nested_state_to_string(VnNestedState state);
 
 /* One subnet an interface inside the guest is on. */
 typedef struct {
-    char *iface;              /* the interface inside the guest: "virbr0" */
-    VnCidr address;           /* its address there: 192.168.124.1/24 */
+    char *iface;              /* the interface inside the guest: "virbr0";
+                               * NULL when the user named the subnet */
+    VnCidr address;           /* its address there: 192.168.124.1/24
+                               * (empty when the user named the subnet) */
     VnCidr subnet;            /* 192.168.124.0/24 */
     VnNestedState state;
     char *reason;             /* refused: why, on one line */
@@ -66,5 +68,30 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VnProposal, vn_proposal_free)
  */
 VnProposal *vn_propose_guest(const VnLayer *layer, const VnGuest *guest,
                              GPtrArray *agent_ifaces, const VnConfig *config);
+
+/**
+ * vn_propose_subnets:
+ * @subnets: VnCidr, the subnets the user names (`adopt --subnet`), host
+ *   bits cleared
+ *
+ * As vn_propose_guest(), for exactly @subnets, whatever the agent says:
+ * each delegated, refused (one of @layer's networks, another guest's, or
+ * what the hook would refuse) or proposed.
+ */
+VnProposal *vn_propose_subnets(const VnLayer *layer, const VnGuest *guest,
+                               GArray *subnets, const VnConfig *config);
+
+/* The hook's check (vn_plan_guest_check) of @guest with its routes and
+ * every subnet @proposal proposes, together: FALSE with the hook's reason
+ * when the metadata would be refused as a whole. */
+gboolean vn_proposal_check(const VnLayer *layer, const VnGuest *guest,
+                           const VnProposal *proposal, const VnConfig *config,
+                           GError **error);
+
+/* The <nest:network> element of @net with @peer added to its peers (once),
+ * as it stands in the network XML; @set: the one-line form without the
+ * prefix, as virNetworkSetMetadata (key "nest") takes it. */
+char *vn_peer_metadata(const VnNetwork *net, const VnCidr *peer,
+                       gboolean set);
 
 G_END_DECLS

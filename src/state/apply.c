@@ -25,6 +25,7 @@ struct _VnApply {
     gboolean dry_run;
     gboolean check_order;
     GPtrArray *changes;     /* char*: "OBJECT: what" */
+    GPtrArray *objects;     /* char*: the OBJECT of each change */
     GPtrArray *ops;         /* VnOp: what the calls decided */
 };
 
@@ -47,6 +48,12 @@ vn_apply_changes(VnApply *apply)
 }
 
 GPtrArray *
+vn_apply_change_objects(VnApply *apply)
+{
+    return apply->objects;
+}
+
+GPtrArray *
 vn_apply_ops(VnApply *apply)
 {
     return apply->ops;
@@ -60,6 +67,7 @@ vn_apply_new(const char *state_dir)
     a->dir = g_strdup(state_dir);
     a->fw = vn_fw_new();
     a->changes = g_ptr_array_new_with_free_func(g_free);
+    a->objects = g_ptr_array_new_with_free_func(g_free);
     a->ops = vn_ops_new();
     return a;
 }
@@ -74,8 +82,16 @@ vn_apply_free(VnApply *apply)
     vn_router_close(apply->router);
     vn_host_free(apply->host);
     g_ptr_array_unref(apply->changes);
+    g_ptr_array_unref(apply->objects);
     g_ptr_array_unref(apply->ops);
     g_free(apply);
+}
+
+static void
+add_change(VnApply *a, const char *object, const char *msg)
+{
+    g_ptr_array_add(a->changes, g_strdup_printf("%s: %s", object, msg));
+    g_ptr_array_add(a->objects, g_strdup(object));
 }
 
 static void G_GNUC_PRINTF(3, 4)
@@ -87,7 +103,7 @@ change(VnApply *a, const char *object, const char *fmt, ...)
     va_start(ap, fmt);
     msg = g_strdup_vprintf(fmt, ap);
     va_end(ap);
-    g_ptr_array_add(a->changes, g_strdup_printf("%s: %s", object, msg));
+    add_change(a, object, msg);
 }
 
 void
@@ -338,7 +354,7 @@ describe_ops(VnApply *a, guint from)
             continue;
         }
         d = vn_op_describe(op);
-        g_ptr_array_add(a->changes, g_strdup_printf("%s: %s", op->object, d));
+        add_change(a, op->object, d);
     }
 }
 
@@ -383,6 +399,7 @@ vn_apply_network(VnApply *a, const char *name, GPtrArray *rules,
     g_autoptr(GPtrArray) found = g_ptr_array_new();
     g_autofree char *object = g_strdup_printf("network '%s'", name);
     guint from = a->ops->len;
+    guint described;
 
     if (!vn_ledger_load(a->dir, VN_OBJECT_NETWORK, name, &old, error))
         return FALSE;
@@ -393,11 +410,15 @@ vn_apply_network(VnApply *a, const char *name, GPtrArray *rules,
                       error) ||
         !decide_rules(a, object, wants, present, found, error))
         return FALSE;
+    described = a->changes->len;
     describe_ops(a, from);
     if (a->dry_run)
         return TRUE;
-    if (!execute(a, from, error))
+    if (!execute(a, from, error)) {
+        /* undone: not changes (the change log records what was done) */
+        g_ptr_array_set_size(a->changes, described);
         return FALSE;
+    }
     for (guint i = 0; i < wants->len; i++) {
         const Want *w = wants->pdata[i];
 
@@ -424,6 +445,7 @@ vn_apply_sweep(VnApply *a, GPtrArray *networks, GError **error)
     static const int families[] = { NFPROTO_IPV4, NFPROTO_IPV6 };
     g_autoptr(GPtrArray) prefixes = g_ptr_array_new_with_free_func(g_free);
     guint from = a->ops->len;
+    guint described;
 
     for (guint i = 0; i < networks->len; i++)
         g_ptr_array_add(prefixes, vn_rule_comment_prefix(networks->pdata[i]));
@@ -454,10 +476,15 @@ vn_apply_sweep(VnApply *a, GPtrArray *networks, GError **error)
             }
         }
     }
+    described = a->changes->len;
     describe_ops(a, from);
     if (a->dry_run)
         return TRUE;
-    return execute(a, from, error);
+    if (!execute(a, from, error)) {
+        g_ptr_array_set_size(a->changes, described);
+        return FALSE;
+    }
+    return TRUE;
 }
 
 /* ------------------------------------------------------------------ */
@@ -466,7 +493,7 @@ vn_apply_sweep(VnApply *a, GPtrArray *networks, GError **error)
 static VnKernelRoute
 kroute(const VnCidr *dst, const VnCidr *via, const char *dev)
 {
-    VnKernelRoute k = { *dst, { 0 }, (char *)dev };
+    VnKernelRoute k = { *dst, { 0 }, (char *)dev, NULL };
 
     if (via)
         k.via = *via;
@@ -553,6 +580,8 @@ decide_routes(VnApply *a, const char *object, const char *name,
         char dev[64];
         VnKernelRoute cur;
 
+        k.network = r->network;     /* borrowed, as dev; the ops copy it */
+
         if (vn_cidr_is_empty(&r->via)) {
             char dst[VN_CIDR_STRLEN];
 
@@ -604,6 +633,7 @@ vn_apply_domain(VnApply *a, const char *name, GPtrArray *routes,
     g_autoptr(VnLedger) now = vn_ledger_new(VN_OBJECT_DOMAIN, name);
     g_autofree char *object = g_strdup_printf("domain '%s'", name);
     guint from = a->ops->len;
+    guint described;
     const VnHost *host;
 
     if (!vn_ledger_load(a->dir, VN_OBJECT_DOMAIN, name, &old, error))
@@ -618,11 +648,15 @@ vn_apply_domain(VnApply *a, const char *name, GPtrArray *routes,
     }
     if (!decide_routes(a, object, name, routes, old, host, now, error))
         return FALSE;
+    described = a->changes->len;
     describe_ops(a, from);
     if (a->dry_run)
         return TRUE;
-    if (!execute(a, from, error))
+    if (!execute(a, from, error)) {
+        /* undone: not changes (the change log records what was done) */
+        g_ptr_array_set_size(a->changes, described);
         return FALSE;
+    }
     if (a->ops->len > from)
         g_clear_pointer(&a->host, vn_host_free);    /* it changed */
     return vn_ledger_save(a->dir, now, error);

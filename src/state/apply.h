@@ -29,8 +29,13 @@ void vn_apply_set_check_order(VnApply *apply, gboolean check);
 void vn_apply_set_dry_run(VnApply *apply, gboolean dry_run);
 
 /* What the calls so far changed (or, dry, would change): one line each,
- * "OBJECT: insert rule ...". Borrowed. */
+ * "OBJECT: insert rule ...". A call that failed changed nothing (it was
+ * undone) and adds no line. Borrowed. */
 GPtrArray *vn_apply_changes(VnApply *apply);
+
+/* The OBJECT of each of vn_apply_changes(), in the same order (the rest
+ * of a change follows it and ": "). Borrowed. */
+GPtrArray *vn_apply_change_objects(VnApply *apply);
 
 /* The operations the calls so far decided (element-type VnOp, ops.h), in
  * order, executed unless dry. Borrowed. */

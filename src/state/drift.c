@@ -34,6 +34,7 @@ item_free(VnDriftItem *item)
     g_free(item->object);
     g_free(item->what);
     g_free(item->where);
+    g_free(item->note);
     g_free(item);
 }
 
@@ -56,7 +57,8 @@ vn_drift_free(VnDrift *drift)
     g_free(drift);
 }
 
-void
+/* The item added, for its note. */
+VnDriftItem *
 vn_drift_add(VnDrift *drift, VnDriftState state, const char *object,
              const char *what, const char *where)
 {
@@ -67,6 +69,7 @@ vn_drift_add(VnDrift *drift, VnDriftState state, const char *object,
     item->what = g_strdup(what);
     item->where = g_strdup(where);
     g_ptr_array_add(drift->items, item);
+    return item;
 }
 
 static int

@@ -29,6 +29,7 @@ typedef struct {
     char *object;           /* "domain 'debian'", "network 'default'" */
     char *what;             /* "route 192.168.124.0/24 via ... dev virbr0" */
     char *where;            /* "ip filter FORWARD handle 12", or NULL */
+    char *note;             /* why it is in this state, or NULL */
 } VnDriftItem;
 
 typedef struct {
@@ -39,8 +40,9 @@ typedef struct {
 VnDrift *vn_drift_new(void);
 void vn_drift_free(VnDrift *drift);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VnDrift, vn_drift_free)
-void vn_drift_add(VnDrift *drift, VnDriftState state, const char *object,
-                  const char *what, const char *where);
+VnDriftItem *vn_drift_add(VnDrift *drift, VnDriftState state,
+                          const char *object, const char *what,
+                          const char *where);
 void vn_drift_sort(VnDrift *drift);
 /* TRUE if anything is MISSING, STALE or SHADOWED: `virt-nest reconcile`
  * fixes it. */

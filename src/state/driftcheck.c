@@ -162,12 +162,14 @@ check_routes(const VnLayer *layer, const VnPlan *plan, GPtrArray *ledgers,
                     needed = TRUE;
             }
             if (!needed && !lr->pending &&
-                kernel_has_route(host, &lr->dst, &lr->via, lr->dev, TRUE))
-                vn_drift_add(drift, VN_DRIFT_STALE, object, what,
-                             g && !vn_guest_running(g)
-                                 ? "left after the guest stopped: reconcile "
-                                   "removes it"
-                                 : NULL);
+                kernel_has_route(host, &lr->dst, &lr->via, lr->dev, TRUE)) {
+                VnDriftItem *d = vn_drift_add(drift, VN_DRIFT_STALE, object,
+                                              what, NULL);
+
+                if (g && !vn_guest_running(g))
+                    d->note = g_strdup("left after the guest stopped: "
+                                       "reconcile removes it");
+            }
         }
     }
 }

@@ -15,7 +15,9 @@ vn_op_free(VnOp *op)
     g_free(op->object);
     g_free(op->note);
     g_free(op->route.dev);
+    g_free(op->route.network);
     g_free(op->old.dev);
+    g_free(op->old.network);
     if (op->rule)
         vn_rule_free(op->rule);
     vn_fw_entry_free(op->entry);
@@ -34,6 +36,7 @@ route_copy(const VnKernelRoute *r)
     VnKernelRoute k = *r;
 
     k.dev = g_strdup(r->dev);
+    k.network = g_strdup(r->network);
     return k;
 }
 

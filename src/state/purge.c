@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "apply.h"
+#include "changelog.h"
 #include "error.h"
 #include "hostread.h"
 #include "ledger.h"
@@ -62,7 +63,7 @@ purge_routes(GPtrArray *changes, GError **error)
     for (guint i = 0; i < host->routes->len; i++) {
         const VnHostRoute *r = host->routes->pdata[i];
         const VnLink *l;
-        VnKernelRoute k;
+        VnKernelRoute k = { 0 };
 
         if (r->protocol != vn_route_protocol())
             continue;
@@ -91,7 +92,9 @@ state_file(const char *sub, const char *name)
     if (g_str_has_prefix(name, ".virt-nest."))
         return TRUE;        /* vn_file_replace's temporary files */
     if (!*sub)
-        return !strcmp(name, "lock") || !strcmp(name, "intact");
+        return !strcmp(name, "lock") || !strcmp(name, "intact") ||
+               !strcmp(name, VN_CHANGELOG_FILE) ||
+               !strcmp(name, VN_CHANGELOG_FILE ".1");
     if (!strcmp(sub, "domain"))
         return g_str_has_suffix(name, ".state");
     /* network/: also NAME.xml.PID.tmp, the temporary file of hooks

@@ -11,6 +11,8 @@
  *                                 started/updated, for its DHCP reservations
  *   $STATE/network/NAME.state     the rules installed for network NAME
  *   $STATE/domain/NAME.state      the routes installed for domain NAME
+ *   $STATE/changes.log, .log.1    what the hooks and reconcile changed,
+ *                                 one line each (changelog.h)
  *
  * $STATE is VIRT_NEST_STATE_DIR, else VN_STATE_DIR (/run/virt-nest). NAME
  * is the object's name with '/', '%', control bytes and a leading '.'

@@ -79,6 +79,7 @@ static void
 way_clear(VnWalk *w)
 {
     g_clear_pointer(&w->steps, g_ptr_array_unref);
+    g_clear_pointer(&w->path, g_array_unref);
     g_clear_pointer(&w->death, g_free);
     g_clear_pointer(&w->fix, g_free);
     g_clear_pointer(&w->left, g_free);
@@ -121,6 +122,22 @@ step(Walker *w, const VnNestLayer *l, const char *check, gboolean ok,
     g_ptr_array_add(w->way->steps, s);
 }
 
+/* The packet passes @link of @l (NULL: nothing to note). */
+static void
+pass(Walker *w, const VnNestLayer *l, const VnLink *link)
+{
+    VnWalkPoint p = { l, link };
+    const VnWalkPoint *last;
+
+    if (!link)
+        return;
+    last = w->way->path->len ? &g_array_index(w->way->path, VnWalkPoint,
+                                              w->way->path->len - 1) : NULL;
+    if (last && last->layer == l && last->link == link)
+        return;
+    g_array_append_val(w->way->path, p);
+}
+
 /* The way ends at @l with @result: death says why. */
 static void G_GNUC_PRINTF(4, 5)
 end(Walker *w, const VnNestLayer *l, VnWalkResult result, const char *fmt, ...)
@@ -134,6 +151,15 @@ end(Walker *w, const VnNestLayer *l, VnWalkResult result, const char *fmt, ...)
     va_end(ap);
     full = g_strdup_printf("%s: %s", l->name, m);
     w->way->result = result;
+    w->way->death_layer = l;
+    w->way->death_link = NULL;
+    if (w->way->path && w->way->path->len) {
+        const VnWalkPoint *p = &g_array_index(w->way->path, VnWalkPoint,
+                                              w->way->path->len - 1);
+
+        if (p->layer == l)
+            w->way->death_link = p->link;
+    }
     g_free(w->way->death);
     w->way->death = vn_escape_text(full);
 }
@@ -315,6 +341,10 @@ fix_route(Walker *w, const VnNestLayer *l, const VnNestLayer *d,
         fix(w, "%s is outside %s: give %s a default route via its uplink %s",
             fmt_addr(dst, a), l->name, l->name,
             l->uplink ? l->uplink->name : "link");
+    else if (!d)
+        fix(w, "%s is on no layer doctor sees: add a route to %s on %s, or "
+            "pass the snapshots of every layer of the nest ('virt-nest status "
+            "--json --host' on each)", fmt_addr(dst, a), s, l->name);
 }
 
 /* The route decision on @hop's layer; FALSE when it drops the packet. */
@@ -338,6 +368,7 @@ hop_route(Walker *w, Hop *hop)
     }
     if (hop->oif) {
         step(w, hop->l, "route", TRUE, "%s", hop->rtext);
+        pass(w, hop->l, hop->oif);
         return TRUE;
     }
     step(w, hop->l, "route", FALSE, "%s", hop->rtext ? hop->rtext : "no route");
@@ -775,8 +806,19 @@ nowhere(Walker *w, const Hop *hop, const VnCidr *nh, gboolean segment)
     fmt_addr(&hop->dst, s);
     fmt_addr(nh, g);
     if (!d || d == l) {
-        leave(w, "%s by %s toward %s: no snapshot goes further", l->name,
-              hop->oif->name, g);
+        leave(w, "%s by %s toward %s%s", l->name, hop->oif->name, g,
+              w->q->lookup ? "" : ": no snapshot goes further");
+        return;
+    }
+    if (c && c->parent == l && c->guest && !vn_guest_running(c->guest)) {
+        /* the layer's snapshot is older than its guest's stop, or a
+         * stand-in: nothing on this layer leads there now */
+        die(w, l, "guest %s, which holds %s (%s), is %s on %s: no TAP of "
+            "it is on %s", c->guest->name, s, c->name,
+            c->guest->state ? c->guest->state : "not running", l->name,
+            hop->oif->name);
+        fix(w, "start guest %s on %s (virsh start %s)", c->guest->name,
+            l->name, c->guest->name);
         return;
     }
     if (!segment)
@@ -810,12 +852,14 @@ hop_next(Walker *w, Hop *hop)
              next->tap ? next->tap->name : "TAP", next->name,
              next->uplink->name, next->guest ? next->guest->name : "?",
              next->uplink->mac);
+        pass(w, l, next->tap);
         if (!wire_mtu(w, next))
             return FALSE;
     } else if (l->parent == next) {
         step(w, l, "link", TRUE, "%s (%s) -> %s %s -> %s %s", oif->name,
              oif->mac, next->name, l->tap ? l->tap->name : "TAP", next->name,
              in ? in->name : "?");
+        pass(w, next, l->tap);
         if (!wire_mtu(w, l))
             return FALSE;
     } else {
@@ -859,6 +903,7 @@ hop_deliver(Walker *w, const Hop *hop, const VnLink *local)
         return;
     step(w, hop->l, "deliver", TRUE, "%s is %s's address on %s",
          fmt_addr(&hop->dst, s), hop->l->name, local ? local->name : "?");
+    pass(w, hop->l, local);
     w->way->result = VN_WALK_REACHED;
 }
 
@@ -874,6 +919,7 @@ hop_through(Walker *w, Hop *hop)
               hop->l->name);
         return FALSE;
     }
+    pass(w, hop->l, hop->iif);
     hop_undo_nat(w, hop);
     if (vn_nest_layer_has_address(hop->l, &hop->dst, &local)) {
         hop_deliver(w, hop, local);
@@ -900,6 +946,7 @@ walk(Walker *w, const VnNestLayer *start, const VnLink *iif, VnCidr src,
     char s[VN_CIDR_STRLEN];
 
     w->way->steps = g_ptr_array_new_with_free_func((GDestroyNotify)step_free);
+    w->way->path = g_array_new(FALSE, FALSE, sizeof(VnWalkPoint));
     w->osrc = src;
     w->odst = dst;
     hop.d = vn_nest_find_address(w->nest, &dst, NULL);
@@ -1075,7 +1122,7 @@ text_query(GString *o, const VnDoctor *doc, const VnDoctorQuery *q)
 
 /* The last line: reachable, where it dies, or how far the snapshots go. */
 static void
-text_verdict(GString *o, const VnDoctor *doc)
+text_verdict(GString *o, const VnDoctor *doc, const VnDoctorQuery *q)
 {
     const VnWalk *bad = doc->there.result == VN_WALK_REACHED ? &doc->back
                                                              : &doc->there;
@@ -1083,19 +1130,34 @@ text_verdict(GString *o, const VnDoctor *doc)
 
     g_autofree char *mtu_where = vn_escape_text(doc->there.mtu_where);
 
-    if (doc->reachable)
+    if (doc->reachable && !doc->there.mtu) {
+        /* delivered where it started: no link, no MTU to speak of */
+        g_autofree char *at = vn_escape_text(doc->from_layer->name);
+
+        g_string_append_printf(o, "reachable: there and back, on %s itself "
+                               "(no link on the way)\n", at);
+    } else if (doc->reachable)
         g_string_append_printf(o, "reachable: there and back; the smallest "
                                "MTU on the way is %u (%s)\n", doc->there.mtu,
                                mtu_where ? mtu_where : "?");
-    else if (bad->result == VN_WALK_DIES)
-        g_string_append_printf(o, "NOT REACHABLE: %s%s\nfix: %s\n", reply,
-                               bad->death, bad->fix ? bad->fix : "see above");
-    else if (bad->result == VN_WALK_TOO_COMPLEX)
-        g_string_append_printf(o, "UNDECIDED: %s\nfix: %s\n", bad->death,
-                               bad->fix ? bad->fix : "see above");
+    else if (bad->result == VN_WALK_DIES || bad->result == VN_WALK_TOO_COMPLEX)
+        g_string_append_printf(o, "%s: %s%s\n",
+                               bad->result == VN_WALK_DIES ? "NOT REACHABLE"
+                                                           : "UNDECIDED",
+                               bad->result == VN_WALK_DIES ? reply : "",
+                               bad->death);
+    else if (q->lookup)
+        g_string_append_printf(o, "no problem found on this layer: the "
+                               "packet leaves %s; give doctor the snapshots "
+                               "of every layer to follow it further\n",
+                               bad->left);
     else
         g_string_append_printf(o, "no problem found as far as the snapshots "
                                "go: the packet leaves %s\n", bad->left);
+    /* a death without a fix has said all it knows in its line */
+    if ((bad->result == VN_WALK_DIES || bad->result == VN_WALK_TOO_COMPLEX) &&
+        bad->fix)
+        g_string_append_printf(o, "fix: %s\n", bad->fix);
 }
 
 char *
@@ -1116,7 +1178,7 @@ vn_doctor_text(const VnDoctor *doc, const VnDoctorQuery *q)
                                    (char *)doc->warnings->pdata[i]);
     }
     g_string_append_c(o, '\n');
-    text_verdict(o, doc);
+    text_verdict(o, doc, q);
     return g_string_free(o, FALSE);
 }
 

@@ -37,9 +37,22 @@ typedef struct {
     char *text;
 } VnStep;
 
+/* A link the packet passes, on its layer; both borrowed from the nest. */
+typedef struct {
+    const VnNestLayer *layer;
+    const VnLink *link;
+} VnWalkPoint;
+
 /* One way of the walk: there, or back. */
 typedef struct {
     GPtrArray *steps;       /* VnStep */
+    GArray *path;           /* VnWalkPoint, in the order the packet passes
+                             * them: the link it comes in on, the one it
+                             * leaves by, the TAP it crosses; for pictures */
+    const VnNestLayer *death_layer; /* where it ends, when it dies or is
+                                     * too complex; borrowed */
+    const VnLink *death_link;       /* the link of the path on that layer
+                                     * it got to, or NULL */
     VnWalkResult result;
     char *death;            /* VN_WALK_DIES and _TOO_COMPLEX: "L1: ..." */
     char *fix;              /* what to do, or NULL */

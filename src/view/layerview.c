@@ -15,6 +15,7 @@
 #include "json.h"
 #include "layerindex.h"
 #include "layerview.h"
+#include "proposal.h"
 #include "picture.h"
 
 /* ------------------------------------------------------------------ */
@@ -391,10 +392,32 @@ need_row(const VnStatus *st, Table **t, GString *out, char **group,
         table_note(*t, "%s", di->where);
 }
 
+/* The objects that need something, each once, in the order they first
+ * ask (rules, then routes). */
+static GPtrArray *
+need_objects(const VnPlan *plan)
+{
+    GPtrArray *objects = g_ptr_array_new_with_free_func(g_free);
+
+    for (guint i = 0; i < plan->rules->len + plan->routes->len; i++) {
+        char *object = i < plan->rules->len
+            ? vn_rule_object(plan->rules->pdata[i])
+            : vn_route_object(plan->routes->pdata[i - plan->rules->len]);
+
+        if (g_ptr_array_find_with_equal_func(objects, object, g_str_equal,
+                                             NULL))
+            g_free(object);
+        else
+            g_ptr_array_add(objects, object);
+    }
+    return objects;
+}
+
 static void
 text_needs(const VnStatus *st, GString *out)
 {
     const VnPlan *plan = st->plan;
+    g_autoptr(GPtrArray) objects = NULL;
     g_autofree char *group = NULL;
     Table *t = NULL;
 
@@ -404,31 +427,49 @@ text_needs(const VnStatus *st, GString *out)
                               "metadata\n");
         return;
     }
-    for (guint i = 0; i < plan->rules->len; i++) {
-        const VnRule *r = plan->rules->pdata[i];
-        g_autofree char *object = vn_rule_object(r);
-        g_autofree char *what = vn_rule_what(r);
-        g_autofree char *spec = vn_rule_describe(r);
+    /* one group per object, even when another's subnets sort between its
+     * own */
+    objects = need_objects(plan);
+    for (guint o = 0; o < objects->len; o++) {
+        const char *want = objects->pdata[o];
 
-        /* the verdict is in the first column */
-        if (g_str_has_suffix(spec, " -j ACCEPT"))
-            spec[strlen(spec) - strlen(" -j ACCEPT")] = '\0';
-        need_row(st, &t, out, &group, object, what,
-                 r->kind == VN_RULE_NAT ? "no NAT" : "accept", spec);
-    }
-    for (guint i = 0; i < plan->routes->len; i++) {
-        const VnRoute *r = plan->routes->pdata[i];
-        g_autofree char *object = vn_route_object(r);
-        g_autofree char *what = vn_route_what(r);
-        g_autofree char *d = vn_route_describe(r);
-        g_autofree char *spec = NULL;
+        for (guint i = 0; i < plan->rules->len; i++) {
+            const VnRule *r = plan->rules->pdata[i];
+            g_autofree char *object = vn_rule_object(r);
+            g_autofree char *what = NULL;
+            g_autofree char *spec = NULL;
 
-        if (vn_cidr_is_empty(&r->via))
-            spec = g_strdup_printf("%s (next hop not known yet)", d);
-        else
-            spec = g_strdup_printf("%s (%s)", d,
-                                   vn_source_to_string(r->via_source));
-        need_row(st, &t, out, &group, object, what, "route", spec);
+            if (strcmp(object, want) != 0)
+                continue;
+            what = vn_rule_what(r);
+            spec = vn_rule_describe(r);
+            /* the verdict is in the first column */
+            if (g_str_has_suffix(spec, " -j ACCEPT"))
+                spec[strlen(spec) - strlen(" -j ACCEPT")] = '\0';
+            need_row(st, &t, out, &group, object, what,
+                     r->kind == VN_RULE_NAT ? "no NAT" : "accept", spec);
+        }
+        for (guint i = 0; i < plan->routes->len; i++) {
+            const VnRoute *r = plan->routes->pdata[i];
+            g_autofree char *object = vn_route_object(r);
+            g_autofree char *what = NULL;
+            g_autofree char *d = NULL;
+            g_autofree char *spec = NULL;
+
+            if (strcmp(object, want) != 0)
+                continue;
+            what = vn_route_what(r);
+            d = vn_route_describe(r);
+            if (vn_cidr_is_empty(&r->via))
+                spec = g_strdup_printf("%s (next hop not known yet)", d);
+            else if (r->via_source == VN_SOURCE_AGENT)
+                spec = g_strdup_printf("%s (next hop from the guest agent)",
+                                       d);
+            else
+                spec = g_strdup_printf("%s (%s)", d,
+                                       vn_source_to_string(r->via_source));
+            need_row(st, &t, out, &group, object, what, "route", spec);
+        }
     }
     if (t)
         table_print_indent(t, out, 4);
@@ -453,9 +494,10 @@ text_drift(const VnStatus *st, GString *out)
         if (!header)
             g_string_append(out, "\nInstalled but not needed\n");
         header = TRUE;
-        line = g_strdup_printf("  %s: %s%s%s (%s)", d->object, d->what,
+        line = g_strdup_printf("  %s: %s%s%s (%s%s%s)", d->object, d->what,
                                d->where ? " at " : "", d->where ? d->where : "",
-                               vn_drift_state_to_string(d->state));
+                               vn_drift_state_to_string(d->state),
+                               d->note ? ": " : "", d->note ? d->note : "");
         vn_escape_text_append(out, line);
         g_string_append_c(out, '\n');
     }
@@ -478,6 +520,34 @@ text_hand_fixes(const VnStatus *st, GString *out)
     }
 }
 
+static void
+text_nested(const VnStatus *st, GString *out)
+{
+    if (!st->agent_notes)
+        return;
+    g_string_append(out, "\nNested, as the guest agents report (routed only "
+                    "by metadata)\n");
+    if (!st->proposals->len && !st->agent_notes->len)
+        g_string_append(out, "  no running guest's agent reports a subnet "
+                        "this layer does not route to\n");
+    for (guint i = 0; i < st->proposals->len; i++) {
+        g_autoptr(GString) t = g_string_new(NULL);
+        g_auto(GStrv) lines = NULL;
+
+        vn_proposal_append_text(t, st->proposals->pdata[i]);
+        lines = g_strsplit(t->str, "\n", -1);
+        for (guint j = 0; lines[j]; j++) {
+            if (*lines[j])
+                g_string_append_printf(out, "  %s\n", lines[j]);
+        }
+    }
+    for (guint i = 0; i < st->agent_notes->len; i++) {
+        g_string_append(out, "  note: ");
+        vn_escape_text_append(out, st->agent_notes->pdata[i]);
+        g_string_append_c(out, '\n');
+    }
+}
+
 char *
 vn_status_text(const VnStatus *st)
 {
@@ -494,6 +564,7 @@ vn_status_text(const VnStatus *st)
     text_needs(st, out);
     text_drift(st, out);
     text_hand_fixes(st, out);
+    text_nested(st, out);
     if (layer->problems->len || st->plan->problems->len)
         g_string_append_printf(out, "\nProblems: %u, each on its own line "
                                "on stderr\n",
@@ -605,6 +676,8 @@ json_firewall(VnJsonWriter *w, const VnHost *host)
         vn_json_end_object(w);
     }
     vn_json_end_array(w);
+    /* always there, null when the firewall was read */
+    vn_json_string(w, "firewall_error", host->firewall_error);
 }
 
 static void
@@ -920,6 +993,7 @@ json_drift(VnJsonWriter *w, const VnStatus *st)
         vn_json_string(w, "what", d->what);
         vn_json_string(w, "where", d->where);
         vn_json_string(w, "state", vn_drift_state_to_string(d->state));
+        vn_json_string(w, "note", d->note);
         vn_json_end_object(w);
     }
     vn_json_end_array(w);
@@ -945,6 +1019,23 @@ json_hand_fixes(VnJsonWriter *w, const VnStatus *st)
     vn_json_end_array(w);
 }
 
+static void
+json_nested(VnJsonWriter *w, const VnStatus *st)
+{
+    if (!st->agent_notes)
+        return;
+    vn_json_begin_object(w, "nested");
+    vn_json_begin_array(w, "proposals");
+    for (guint i = 0; i < st->proposals->len; i++)
+        vn_proposal_write_json(w, NULL, st->proposals->pdata[i]);
+    vn_json_end_array(w);
+    vn_json_begin_array(w, "notes");
+    for (guint i = 0; i < st->agent_notes->len; i++)
+        vn_json_string(w, NULL, st->agent_notes->pdata[i]);
+    vn_json_end_array(w);
+    vn_json_end_object(w);
+}
+
 char *
 vn_status_json(const VnStatus *st)
 {
@@ -963,6 +1054,7 @@ vn_status_json(const VnStatus *st)
     json_needs(w, st);
     json_drift(w, st);
     json_hand_fixes(w, st);
+    json_nested(w, st);
     json_problems(w, st);
     vn_json_end_object(w);
     view_clear(&v);

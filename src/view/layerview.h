@@ -22,6 +22,11 @@ typedef struct {
     const VnDrift *drift;   /* NULL when not checked */
     const char *drift_note; /* why it was not checked */
     GPtrArray *hand_fixes;  /* VnHandFix (handfix.h), or NULL: not looked */
+    /* The guests' proposals (VnProposal, propose.h) and one line per agent
+     * that did not answer (char *); both NULL when the agents were not
+     * asked, as for the test driver. */
+    GPtrArray *proposals;
+    GPtrArray *agent_notes;
     gint64 now;             /* for lease expiry */
 } VnStatus;
 

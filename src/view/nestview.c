@@ -37,6 +37,11 @@ typedef struct {
     GHashTable *exceptions;     /* VnNetwork -> GPtrArray of char * */
     GHashTable *taps_of;        /* VnGuest -> GPtrArray of its TAP VnLinks */
     GHashTable *stitched;       /* VnGuest that are a layer of their own */
+    GHashTable *rejects;        /* bridge name -> libvirt's REJECTs and
+                                 * DROPs on it, counted */
+    GHashTable *other_drops;    /* the same, in chains not libvirt's */
+    GHashTable *route_devs;     /* ifindex of the links routes to other
+                                 * layers leave by (facts_routes) */
     GPtrArray *none;
 } LayerFacts;
 
@@ -67,6 +72,10 @@ show(const VnNestLayer *l, const VnLink *link)
     return has_global_address(l, link) ? SHOW_LINK : SHOW_NOT;
 }
 
+/* A route that leads to another layer: virt-nest's, or one added by hand
+ * (anything but the kernel's connected routes and the default route). */
+static gboolean cross_route(const VnHostRoute *r);
+
 static const VnHostRoute *
 default_route(const VnHost *h, int family)
 {
@@ -82,8 +91,6 @@ default_route(const VnHost *h, int family)
     return best;
 }
 
-/* A route that leads to another layer: virt-nest's, or one added by hand
- * (anything but the kernel's connected routes and the default route). */
 static gboolean
 cross_route(const VnHostRoute *r)
 {
@@ -130,8 +137,40 @@ note_exception(LayerFacts *f, GHashTable *prefixes, const VnFwChain *c,
                                           c->name));
 }
 
-/* One pass over the firewall: virt-nest's rules by network, and the
- * subnets a MASQUERADE or SNAT rule covers. */
+/* libvirt's chains: LIBVIRT_FWI and the like, its nftables tables, and
+ * plain FORWARD, where libvirt before 5.1 put its rules (as doctor.c
+ * tells them). */
+static gboolean
+chain_is_libvirt(const VnFwChain *c)
+{
+    return g_str_has_prefix(c->name, "LIBVIRT_") ||
+           !g_strcmp0(c->table, "libvirt_network") ||
+           !g_strcmp0(c->table, "libvirt") || !g_strcmp0(c->name, "FORWARD");
+}
+
+/* A REJECT or DROP of someone else's on a bridge: counted for the
+ * bridge's badge. */
+static void
+note_reject(LayerFacts *f, const VnFwChain *c, const VnFwRule *r)
+{
+    const char *names[2] = { r->iif_neg ? NULL : r->iif,
+                             r->oif_neg ? NULL : r->oif };
+    GHashTable *into = chain_is_libvirt(c) ? f->rejects : f->other_drops;
+
+    for (guint i = 0; i < 2; i++) {
+        const VnLink *br = names[i] ?
+            vn_layer_index_link_by_name(f->l->index, names[i]) : NULL;
+
+        if (!br || g_strcmp0(br->kind, "bridge") ||
+            (i == 1 && !g_strcmp0(names[0], names[1])))
+            continue;
+        g_hash_table_insert(into, br->name, GUINT_TO_POINTER(
+            GPOINTER_TO_UINT(g_hash_table_lookup(into, br->name)) + 1));
+    }
+}
+
+/* One pass over the firewall: virt-nest's rules by network, the REJECTs
+ * on each bridge, and the subnets a MASQUERADE or SNAT rule covers. */
 static void
 facts_firewall(LayerFacts *f)
 {
@@ -160,6 +199,8 @@ facts_firewall(LayerFacts *f)
                 g_hash_table_add(f->masqueraded, (gpointer)&r->src);
             if (vn_rule_comment_is_ours(r->comment))
                 note_exception(f, prefixes, c, r);
+            else if (r->verdict == VN_FW_REJECT || r->verdict == VN_FW_DROP)
+                note_reject(f, c, r);
         }
     }
 }
@@ -206,6 +247,9 @@ facts_new(const VnNestLayer *l)
     f->taps_of = g_hash_table_new_full(NULL, NULL, NULL,
                                        (GDestroyNotify)g_ptr_array_unref);
     f->stitched = g_hash_table_new(NULL, NULL);
+    f->route_devs = g_hash_table_new(NULL, NULL);
+    f->rejects = g_hash_table_new(g_str_hash, g_str_equal);
+    f->other_drops = g_hash_table_new(g_str_hash, g_str_equal);
     f->none = g_ptr_array_new();
     if (f->host)
         facts_firewall(f);
@@ -222,11 +266,28 @@ facts_free(LayerFacts *f)
     g_hash_table_unref(f->exceptions);
     g_hash_table_unref(f->taps_of);
     g_hash_table_unref(f->stitched);
+    g_hash_table_unref(f->route_devs);
+    g_hash_table_unref(f->rejects);
+    g_hash_table_unref(f->other_drops);
     g_ptr_array_unref(f->none);
     g_free(f);
 }
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(LayerFacts, facts_free)
+
+/* The links routes to another layer of @nest leave by. */
+static void
+facts_routes(LayerFacts *f, const VnNest *nest)
+{
+    for (guint i = 0; f->host && i < f->host->routes->len; i++) {
+        const VnHostRoute *r = f->host->routes->pdata[i];
+        const VnNestLayer *o;
+
+        if (cross_route(r) &&
+            (o = vn_nest_find_address(nest, &r->gateway, NULL)) && o != f->l)
+            g_hash_table_add(f->route_devs, GINT_TO_POINTER(r->oif));
+    }
+}
 
 /* virt-nest's rules for @net: their comments without the "virt-nest NET "
  * prefix, and their table and chain. */
@@ -312,6 +373,46 @@ pic_networks(VnPic *pic, const VnNestLayer *l)
     }
 }
 
+/* The firewall on a bridge in one line, however many rules there are:
+ * "fw: 2 virt-nest accepts, 1 NAT exemption · libvirt REJECT ×2"; the
+ * rules themselves are in the text view. */
+static void
+fw_badge(GString *t, const LayerFacts *f, const VnLink *bridge,
+         GPtrArray *ex)
+{
+    guint accepts = 0, nats = 0;
+    guint rej = GPOINTER_TO_UINT(g_hash_table_lookup(f->rejects,
+                                                     bridge->name));
+    guint other = GPOINTER_TO_UINT(g_hash_table_lookup(f->other_drops,
+                                                       bridge->name));
+    const char *sep = "";
+
+    for (guint i = 0; i < ex->len; i++) {
+        /* "nat 192.168.124.0/24>... (nat POSTROUTING)" */
+        if (g_str_has_prefix(ex->pdata[i], "nat "))
+            nats++;
+        else
+            accepts++;
+    }
+    if (!accepts && !nats && !rej && !other)
+        return;
+    g_string_append(t, "\nfw: ");
+    if (accepts || nats) {
+        g_string_append_printf(t, "virt-nest %u accept%s", accepts,
+                               accepts == 1 ? "" : "s");
+        if (nats)
+            g_string_append_printf(t, ", %u NAT exemption%s", nats,
+                                   nats == 1 ? "" : "s");
+        sep = " · ";
+    }
+    if (rej) {
+        g_string_append_printf(t, "%slibvirt REJECT ×%u", sep, rej);
+        sep = " · ";
+    }
+    if (other)
+        g_string_append_printf(t, "%sother REJECT/DROP ×%u", sep, other);
+}
+
 /* The text of a bridge, a TAP or another link of a layer's host. */
 static void
 link_text(GString *t, const LayerFacts *f, const VnLink *link, Show s)
@@ -324,11 +425,11 @@ link_text(GString *t, const LayerFacts *f, const VnLink *link, Show s)
 
     if (net) {
         vn_pic_network_text(t, net, f->host, link);
-        for (guint j = 0; j < ex->len; j++)
-            g_string_append_printf(t, "\nvirt-nest: %s", (char *)ex->pdata[j]);
+        fw_badge(t, f, link, ex);
     } else if (s == SHOW_BRIDGE) {
         g_string_append(t, link->name);
         vn_view_link_addresses(t, f->host, link, "\n");
+        fw_badge(t, f, link, f->none);
     } else if (s == SHOW_TAP) {
         vn_pic_tap_text(t, link->name, link->mac);
     } else {
@@ -346,8 +447,19 @@ link_text(GString *t, const LayerFacts *f, const VnLink *link, Show s)
                                vn_cidr_format(&f->dr4->gateway, FALSE, b));
 }
 
+/* A link the nest's traffic takes: a bridge, a TAP, the uplink, the way
+ * out, a link a route to another layer leaves by. */
+static gboolean
+related(const LayerFacts *f, const VnLink *link, Show s)
+{
+    return s == SHOW_BRIDGE || s == SHOW_TAP ||
+           (f->l->uplink && f->l->uplink->ifindex == link->ifindex) ||
+           (f->dr4 && f->dr4->oif == link->ifindex) ||
+           g_hash_table_contains(f->route_devs, GINT_TO_POINTER(link->ifindex));
+}
+
 static void
-pic_links(VnPic *pic, const LayerFacts *f)
+pic_links(VnPic *pic, const LayerFacts *f, const VnGraphOptions *o)
 {
     static const VnPicShape shapes[] = {
         [SHOW_LINK] = VN_PIC_LINK, [SHOW_BRIDGE] = VN_PIC_BRIDGE,
@@ -363,6 +475,13 @@ pic_links(VnPic *pic, const LayerFacts *f)
 
         if (s == SHOW_NOT)
             continue;
+        /* a link the doctor's packet takes is related, whatever it is */
+        if (!related(f, link, s) &&
+            !g_hash_table_contains(pic->marks, link_id(pic, l, link->name))) {
+            if (!o->all_links)
+                continue;
+            vn_pic_mark(pic, link_id(pic, l, link->name), VN_PIC_DIM, NULL);
+        }
         link_text(t, f, link, s);
         vn_pic_node(pic, link_id(pic, l, link->name), shapes[s], t->str);
         if (s == SHOW_TAP && (br = vn_layer_index_link(l->index, link->master)))
@@ -404,15 +523,49 @@ pic_nat(VnPic *pic, const LayerFacts *f)
     }
 }
 
+/* The world beyond an outermost layer's way out: the LAN, the internet,
+ * from the layer's default route, above the layer. */
 static void
-pic_layer(VnPic *pic, const VnNestLayer *l)
+pic_outside(VnPic *pic, const VnNestLayer *l)
+{
+    const VnHostRoute *dr = default_route(l->layer->host, AF_INET);
+    const VnLink *out = dr ? vn_layer_index_link(l->index, dr->oif) : NULL;
+    g_autofree char *text = NULL;
+    const char *id;
+    char b[VN_CIDR_STRLEN];
+
+    if (!out || show(l, out) == SHOW_NOT)
+        return;
+    id = vn_pic_id(pic, "outside", l->name);
+    text = g_strdup_printf("outside (default via %s on %s)\nthe LAN, the "
+                           "internet",
+                           vn_cidr_is_empty(&dr->gateway) ? "?" :
+                           vn_cidr_format(&dr->gateway, FALSE, b), out->name);
+    vn_pic_node(pic, id, VN_PIC_OUTSIDE, text);
+}
+
+/* The wire from the outside world down to the way out. */
+static void
+pic_outside_wire(VnPic *pic, const VnNestLayer *l)
+{
+    const VnHostRoute *dr = default_route(l->layer->host, AF_INET);
+    const VnLink *out = dr ? vn_layer_index_link(l->index, dr->oif) : NULL;
+
+    if (out && show(l, out) != SHOW_NOT)
+        vn_pic_edge(pic, vn_pic_id(pic, "outside", l->name),
+                    link_id(pic, l, out->name), NULL, FALSE);
+}
+
+/* What @l itself holds: its links, NAT boundaries, guests. */
+static void
+pic_layer_own(VnPic *pic, const VnNest *nest, const VnNestLayer *l,
+              const VnGraphOptions *o)
 {
     g_autoptr(LayerFacts) f = facts_new(l);
-    g_autofree char *title = layer_title(l);
     const VnLayer *layer = l->layer;
 
-    vn_pic_cluster_begin(pic, vn_pic_id(pic, "layer", l->name), title);
-    pic_links(pic, f);
+    facts_routes(f, nest);
+    pic_links(pic, f, o);
     if (f->host)
         pic_nat(pic, f);
     else
@@ -420,6 +573,20 @@ pic_layer(VnPic *pic, const VnNestLayer *l)
     for (guint i = 0; i < layer->guests->len; i++)
         if (!g_hash_table_contains(f->stitched, layer->guests->pdata[i]))
             pic_guest(pic, f, layer->guests->pdata[i]);
+}
+
+/* A layer as a box, and inside it, below its own nodes, the box of each
+ * layer it holds. */
+static void
+pic_layer(VnPic *pic, const VnNest *nest, const VnNestLayer *l,
+          const VnGraphOptions *o)
+{
+    g_autofree char *title = layer_title(l);
+
+    vn_pic_cluster_begin(pic, vn_pic_id(pic, "layer", l->name), title);
+    pic_layer_own(pic, nest, l, o);
+    for (guint i = 0; i < l->children->len; i++)
+        pic_layer(pic, nest, l->children->pdata[i], o);
     vn_pic_cluster_end(pic);
 }
 
@@ -477,28 +644,166 @@ pic_routes(VnPic *pic, const VnNest *nest)
     }
 }
 
-static char *
-picture(const VnNest *nest, gboolean dot)
+/* ------------------------------------------------------------------ */
+/* the doctor's walk on the picture                                    */
+
+static gboolean
+way_fails(const VnWalk *w)
 {
+    return w->result == VN_WALK_DIES || w->result == VN_WALK_TOO_COMPLEX;
+}
+
+/* The way in bold, where it dies in red with the fix as its tooltip. */
+static void
+doctor_marks(VnPic *pic, const VnDoctor *doc)
+{
+    const VnWalk *ways[] = { &doc->there, &doc->back };
+
+    for (guint i = 0; i < G_N_ELEMENTS(ways); i++) {
+        const char *prev = NULL;
+
+        for (guint j = 0; ways[i]->path && j < ways[i]->path->len; j++) {
+            const VnWalkPoint *p = &g_array_index(ways[i]->path, VnWalkPoint,
+                                                  j);
+            const char *id = link_id(pic, p->layer, p->link->name);
+
+            vn_pic_mark(pic, id, VN_PIC_PATH, NULL);
+            if (prev)
+                vn_pic_bold_edge(pic, prev, id);
+            prev = id;
+        }
+    }
+    for (guint i = 0; i < G_N_ELEMENTS(ways); i++) {
+        const VnWalk *w = ways[i];
+        g_autofree char *tip = NULL;
+
+        if (!way_fails(w) || !w->death_layer || !w->death_link)
+            continue;
+        tip = g_strdup_printf("%s\nfix: %s", w->death,
+                              w->fix ? w->fix : "see virt-nest doctor");
+        vn_pic_mark(pic, link_id(pic, w->death_layer, w->death_link->name),
+                    VN_PIC_DEAD, tip);
+        break;
+    }
+}
+
+/* @text in lines of about @width columns, after @t. */
+static void
+wrap(GString *t, const char *text, guint width)
+{
+    g_auto(GStrv) words = g_strsplit(text, " ", -1);
+    guint col = 0;
+
+    for (guint i = 0; words[i]; i++) {
+        guint n = g_utf8_strlen(words[i], -1);
+
+        if (col && col + 1 + n > width) {
+            g_string_append_c(t, '\n');
+            col = 0;
+        } else if (col) {
+            g_string_append_c(t, ' ');
+            col++;
+        }
+        g_string_append(t, words[i]);
+        col += n;
+    }
+}
+
+/* The legend's columns: wide enough that the doctor's longest verdict
+ * and fix fit VN_PIC_MAX_LINES lines. */
+#define LEGEND_WIDTH 84
+
+/* The doctor's verdict, as a legend above the picture. */
+static void
+doctor_legend(VnPic *pic, const VnDoctor *doc, const VnDoctorQuery *q)
+{
+    const VnWalk *bad = way_fails(&doc->there) ? &doc->there :
+                        way_fails(&doc->back) ? &doc->back : NULL;
+    g_autoptr(GString) t = g_string_new(NULL);
+    g_autofree char *line = NULL;
+    const char *id = vn_pic_id(pic, "legend", "doctor");
+    char a[VN_CIDR_STRLEN], b[VN_CIDR_STRLEN];
+
+    g_autoptr(GString) head = g_string_new(NULL);
+
+    g_string_append_printf(head, "doctor %s -> %s ",
+                           vn_cidr_format(&q->from, FALSE, a),
+                           vn_cidr_format(&q->to, FALSE, b));
+    if (bad) {
+        g_autofree char *fix = g_strdup_printf("fix: %s", bad->fix ? bad->fix :
+                                               "see virt-nest doctor");
+
+        g_string_append_printf(head, "%s%s %s%s%s (red; the way in bold)",
+                               bad == &doc->back ? "the reply " : "",
+                               bad->result == VN_WALK_DIES ? "dies at" :
+                               "undecided at",
+                               bad->death_layer ? bad->death_layer->name : "?",
+                               bad->death_link ? " " : "",
+                               bad->death_link ? bad->death_link->name : "");
+        wrap(t, head->str, LEGEND_WIDTH);
+        g_string_append_c(t, '\n');
+        wrap(t, bad->death, LEGEND_WIDTH);
+        g_string_append_c(t, '\n');
+        wrap(t, fix, LEGEND_WIDTH);
+        line = g_strdup_printf("%s\n%s", bad->death, fix);
+    } else if (doc->reachable) {
+        g_string_append(head, "reachable there and back (the way in bold)");
+        wrap(t, head->str, LEGEND_WIDTH);
+    } else {
+        const VnWalk *w = doc->there.result == VN_WALK_LEAVES ? &doc->there
+                                                              : &doc->back;
+
+        g_string_append_printf(head, "leaves the snapshots (the way in "
+                               "bold) at %s", w->left ? w->left : "?");
+        wrap(t, head->str, LEGEND_WIDTH);
+    }
+    vn_pic_mark(pic, id, VN_PIC_PLAIN, line ? line : t->str);
+    vn_pic_node(pic, id, VN_PIC_NOTE, t->str);
+}
+
+static char *
+picture(const VnNest *nest, gboolean dot, const VnGraphOptions *opts)
+{
+    static const VnGraphOptions defaults = { 0 };
+    const VnGraphOptions *o = opts ? opts : &defaults;
     VnPic *pic = vn_pic_new(dot);
 
+    if (o->doctor) {
+        doctor_marks(pic, o->doctor);
+        doctor_legend(pic, o->doctor, o->query);
+    }
+    /* the outside world first: the way in comes from above */
+    for (guint i = 0; i < nest->layers->len; i++) {
+        const VnNestLayer *l = nest->layers->pdata[i];
+
+        if (!l->parent && l->layer->host)
+            pic_outside(pic, l);
+    }
+    /* layer in layer: each outermost one holds the rest */
     for (guint i = 0; i < nest->layers->len; i++)
-        pic_layer(pic, nest->layers->pdata[i]);
+        if (!((VnNestLayer *)nest->layers->pdata[i])->parent)
+            pic_layer(pic, nest, nest->layers->pdata[i], o);
+    for (guint i = 0; i < nest->layers->len; i++) {
+        const VnNestLayer *l = nest->layers->pdata[i];
+
+        if (!l->parent && l->layer->host)
+            pic_outside_wire(pic, l);
+    }
     pic_wires(pic, nest);
     pic_routes(pic, nest);
     return vn_pic_finish(pic);
 }
 
 char *
-vn_graph_mermaid(const VnNest *nest)
+vn_graph_mermaid(const VnNest *nest, const VnGraphOptions *opts)
 {
-    return picture(nest, FALSE);
+    return picture(nest, FALSE, opts);
 }
 
 char *
-vn_graph_dot(const VnNest *nest)
+vn_graph_dot(const VnNest *nest, const VnGraphOptions *opts)
 {
-    return picture(nest, TRUE);
+    return picture(nest, TRUE, opts);
 }
 
 /* ------------------------------------------------------------------ */

@@ -18,6 +18,9 @@ vn_pic_new(gboolean dot)
     pic->dot = dot;
     pic->ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     pic->taken = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    pic->marks = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    pic->tips = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    pic->bold = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     if (dot)
         pic->out = g_string_new("digraph virt_nest {\n"
                                 "  rankdir=TB;\n"
@@ -26,7 +29,16 @@ vn_pic_new(gboolean dot)
                                 "  edge [fontname=\"Helvetica\", fontsize=9, "
                                 "arrowhead=none];\n");
     else
-        pic->out = g_string_new("flowchart TB\n");
+        /* mermaid.js wraps a label at 200 pixels, a MAC and address line
+         * and the firewall badge among them, and the doctor's legend (84
+         * columns, nestview.c): wide enough for those.
+         * Not the elk renderer ("defaultRenderer": "elk"): the mermaid
+         * bundle (mermaid 11) has no elk layout without the separate
+         * @mermaid-js/layout-elk and falls back to dagre, so the picture
+         * would be one thing where it is tested and another elsewhere. */
+        pic->out = g_string_new("%%{init: {\"flowchart\": "
+                                "{\"wrappingWidth\": 800}}}%%\n"
+                                "flowchart TB\n");
     return pic;
 }
 
@@ -39,6 +51,9 @@ vn_pic_free(VnPic *pic)
         g_string_free(pic->out, TRUE);
     g_hash_table_unref(pic->ids);
     g_hash_table_unref(pic->taken);
+    g_hash_table_unref(pic->marks);
+    g_hash_table_unref(pic->tips);
+    g_hash_table_unref(pic->bold);
     g_free(pic);
 }
 
@@ -47,8 +62,19 @@ vn_pic_finish(VnPic *pic)
 {
     char *text;
 
+    static const char *const defs[] = {
+        [VN_PIC_DIM] = "  classDef vnDim stroke:#9ca3af,color:#6b7280,"
+                       "stroke-dasharray:3 3\n",
+        [VN_PIC_PATH] = "  classDef vnPath stroke-width:3px\n",
+        [VN_PIC_DEAD] = "  classDef vnDead stroke:#dc2626,stroke-width:3px,"
+                        "color:#b91c1c\n",
+    };
+
     if (pic->dot)
         g_string_append(pic->out, "}\n");
+    for (guint m = VN_PIC_DIM; !pic->dot && m <= VN_PIC_DEAD; m++)
+        if (pic->classes & (1u << m))
+            g_string_append(pic->out, defs[m]);
     text = g_string_free(g_steal_pointer(&pic->out), FALSE);
     vn_pic_free(pic);
     return text;
@@ -165,9 +191,84 @@ vn_pic_cluster_end(VnPic *pic)
 }
 
 void
+vn_pic_mark(VnPic *pic, const char *id, VnPicMark mark, const char *tooltip)
+{
+    g_hash_table_insert(pic->marks, g_strdup(id), GINT_TO_POINTER(mark));
+    if (tooltip)
+        g_hash_table_insert(pic->tips, g_strdup(id), g_strdup(tooltip));
+}
+
+static char *
+edge_key(const char *a, const char *b)
+{
+    return g_strdup_printf("%s\036%s", a, b);
+}
+
+void
+vn_pic_bold_edge(VnPic *pic, const char *a, const char *b)
+{
+    g_hash_table_add(pic->bold, edge_key(a, b));
+    g_hash_table_add(pic->bold, edge_key(b, a));
+}
+
+static gboolean
+is_bold(const VnPic *pic, const char *a, const char *b)
+{
+    g_autofree char *k = edge_key(a, b);
+
+    return g_hash_table_contains(pic->bold, k);
+}
+
+/* @text, cut to VN_PIC_MAX_LINES lines. transfer full. */
+static char *
+bounded(const char *text)
+{
+    guint lines = 1, kept = 1;
+    const char *cut = NULL;
+
+    for (const char *p = text; *p; p++)
+        lines += *p == '\n';
+    if (lines <= VN_PIC_MAX_LINES)
+        return g_strdup(text);
+    /* the first VN_PIC_MAX_LINES - 1 lines, then how many more */
+    for (cut = text; kept < VN_PIC_MAX_LINES; cut++)
+        kept += *cut == '\n';
+    return g_strdup_printf("%.*s… %u more lines (text view)",
+                           (int)(cut - text), text,
+                           lines - (VN_PIC_MAX_LINES - 1));
+}
+
+/* Graphviz attributes of a node's mark and tooltip. */
+static void
+dot_mark(GString *out, const VnPic *pic, const char *id, VnPicMark mark)
+{
+    const char *tip = g_hash_table_lookup(pic->tips, id);
+    static const char *const attrs[] = {
+        [VN_PIC_PLAIN] = "",
+        [VN_PIC_DIM] = ", color=\"#9ca3af\", fontcolor=\"#6b7280\"",
+        [VN_PIC_PATH] = ", penwidth=2.5",
+        [VN_PIC_DEAD] = ", color=\"#dc2626\", fontcolor=\"#b91c1c\", "
+                        "penwidth=3",
+    };
+
+    g_string_append(out, attrs[mark]);
+    if (tip) {
+        g_autofree char *t = vn_pic_label(pic, tip);
+
+        g_string_append_printf(out, ", tooltip=\"%s\"", t);
+    }
+}
+
+void
 vn_pic_node(VnPic *pic, const char *id, VnPicShape shape, const char *text)
 {
-    g_autofree char *label = vn_pic_label(pic, text);
+    g_autofree char *cut = bounded(text);
+    g_autofree char *label = vn_pic_label(pic, cut);
+    VnPicMark mark = GPOINTER_TO_INT(g_hash_table_lookup(pic->marks, id));
+    static const char *const classes[] = {
+        [VN_PIC_PLAIN] = "", [VN_PIC_DIM] = ":::vnDim",
+        [VN_PIC_PATH] = ":::vnPath", [VN_PIC_DEAD] = ":::vnDead",
+    };
 
     if (pic->dot) {
         static const char *const shapes[] = {
@@ -176,20 +277,28 @@ vn_pic_node(VnPic *pic, const char *id, VnPicShape shape, const char *text)
             [VN_PIC_GUEST] = "box3d, style=filled, fillcolor=\"#dcfce7\"",
             [VN_PIC_SUBNET] = "folder, style=filled, fillcolor=\"#fef9c3\"",
             [VN_PIC_LINK] = "box, style=dashed",
+            [VN_PIC_OUTSIDE] = "ellipse, style=filled, fillcolor=\"#e5e7eb\"",
+            [VN_PIC_NOTE] = "note, style=filled, fillcolor=\"#fff7ed\"",
         };
-        g_string_append_printf(pic->out, "    %s [label=\"%s\", shape=%s];\n",
+        g_string_append_printf(pic->out, "    %s [label=\"%s\", shape=%s",
                                id, label, shapes[shape]);
+        dot_mark(pic->out, pic, id, mark);
+        g_string_append(pic->out, "];\n");
     } else {
         static const char *const open[] = {
             [VN_PIC_BRIDGE] = "([", [VN_PIC_TAP] = "[", [VN_PIC_GUEST] = "[[",
             [VN_PIC_SUBNET] = "[/", [VN_PIC_LINK] = "[",
+            [VN_PIC_OUTSIDE] = "{{", [VN_PIC_NOTE] = ">",
         };
         static const char *const close[] = {
             [VN_PIC_BRIDGE] = "])", [VN_PIC_TAP] = "]", [VN_PIC_GUEST] = "]]",
             [VN_PIC_SUBNET] = "/]", [VN_PIC_LINK] = "]",
+            [VN_PIC_OUTSIDE] = "}}", [VN_PIC_NOTE] = "]",
         };
-        g_string_append_printf(pic->out, "    %s%s\"%s\"%s\n", id, open[shape],
-                               label, close[shape]);
+        g_string_append_printf(pic->out, "    %s%s\"%s\"%s%s\n", id,
+                               open[shape], label, close[shape],
+                               classes[mark]);
+        pic->classes |= 1u << mark;
     }
 }
 
@@ -198,22 +307,29 @@ vn_pic_edge(VnPic *pic, const char *from, const char *to, const char *label,
             gboolean dashed)
 {
     g_autofree char *l = label ? vn_pic_label(pic, label) : NULL;
+    gboolean bold = is_bold(pic, from, to);
+    /* Mermaid's thick links have no dashed form */
+    const char *arrow = bold ? (dashed ? "==>" : "===")
+                             : (dashed ? "-.->" : "---");
 
     if (pic->dot) {
+        g_autoptr(GString) a = g_string_new(NULL);
+
+        if (l)
+            g_string_append_printf(a, ", label=\"%s\"", l);
+        if (dashed)
+            g_string_append(a, ", style=dashed, arrowhead=normal");
+        if (bold)
+            g_string_append(a, ", penwidth=2.5");
         g_string_append_printf(pic->out, "    %s -> %s", from, to);
-        if (l || dashed)
-            g_string_append_printf(pic->out, " [%s%s%s%s%s]",
-                                   l ? "label=\"" : "", l ? l : "",
-                                   l ? "\"" : "", l && dashed ? ", " : "",
-                                   dashed ? "style=dashed, arrowhead=normal"
-                                          : "");
+        if (a->len)
+            g_string_append_printf(pic->out, " [%s]", a->str + 2);
         g_string_append(pic->out, ";\n");
     } else if (l) {
         g_string_append_printf(pic->out, "    %s %s|\"%s\"| %s\n", from,
-                               dashed ? "-.->" : "---", l, to);
+                               arrow, l, to);
     } else {
-        g_string_append_printf(pic->out, "    %s %s %s\n", from,
-                               dashed ? "-.->" : "---", to);
+        g_string_append_printf(pic->out, "    %s %s %s\n", from, arrow, to);
     }
 }
 
@@ -223,16 +339,25 @@ vn_pic_edge_up(VnPic *pic, const char *from, const char *to,
 {
     g_autofree char *l = NULL;
 
+    l = label ? vn_pic_label(pic, label) : NULL;
     if (!pic->dot) {
-        vn_pic_edge(pic, from, to, label, TRUE);
+        /* Mermaid ranks by the edge's direction and has no arrow for the
+         * other end only: @to first, a dotted line, "↑" in the label */
+        const char *line = is_bold(pic, from, to) ? "===" : "-.-";
+
+        if (l)
+            g_string_append_printf(pic->out, "    %s %s|\"↑ %s\"| %s\n", to,
+                                   line, l, from);
+        else
+            g_string_append_printf(pic->out, "    %s %s %s\n", to, line, from);
         return;
     }
-    l = label ? vn_pic_label(pic, label) : NULL;
     g_string_append_printf(pic->out, "    %s -> %s [", to, from);
     if (l)
         g_string_append_printf(pic->out, "label=\"%s\", ", l);
-    g_string_append(pic->out,
-                    "style=dashed, dir=back, arrowtail=normal];\n");
+    g_string_append_printf(pic->out,
+                           "style=dashed, dir=back, arrowtail=normal%s];\n",
+                           is_bold(pic, from, to) ? ", penwidth=2.5" : "");
 }
 
 /* ------------------------------------------------------------------ */
@@ -248,15 +373,34 @@ vn_pic_network_text(GString *t, const VnNetwork *net, const VnHost *host,
                            net->bridge ? net->bridge : "(no bridge)", net->name,
                            net->forward_mode, net->active ? "" : ", inactive");
     if (bridge) {
-        vn_view_link_addresses(t, host, bridge, "\n");
+        g_autoptr(GString) a = g_string_new(NULL);
+        g_auto(GStrv) addrs = NULL;
+        guint n;
+
+        vn_view_link_addresses(a, host, bridge, "\036");
+        addrs = g_strsplit(a->str, "\036", -1);
+        n = g_strv_length(addrs);
+        /* addrs[0] is empty: each address comes after the separator */
+        for (guint i = 1; i < n && i <= 2; i++)
+            g_string_append_printf(t, "\n%s", addrs[i]);
+        if (n > 3)
+            g_string_append_printf(t, " +%u more", n - 3);
     } else {
-        for (guint i = 0; i < net->ips->len; i++)
+        for (guint i = 0; i < net->ips->len && i < 2; i++)
             g_string_append_printf(t, "\n%s", vn_cidr_format(
                 &((VnNetIp *)net->ips->pdata[i])->address, TRUE, b));
+        if (net->ips->len > 2)
+            g_string_append_printf(t, " +%u more", net->ips->len - 2);
     }
-    for (guint i = 0; net->nest && i < net->peers->len; i++)
-        g_string_append_printf(t, "\npeer %s", vn_cidr_format(
-            &g_array_index(net->peers, VnCidr, i), TRUE, b));
+    /* one line however many: two named, the rest counted */
+    for (guint i = 0; net->nest && i < net->peers->len && i < 2; i++)
+        g_string_append_printf(t, "%s%s", i ? ", " :
+                               net->peers->len > 1 ? "\npeers " : "\npeer ",
+                               vn_cidr_format(&g_array_index(net->peers,
+                                                             VnCidr, i),
+                                              TRUE, b));
+    if (net->nest && net->peers->len > 2)
+        g_string_append_printf(t, " +%u more", net->peers->len - 2);
 }
 
 void

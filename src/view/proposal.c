@@ -32,11 +32,15 @@ vn_proposal_append_text(GString *out, const VnProposal *p)
                            "(never routed on that alone):\n", guest);
     for (guint i = 0; i < p->subnets->len; i++) {
         const VnNestedSubnet *n = g_ptr_array_index(p->subnets, i);
-        g_autofree char *iface = vn_escape_text(n->iface);
+        g_autofree char *iface = n->iface ? vn_escape_text(n->iface) : NULL;
 
-        g_string_append_printf(out, "  %s on %s (%s): ",
-                               vn_cidr_format(&n->subnet, TRUE, s), iface,
-                               vn_cidr_format(&n->address, TRUE, a));
+        if (iface)
+            g_string_append_printf(out, "  %s on %s (%s): ",
+                                   vn_cidr_format(&n->subnet, TRUE, s), iface,
+                                   vn_cidr_format(&n->address, TRUE, a));
+        else
+            g_string_append_printf(out, "  %s (as named): ",
+                                   vn_cidr_format(&n->subnet, TRUE, s));
         switch (n->state) {
         case VN_NESTED_DELEGATED:
             g_string_append(out, "delegated\n");
@@ -58,7 +62,19 @@ vn_proposal_append_text(GString *out, const VnProposal *p)
         g_autofree char *shown = vn_escape_text(quoted);
         g_autofree char *set = g_shell_quote(p->metadata_set);
 
-        g_string_append_printf(out, "  to delegate: virsh metadata %s "
+        g_auto(GStrv) lines = g_strsplit(p->metadata, "\n", -1);
+
+        g_string_append(out, "  the metadata that delegates them:\n");
+        for (guint i = 0; lines[i]; i++) {
+            if (!*lines[i])
+                continue;
+            g_string_append(out, "    ");
+            vn_escape_text_append(out, lines[i]);
+            g_string_append_c(out, '\n');
+        }
+        g_string_append_printf(out, "  to delegate: virt-nest adopt %s\n",
+                               shown);
+        g_string_append_printf(out, "  or by hand: virsh metadata %s "
                                "urn:virt-nest:1 --key nest --live --config "
                                "--set %s\n", shown, set);
     }
@@ -78,7 +94,8 @@ vn_proposal_write_json(VnJsonWriter *w, const char *key, const VnProposal *p)
 
         vn_json_begin_object(w, NULL);
         vn_json_string(w, "interface", n->iface);
-        vn_json_string(w, "address", vn_cidr_format(&n->address, TRUE, buf));
+        vn_json_string(w, "address", vn_cidr_is_empty(&n->address) ? NULL :
+                       vn_cidr_format(&n->address, TRUE, buf));
         vn_json_string(w, "subnet", vn_cidr_format(&n->subnet, TRUE, buf));
         vn_json_string(w, "state", vn_nested_state_to_string(n->state));
         vn_json_string(w, "reason", n->reason);

@@ -10,7 +10,10 @@
 #
 # Usage: seed-nest.sh VIRT_NEST VIRT_NEST_HOOK SRCDIR
 # VN_REGENERATE=1 rewrites the golden files; VN_SNAPSHOTS=DIR keeps the
-# snapshots of the fixed nest there (xml/examples/seed-l*.json come from it).
+# snapshots there: of the nest before the fix (seed-before-nest-l*.json),
+# with the route only (seed-route-nest-l*.json) and fixed (seed-nest-l*.json);
+# xml/examples/ has them from it, and tests/doctor/seed-examples.sh checks
+# what doctor says of each.
 set -u
 VN=$(realpath "$1")
 HOOK=$(realpath "$2")
@@ -147,10 +150,35 @@ GOLDEN_CWD="$T/fixed" golden doctor-out.txt \
 GOLDEN_CWD="$T/fixed" golden doctor-vpn.txt \
     vn doctor --from 192.168.124.91 --to 10.113.0.1 --size 1500 l0.json l1.json l2.json
 if [ -n "${VN_SNAPSHOTS:-}" ]; then
-    for n in 0 1 2; do
-        sed -e "s|$SRC/xml/examples|@EXAMPLES@|g" "$T/fixed/l$n.json" > "$VN_SNAPSHOTS/seed-nest-l$n.json"
+    # before the fix (none), the route only (route), fixed: the bundled
+    # seed-before-nest-l*, seed-route-nest-l* and seed-nest-l*.json
+    # (a layer without metadata has the test's copy of seed-lN.xml without
+    # it for its uri: @TMP@/lN-plain.xml)
+    for s in none:seed-before-nest route:seed-route-nest fixed:seed-nest; do
+        for n in 0 1 2; do
+            sed -e "s|$SRC/xml/examples|@EXAMPLES@|g" -e "s|$T|@TMP@|g" \
+                "$T/${s%%:*}/l$n.json" > "$VN_SNAPSHOTS/${s#*:}-l$n.json"
+        done
     done
 fi
+
+# every layer's snapshot has host.firewall_error, null where the firewall
+# was read
+for n in 0 1 2; do
+    if jq -e '.host | has("firewall_error") and .firewall_error == null and
+              (.firewall | type) == "array"' "$T/fixed/l$n.json" > /dev/null
+    then
+        echo "ok: l$n.json: host.firewall_error is null, the firewall read"
+    else
+        echo "FAIL: l$n.json: host.firewall_error not null or absent"; fail=1
+    fi
+done
+# live, where the kernel has no route at all: its reason, no libnl
+# "Unspecific failure", and a fix that says what to do
+GOLDEN_CWD="$T" golden doctor-live-noroute.txt \
+    unshare -n --uts sh -c 'ip link set lo up && hostname lonely && exec "$@"' \
+    sh ${VN_VALGRIND:-} "$VN" doctor -c test:///default --from 127.0.0.1 \
+    --to 192.168.124.91
 
 # --- 4. ip_forward off on L1
 nsx "$L1" sysctl -qw net.ipv4.ip_forward=0

@@ -41,6 +41,13 @@ doctor(const VnNest *nest, const char *from, const char *to, guint8 proto,
     if (!(doc = vn_doctor_run(nest, &q, &err)))
         return;
     g_free(vn_doctor_text(doc, &q));
+    /* the walk on the pictures: marks, bold edges, the legend */
+    {
+        VnGraphOptions o = { .all_links = TRUE, .doctor = doc, .query = &q };
+
+        g_free(vn_graph_dot(nest, &o));
+        g_free(vn_graph_mermaid(nest, &o));
+    }
     {
         g_autofree char *json = vn_doctor_json(doc, &q);
 
@@ -81,8 +88,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     g_free(vn_graph_text(nest));
-    g_free(vn_graph_mermaid(nest));
-    g_free(vn_graph_dot(nest));
+    g_free(vn_graph_mermaid(nest, NULL));
+    g_free(vn_graph_dot(nest, NULL));
     {
         g_autofree char *json = vn_graph_json(nest);
 

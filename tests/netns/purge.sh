@@ -15,7 +15,8 @@
 #               somebody else's in the same chain: purge finds virt-nest's
 #               rules by their comment and removes them, keeps the other;
 #               L1 is as before the hooks
-#   again       a second purge: exit 0, nothing to do, nothing changes
+#   again       a second purge: exit 0, says nothing is installed, nothing
+#               changes
 #   foreign     a state directory holding a file that is not virt-nest's:
 #               purge exits 1 naming it, and keeps it
 #
@@ -144,7 +145,11 @@ same L1 before purged "L1 after the purge (and without the other rule): as befor
 # ============================================================ again
 purge L0
 rc=$?
-check "a second purge: exit 0, nothing to do" eval '[ $rc -eq 0 ] && [ ! -s "$T/purge.out" ] && [ ! -s "$T/purge.err" ]'
+# (issue 12 item 12: it says so, in one line)
+check "a second purge: exit 0, says there is nothing to uninstall" eval \
+    '[ $rc -eq 0 ] && [ ! -s "$T/purge.err" ] &&
+     [ "$(wc -l < "$T/purge.out")" = 1 ] &&
+     grep -q "^nothing to uninstall: no virt-nest hook in " "$T/purge.out"'
 snap L0 again
 same L0 before again "and nothing changed"
 check "it made no state directory" eval '[ ! -e "$NEST_STATE_L0" ]'

@@ -210,6 +210,13 @@ rc=$?
 sed 's|/usr/share/doc/virt-nest/examples|@SRCDIR@/xml/examples|g' "$T/status" > "$T/status.norm"
 check "virt-nest status -c test:///usr/share/doc/virt-nest/examples/seed-l0.xml: exit 0, as tests/golden/status/seed-l0.text" \
     eval '[ $rc -eq 0 ] && diff -u "$SRC/tests/golden/status/seed-l0.text" "$T/status.norm"'
+# the bash completion where bash-completion loads it from, and working
+BC=/usr/share/bash-completion/completions/virt-nest
+out=$(in_root bash -c "source $BC && COMP_WORDS=(virt-nest lo) COMP_CWORD=1 &&
+                       _virt_nest virt-nest lo virt-nest &&
+                       echo \"\${COMPREPLY[*]}\"" 2>&1)
+check "the package's bash completion ($BC) completes 'virt-nest lo' to log" \
+    eval '[ "$out" = log ] || { echo "  # $out"; false; }'
 # --svg through libgvc: the package pulls in libgvc6 (${shlibs:Depends}),
 # which holds dot's layout and the SVG renderer and lists them in config6a
 in_root virt-nest status --svg -c test:///usr/share/doc/virt-nest/examples/seed-l0.xml > "$T/status.svg" 2>&1

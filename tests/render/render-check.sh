@@ -1,7 +1,7 @@
 #!/bin/bash
 # Do the Mermaid and Graphviz outputs of `virt-nest status` really render?
 #
-# Usage: render-check.sh VIRT_NEST SRCDIR
+# Usage: render-check.sh VIRT_NEST SRCDIR [OUTDIR]
 #        render-check.sh --self-test
 #
 # For every layer that has a golden status diagram (tests/golden/status/
@@ -21,8 +21,18 @@
 #    (errors and warnings alike) fails, and so does a node/edge count that
 #    differs from the source.
 #
+# `virt-nest graph` on every bundled nest (xml/examples/*nest-l0.json and
+# its -l1, -l2, ...), with doctor's verdict drawn on the seed before the
+# fixes and with the route only, and on a four-level nest made from the
+# seed's snapshots (deeper-l2.jq, deeper-l3.jq) also has its layout
+# checked from what each renderer drew (geometry.py: the SVG's coordinates,
+# the DOM boxes in Chromium), and its PNGs kept in OUTDIR (default: the
+# temp dir) as NAME.dot.png and NAME.mermaid.png; the log names OUTDIR.
+#
 # Every run also renders known-bad "canary" diagrams (a Mermaid syntax error,
-# a dot syntax error, a dot warning) and fails unless they are reported as
+# a dot syntax error, a dot warning, and a nest with its NAT edges turned
+# back so that L1's uplink sits below its bridge, which the geometry check
+# must catch in both renderers) and fails unless they are reported as
 # failures, so a harness that silently passes everything cannot go unnoticed.
 # --self-test renders only built-in samples (one good diagram of each kind
 # plus the canaries); it needs no virt-nest build.
@@ -53,12 +63,18 @@ MODE=check
 if [ "${1:-}" = --self-test ]; then
     MODE=self
     shift
-elif [ $# -ne 2 ]; then
-    echo "usage: $0 VIRT_NEST SRCDIR | $0 --self-test" >&2
+elif [ $# -ne 2 ] && [ $# -ne 3 ]; then
+    echo "usage: $0 VIRT_NEST SRCDIR [OUTDIR] | $0 --self-test" >&2
     exit 2
 fi
 VN=${1:-}
 SRC=${2:-}
+# where the PNGs of the nests' pictures are kept for people to look at
+OUT=${3:-}
+# no node of a picture is taller (VN_PIC_MAX_LINES, src/view/picture.h)
+MAX_LINES=6
+graphs=()
+pngs=()
 
 if [ -n "${VN_RENDER_CACHE:-}" ]; then
     CACHE=$VN_RENDER_CACHE
@@ -71,6 +87,7 @@ MERMAID_SPEC=${VN_MERMAID_SPEC:-mermaid@11}
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/vn-render.XXXXXX") || exit 1
 CHROME_PID=
+NONET=()
 
 cleanup() {
     # Chromium runs in its own session/process group (setsid); end that group
@@ -217,13 +234,14 @@ GOOD_DOT='digraph sample {
 mermaid_counts() {
     awk '
         $1 == "subgraph" || $1 == "end" || NR == 1 { next }
-        /(---|-->|-\.->|==>|~~~)/                 { e++; next }
+        $1 == "classDef" || $1 == "class"         { next }
+        /(---|-->|-\.->|-\.-|==>|===|~~~)/        { e++; next }
         /^[ \t]*[A-Za-z_][A-Za-z0-9_]*[ \t]*[\[\(\{>]/ { n++ }
         END { printf "nodes=%d edges=%d\n", n, e }' "$1"
 }
 dot_counts() {
     awk '
-        /->|--/                                   { e++; next }
+        /^[ \t]*[A-Za-z_][A-Za-z0-9_]* -(>|-) /  { e++; next }
         /^[ \t]*(node|edge|graph)[ \t]*\[/        { next }
         /^[ \t]*[A-Za-z_][A-Za-z0-9_]*[ \t]*\[/   { n++ }
         END { printf "nodes=%d edges=%d\n", n, e }' "$1"
@@ -253,7 +271,9 @@ const diagrams = [
 EOF
         local name
         for name in "$@"; do
-            printf '  {name: "%s", b64: "%s"},\n' "$name" \
+            printf '  {name: "%s", png: %s, b64: "%s"},\n' "$name" \
+                "$(case " ${pngs[*]-} " in *" $name "*) echo true ;;
+                   *) echo false ;; esac)" \
                 "$(base64 -w0 "$TMP/mmd/$name.mmd")"
         done
         cat <<'EOF'
@@ -288,6 +308,17 @@ async function main() {
       const box = el.getBBox();
       if (!(box.width > 0 && box.height > 0))
         throw new Error('the SVG draws nothing (empty bounding box)');
+      // the layout as drawn, for tests/render/geometry.py: each node's and
+      // each subgraph's box, y downwards
+      const y = r => r.top.toFixed(1) + ' ' + r.bottom.toFixed(1);
+      for (const g of el.querySelectorAll('g.node'))
+        out.push(`GEOM ${d.name} node ${g.id} ${y(g.getBoundingClientRect())}`);
+      for (const g of el.querySelectorAll('g.cluster'))
+        out.push(`GEOM ${d.name} cluster ` +
+                 `${g.getAttribute('data-id') || g.id} ` +
+                 y(g.getBoundingClientRect()));
+      if (d.png)
+        out.push(`SVG ${d.name} ${btoa(unescape(encodeURIComponent(svg)))}`);
       const nodes = el.querySelectorAll('g.node').length;
       const edges = el.querySelectorAll('path.flowchart-link').length;
       const size = Math.round(box.width) + 'x' + Math.round(box.height);
@@ -316,6 +347,7 @@ EOF
     # network at all: the page is local, and nothing may phone home.
     local nonet=()
     unshare -n true 2>/dev/null && nonet=(unshare -n)
+    NONET=("${nonet[@]}")
     HOME=$TMP/chrome-home XDG_CONFIG_HOME=$TMP/chrome-home/.config \
     XDG_CACHE_HOME=$TMP/chrome-home/.cache TMPDIR=$TMP \
     setsid "${nonet[@]}" timeout -k 5 60 "$CHROMIUM" \
@@ -445,6 +477,125 @@ check_dot() {
     echo "ok: dot $name (svg=$(wc -c <"$TMP/dot/$name.svg") $got)"
 }
 
+# ---------------------------------------------------------------- nests
+
+# render_inputs: the nests whose pictures get their geometry checked, as
+# graphs=(NAME...) and $TMP/args/NAME (the arguments of `virt-nest graph`).
+render_inputs() {
+    local l0 base n f S=$SRC/xml/examples
+    graphs=()
+    mkdir -p "$TMP/args" "$TMP/snap"
+    for l0 in "$SRC"/xml/examples/*nest-l0.json; do
+        [ -e "$l0" ] || continue
+        base=${l0%-l0.json}
+        n=graph-$(basename "$base")
+        f=("$l0")
+        for l in 1 2 3 4 5 6 7 8 9; do
+            [ -e "$base-l$l.json" ] && f+=("$base-l$l.json")
+        done
+        printf '%s ' "${f[@]}" >"$TMP/args/$n"
+        graphs+=("$n")
+    done
+    # doctor's verdict drawn: on the seed before the fixes (dies at L0's
+    # way out) and with the route only (dies at L1's virbr0), from the
+    # bundled snapshots of those states when they are there, else the
+    # route-only state made from the fixed seed by dropping virt-nest's
+    # exceptions
+    local walk=(--from 192.168.122.1 --to 192.168.124.91)
+    if [ -e "$S/seed-before-nest-l0.json" ]; then
+        printf '%s ' "${walk[@]}" "$S"/seed-before-nest-l[0-9].json \
+            >"$TMP/args/graph-doctor-before"
+        graphs+=(graph-doctor-before)
+    fi
+    if [ -e "$S/seed-route-nest-l0.json" ]; then
+        printf '%s ' "${walk[@]}" "$S"/seed-route-nest-l[0-9].json \
+            >"$TMP/args/graph-doctor-route"
+    else
+        jq '(.host.firewall[].rules) |= map(select((.comment // "") |
+                startswith("virt-nest") | not)) | (.networks[].nest) = null' \
+            "$S/seed-nest-l1.json" >"$TMP/snap/norules-l1.json" ||
+            die "jq could not strip the seed's exceptions"
+        printf '%s ' "${walk[@]}" "$S/seed-nest-l0.json" \
+            "$TMP/snap/norules-l1.json" "$S/seed-nest-l2.json" \
+            >"$TMP/args/graph-doctor-route"
+    fi
+    graphs+=(graph-doctor-route)
+    # one level deeper: L2 runs a libvirt network of its own (virbr1,
+    # 192.168.126.0/24, the next subnet `virt-nest plan --depth 3` hands
+    # out after the seed's) with a guest in it, whose snapshot is L3
+    if jq -f "$SRC/tests/render/deeper-l2.jq" "$S/seed-nest-l2.json" \
+            >"$TMP/snap/deep-l2.json" &&
+       jq -f "$SRC/tests/render/deeper-l3.jq" "$S/seed-nest-l2.json" \
+            >"$TMP/snap/deep-l3.json"; then
+        printf '%s ' "$S/seed-nest-l0.json" "$S/seed-nest-l1.json" \
+            "$TMP/snap/deep-l2.json" "$TMP/snap/deep-l3.json" \
+            >"$TMP/args/graph-four-levels"
+        graphs+=(graph-four-levels)
+    else
+        die "jq could not make the four-level nest"
+    fi
+}
+
+# geometry_check FORMAT NAME: tests/render/geometry.py on the source and
+# what the renderer drew.
+geometry_check() {
+    local fmt=$1 name=$2 ext=$1 drawn
+    [ "$fmt" = mermaid ] && ext=mmd
+    if [ "$fmt" = dot ]; then
+        drawn=$TMP/dot/$name.svg
+    else
+        drawn=$TMP/mmd/$name.boxes
+        grep "^GEOM $name " "$TMP/mermaid.results" | cut -d' ' -f3- >"$drawn"
+    fi
+    if python3 "$SRC/tests/render/geometry.py" "$fmt" "$TMP/$ext/$name.$ext" \
+            "$drawn" "$MAX_LINES" >"$TMP/$ext/$name.geometry" 2>&1; then
+        echo "ok: $fmt $name geometry: $(tail -n 1 "$TMP/$ext/$name.geometry" |
+            sed 's/^ok: //')"
+        return 0
+    fi
+    echo "FAIL: $fmt $name geometry (as $fmt drew it):"
+    sed 's/^/    /' "$TMP/$ext/$name.geometry"
+    return 1
+}
+
+# mermaid_png NAME: the SVG mermaid.js drew for NAME, as a PNG, by
+# Chromium's screenshot of a page that holds only it.
+mermaid_png() {
+    local name=$1 size page=$TMP/png-$1
+    mkdir -p "$page"
+    size=$(grep -E "^OK $name " "$TMP/mermaid.results" |
+           grep -o 'size=[0-9]*x[0-9]*' | cut -d= -f2)
+    [ -n "$size" ] || return 1
+    {
+        printf '<!DOCTYPE html><html><head><meta charset="utf-8">'
+        printf '%s' '<meta http-equiv="Content-Security-Policy"' \
+            " content=\"default-src 'none'; style-src 'unsafe-inline'\">"
+        printf '</head><body style="margin:8px;background:#fff">'
+        grep -E "^SVG $name " "$TMP/mermaid.results" | cut -d' ' -f3 |
+            base64 -d
+        printf '</body></html>\n'
+    } >"$page/index.html"
+    HOME=$TMP/chrome-home XDG_CONFIG_HOME=$TMP/chrome-home/.config \
+    XDG_CACHE_HOME=$TMP/chrome-home/.cache TMPDIR=$TMP \
+    setsid "${NONET[@]}" timeout -k 5 60 "$CHROMIUM" \
+        --headless --no-sandbox --disable-gpu \
+        --disable-background-networking --disable-component-update \
+        --disable-sync --no-first-run --no-default-browser-check \
+        --disable-default-apps --disable-extensions --disable-breakpad \
+        --disable-crash-reporter --disable-domain-reliability \
+        --no-pings --metrics-recording-only --disable-dev-shm-usage \
+        --host-resolver-rules='MAP * ~NOTFOUND' \
+        --user-data-dir="$TMP/chrome-profile" --hide-scrollbars \
+        --window-size="$(( ${size%x*} + 16 )),$(( ${size#*x} + 16 ))" \
+        --screenshot="$OUT/$name.mermaid.png" "file://$page/index.html" \
+        >>"$TMP/chromium-png.log" 2>&1 </dev/null &
+    CHROME_PID=$!
+    wait "$CHROME_PID"
+    kill -KILL -- "-$CHROME_PID" 2>/dev/null
+    CHROME_PID=
+    [ -s "$OUT/$name.mermaid.png" ]
+}
+
 # ---------------------------------------------------------------- main
 
 mkdir -p "$TMP/mmd" "$TMP/dot"
@@ -460,6 +611,13 @@ if [ "$MODE" = self ]; then
     dots=(good-sample)
 else
     [ -x "$VN" ] || die "$VN is not an executable"
+    if [ -z "$OUT" ]; then
+        OUT=$TMP/png
+    fi
+    mkdir -p "$OUT" || die "cannot make $OUT"
+    OUT=$(realpath "$OUT")
+    rm -f "$OUT"/*.png
+    echo "# PNGs of the nests' pictures: $OUT/NAME.dot.png, NAME.mermaid.png"
     layers=()
     for g in "$SRC"/tests/golden/status/*.mermaid \
              "$SRC"/tests/golden/status/*.dot; do
@@ -481,20 +639,46 @@ else
             fi
         done
     done
-    # the whole nest: `virt-nest graph` on the bundled snapshots of the seed
-    snaps=()
-    for n in 0 1 2; do snaps+=("$SRC/xml/examples/seed-nest-l$n.json"); done
-    for fmt in mermaid dot; do
-        ext=$fmt; [ $fmt = mermaid ] && ext=mmd
-        if "$VN" graph --$fmt "${snaps[@]}" >"$TMP/$ext/graph-seed-nest.$ext" \
-                2>"$TMP/$ext/graph-seed-nest.err"; then
-            if [ $fmt = mermaid ]; then mmd+=(graph-seed-nest); else dots+=(graph-seed-nest); fi
-        else
-            echo "FAIL: virt-nest graph --$fmt on the seed nest exited non-zero:"
-            sed 's/^/    /' "$TMP/$ext/graph-seed-nest.err"
-            fail=1
-        fi
+    # the whole nest: `virt-nest graph` on every bundled nest
+    # (xml/examples/NAME-l0.json, NAME-l1.json, ...: the seed fixed, and
+    # whatever snapshots land there, before the fix and after the route
+    # only), on the seed without its exceptions with doctor's walk drawn,
+    # and on a nest one level deeper than the seed made from the seed's
+    # snapshots (render_inputs below); each of these also gets its
+    # geometry checked and its PNGs kept.
+    render_inputs
+    for g in "${graphs[@]}"; do
+        read -r -a args <"$TMP/args/$g"
+        for fmt in mermaid dot; do
+            ext=$fmt; [ $fmt = mermaid ] && ext=mmd
+            if "$VN" graph --$fmt "${args[@]}" >"$TMP/$ext/$g.$ext" \
+                    2>"$TMP/$ext/$g.err"; then
+                if [ $fmt = mermaid ]; then mmd+=("$g"); else dots+=("$g"); fi
+            else
+                echo "FAIL: virt-nest graph --$fmt ${args[*]} exited non-zero:"
+                sed 's/^/    /' "$TMP/$ext/$g.err"
+                fail=1
+            fi
+        done
     done
+    pngs=("${graphs[@]}")
+    # A known-bad layout the geometry check must catch: the seed nest with
+    # each NAT edge turned back into bridge -> way out, as it was before
+    # the uplink went on top (L1's uplink then sits below its bridge).
+    if [ -s "$TMP/dot/graph-seed-nest.dot" ]; then
+        back='^([[:space:]]*)([A-Za-z0-9_]+) -> ([A-Za-z0-9_]+)'
+        back+=' \[(.*), dir=back, arrowtail=normal(.*)\];$'
+        sed -E "s/$back/\\1\\3 -> \\2 [\\4\\5];/" \
+            "$TMP/dot/graph-seed-nest.dot" >"$TMP/dot/canary-layout.dot"
+        dots+=(canary-layout)
+    fi
+    if [ -s "$TMP/mmd/graph-seed-nest.mmd" ]; then
+        up='^([[:space:]]*)([A-Za-z0-9_]+) -\.-\|"↑ ([^"]*)"\| '
+        up+='([A-Za-z0-9_]+)$'
+        sed -E "s/$up/\\1\\4 -.->|\"\\3\"| \\2/" \
+            "$TMP/mmd/graph-seed-nest.mmd" >"$TMP/mmd/canary-layout.mmd"
+        mmd+=(canary-layout)
+    fi
     # hostile names (tests/hostile.sh): quotes, backslashes, markup,
     # entities, escape sequences; the test driver's node, and the seed
     # nest renamed
@@ -538,6 +722,21 @@ if need_pkg dot graphviz; then
     for l in ${dots[@]+"${dots[@]}"}; do
         check_dot "$l" ok || fail=1
     done
+    if [ -s "$TMP/dot/canary-layout.dot" ]; then
+        if geometry_check dot canary-layout >"$TMP/dot/canary-layout.out"; then
+            echo "FAIL: dot geometry canary passed;" \
+                 "the check cannot see a bad layout"
+            fail=1
+        else
+            echo "ok: dot geometry canary is caught ($(grep -m1 '^    FAIL' \
+                "$TMP/dot/canary-layout.out" | sed 's/^ *FAIL: //'))"
+        fi
+    fi
+    for g in ${graphs[@]+"${graphs[@]}"}; do
+        geometry_check dot "$g" || fail=1
+        dot -Tpng "$TMP/dot/$g.dot" -o "$OUT/$g.dot.png" 2>/dev/null ||
+            { echo "FAIL: dot -Tpng $g"; fail=1; }
+    done
     check_dot canary-syntax fail || fail=1
     check_dot canary-warning fail || fail=1
 else
@@ -558,6 +757,23 @@ if [ $rc -eq 0 ]; then
     if render_mermaid ${mmd[@]+"${mmd[@]}"} canary-syntax; then
         for l in ${mmd[@]+"${mmd[@]}"}; do
             mermaid_verdict "$l" ok || fail=1
+        done
+        if [ -s "$TMP/mmd/canary-layout.mmd" ]; then
+            if geometry_check mermaid canary-layout \
+                    >"$TMP/mmd/canary-layout.out"; then
+                echo "FAIL: mermaid geometry canary passed;" \
+                     "the check cannot see a bad layout"
+                fail=1
+            else
+                echo "ok: mermaid geometry canary is caught ($(
+                    grep -m1 '^    FAIL' "$TMP/mmd/canary-layout.out" |
+                    sed 's/^ *FAIL: //'))"
+            fi
+        fi
+        for g in ${graphs[@]+"${graphs[@]}"}; do
+            geometry_check mermaid "$g" || fail=1
+            mermaid_png "$g" ||
+                { echo "FAIL: no PNG of mermaid's $g"; fail=1; }
         done
         mermaid_verdict canary-syntax fail || fail=1
     else
