@@ -363,8 +363,8 @@ agent_reply(void **state)
         "{\"return\": {}}",
         "{\"error\": {\"class\": \"GenericError\"}}",
         "{\"return\": [{\"name\": \"eth0\", \"hardware-address\": \"xx\"}]}",
-        "{\"return\": [{\"name\": \"eth0\", \"ip-addresses\": [{\"ip-address-"
-        "type\": \"ipv4\", \"ip-address\": \"10.0.0.1\", \"prefix\": 33}]}]}",
+        ("{\"return\": [{\"name\": \"eth0\", \"ip-addresses\": [{\"ip-address-"
+         "type\": \"ipv4\", \"ip-address\": \"10.0.0.1\", \"prefix\": 33}]}]}"),
         "{\"return\": [{\"name\": \"\"}]}",
         "not json",
     };

@@ -99,6 +99,9 @@ vn_doctor_free(VnDoctor *doc)
 /* A text for people, with what a terminal would act on in names made
  * visible. */
 static char *
+say(const char *fmt, va_list ap) G_GNUC_PRINTF(1, 0);
+
+static char *
 say(const char *fmt, va_list ap)
 {
     g_autofree char *m = g_strdup_vprintf(fmt, ap);

@@ -146,7 +146,7 @@ table_add(Table *t, ...)
 }
 
 /* A detail line under the last row, not part of the columns. */
-static void
+static void G_GNUC_PRINTF(2, 3)
 table_note(Table *t, const char *fmt, ...)
 {
     char **row = g_new0(char *, t->ncols + 1);

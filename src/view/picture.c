@@ -247,8 +247,8 @@ dot_mark(GString *out, const VnPic *pic, const char *id, VnPicMark mark)
         [VN_PIC_PLAIN] = "",
         [VN_PIC_DIM] = ", color=\"#9ca3af\", fontcolor=\"#6b7280\"",
         [VN_PIC_PATH] = ", penwidth=2.5",
-        [VN_PIC_DEAD] = ", color=\"#dc2626\", fontcolor=\"#b91c1c\", "
-                        "penwidth=3",
+        [VN_PIC_DEAD] = (", color=\"#dc2626\", fontcolor=\"#b91c1c\", "
+                         "penwidth=3"),
     };
 
     g_string_append(out, attrs[mark]);
