@@ -9,6 +9,7 @@
 
 #include "testutil.h"
 #include "agent.h"
+#include "adopt.h"
 #include "agentlayer.h"
 #include "discover.h"
 #include "libvirtxml.h"
@@ -396,6 +397,26 @@ read_through_the_test_driver(void **state)
     virConnectClose(conn);
 }
 
+/* adopt's metadata write that libvirt refuses (metadata that is no XML):
+ * the error carries libvirt's own message, taken before virDomainFree()
+ * resets libvirt's last error. */
+static void
+adopt_keeps_libvirts_message(void **state)
+{
+    g_autoptr(GError) err = NULL;
+    virConnectPtr conn = vn_connect("test:///default", FALSE, &err);
+    const char *where = NULL;
+
+    assert_non_null(conn);
+    assert_false(vn_adopt_set_guest(conn, "test", "<nest", &where, &err));
+    assert_error_contains(err, "domain 'test': cannot set its metadata: ");
+    /* libxml2's words, through libvirt; "no error" once it is reset */
+    assert_error_contains(err, "Couldn't find end of Start Tag nest");
+    assert_null(strchr(err->message, '\n'));
+    assert_null(where);
+    virConnectClose(conn);
+}
+
 /* The answer of a guest with a second NIC on a host bridge (the LAN,
  * 192.168.1.0/24, which no libvirt network of L0 has), a second address
  * on its nested bridge and an IPv6 ULA there: the LAN is the domain's own
@@ -774,6 +795,7 @@ main(void)
         cmocka_unit_test(propose_named_subnets),
         cmocka_unit_test(peer_metadata_into_network_xml),
         cmocka_unit_test(read_through_the_test_driver),
+        cmocka_unit_test(adopt_keeps_libvirts_message),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
