@@ -15,7 +15,9 @@ SRC=$(realpath "$2")
 HERE=$SRC/tests/libvirt
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
 for b in libvirtd qemu-system-x86_64 tini dnsmasq; do
-    command -v $b >/dev/null || { echo "SKIP: $b is not installed (scripts/dev test installs it)"; exit 77; }
+    command -v $b >/dev/null ||
+        { echo "SKIP: $b is not installed (scripts/dev test installs it)"
+          exit 77; }
 done
 # shellcheck source=lab.sh
 . "$HERE/lab.sh"
@@ -51,7 +53,8 @@ cat > "$LAB_ROOT/net.xml" <<XML
 </network>
 XML
 lab_virsh "$L" net-define "$LAB_ROOT/net.xml" >/dev/null
-lab_virsh "$L" net-start vnVnet >/dev/null || { bad "net-start vnVnet"; exit 1; }
+lab_virsh "$L" net-start vnVnet >/dev/null ||
+    { bad "net-start vnVnet"; exit 1; }
 guest_define "$L" "$G" 52:54:00:17:00:70 vnVnet vn.bridge=none ||
     { bad "define $G"; exit 1; }
 guest_start "$L" "$G" || { bad "start $G"; exit 1; }
@@ -64,7 +67,9 @@ else
 fi
 
 # the agent stops answering (its guest-exec ends before qemu-ga stops)
-guest_agent "$L" "$G" '{"execute":"guest-exec","arguments":{"path":"/bin/sh","arg":["-c","sleep 1; kill -STOP $(pidof qemu-ga)"]}}' >/dev/null
+stop='sleep 1; kill -STOP $(pidof qemu-ga)'
+guest_agent "$L" "$G" '{"execute":"guest-exec","arguments":'"\
+{\"path\":\"/bin/sh\",\"arg\":[\"-c\",\"$stop\"]}}" >/dev/null
 sleep 2
 if guest_agent "$L" "$G" '{"execute":"guest-ping"}' >/dev/null 2>&1; then
     bad "$G: its agent still answers after SIGSTOP"
@@ -73,14 +78,18 @@ fi
 # valgrind as tests/vg-wrap runs it (--setup valgrind), or on its own
 VG=${VN_VALGRIND:-}
 if [ -z "$VG" ] && command -v valgrind >/dev/null; then
-    VG="valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite --track-origins=yes --quiet --suppressions=$SRC/tests/valgrind.supp"
+    VG="valgrind --error-exitcode=99 --leak-check=full"
+    VG="$VG --errors-for-leak-kinds=definite --show-leak-kinds=definite"
+    VG="$VG --track-origins=yes --quiet"
+    VG="$VG --suppressions=$SRC/tests/valgrind.supp"
 fi
 # shellcheck disable=SC2086
 lab_net "$L" $VG "$BUILD/tests/vn-abandon" "$URI" "$G" > "$LAB_ROOT/out" 2>&1
 rc=$?
 sed 's/^/    | /' "$LAB_ROOT/out"
 if [ $rc = 0 ]; then
-    ok "vn-abandon${VG:+ under valgrind}: the abandoned calls touched nothing their caller freed, and ended"
+    ok "vn-abandon${VG:+ under valgrind}: the abandoned calls touched" \
+       "nothing their caller freed, and ended"
 else
     bad "vn-abandon${VG:+ under valgrind} (exit $rc)"
 fi
