@@ -175,4 +175,18 @@ reconcile domain refused refuse" ]
 check "... with the message and 'left as it is'" \
     grep -qE "^$TS reconcile\[[0-9]+\]: domain 'refused': refuse: \
 <nest:route subnet='0\.0\.0\.0/0'>: .*; left as it is$" <("$VN" log)
+# lines not of the format (a name with no kind before it, a kind with no
+# space): log --json shows them whole as "line", it does not crash
+export VIRT_NEST_STATE_DIR=$T/state-odd
+mkdir -p "$VIRT_NEST_STATE_DIR"
+printf '%s\n' "2026-01-01T00:00:00Z hook[1]: 'x': add route" \
+    "2026-01-01T00:00:01Z hook[2]: domain'x': add route" \
+    "2026-01-01T00:00:02Z hook[3]: domain 'ok': add route 10.0.0.0/8" \
+    > "$VIRT_NEST_STATE_DIR/changes.log"
+${VN_VALGRIND:-} "$VN" log --json > "$T/odd.json" 2> "$T/err"
+rc=$?
+check "log --json of lines not of the format exits 0 (exit $rc)" [ $rc = 0 ]
+check "... each shown whole as a line, the good one parsed" [ \
+    "$(jq -c '[.changes[] | .line // "\(.kind) \(.name)"]' "$T/odd.json")" = \
+    '["2026-01-01T00:00:00Z hook[1]: '"'x'"': add route","2026-01-01T00:00:01Z hook[2]: domain'"'x'"': add route","domain ok"]' ]
 exit $fail

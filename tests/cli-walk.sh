@@ -72,6 +72,18 @@ refuse "no layers" "no \"layers\" list" '.layers = []'
 refuse "a parent its MACs deny" "says it is guest 'debian-l2' of layer 0, but its MACs tie it to" \
     '.layers[2].parent = 0 | .layers[0].snapshot.guests += [{"name": "debian-l2", "state": "running"}]'
 
+# a guest's name is whatever the guest above wrote (anyone root there):
+# a newline and a terminal's escape in it stay one visible line
+refuse "a name with a newline and an escape" \
+    "layer 2: layer 1 has no guest 'x\\x0avirt-nest: forged \\x1b[31m'" \
+    '.layers[2].guest.name = "x\nvirt-nest: forged \u001b[31m"'
+jq '.leaves = [{"parent": 2, "guest": "l3\nvirt-nest: ok", "reason": "r\u001b]0;t\u0007"}]' \
+    seed-nest-walk.json > "$T/leaf.json"
+vn graph "$T/leaf.json" > /dev/null 2> "$T/leaf.err"
+rc=$?
+check "graph of a bundle whose leaf's name and reason hold a newline and escapes (exit $rc): one line, escaped" \
+    "[ $rc = 0 ] && [ \$(wc -l < '$T/leaf.err') = 1 ] && ! grep -q \$'\\e' '$T/leaf.err' && grep -qF \"guest 'l3\\x0avirt-nest: ok' was not entered: r\\x1b]0;t\\x07\" '$T/leaf.err'"
+
 # 4. status --walk on the test driver: debian has no agent there
 vn status --json --walk -c "test://$X/seed-l0.xml" > "$T/walk.json" 2> "$T/walk.err"
 rc=$?

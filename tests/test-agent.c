@@ -9,6 +9,7 @@
 
 #include "testutil.h"
 #include "agent.h"
+#include "adopt.h"
 #include "agentlayer.h"
 #include "discover.h"
 #include "libvirtxml.h"
@@ -396,6 +397,99 @@ read_through_the_test_driver(void **state)
     virConnectClose(conn);
 }
 
+/* adopt's metadata write that libvirt refuses (metadata that is no XML):
+ * the error carries libvirt's own message, taken before virDomainFree()
+ * resets libvirt's last error. */
+static void
+adopt_keeps_libvirts_message(void **state)
+{
+    g_autoptr(GError) err = NULL;
+    virConnectPtr conn = vn_connect("test:///default", FALSE, &err);
+    const char *where = NULL;
+
+    assert_non_null(conn);
+    assert_false(vn_adopt_set_guest(conn, "test", "<nest", &where, &err));
+    assert_error_contains(err, "domain 'test': cannot set its metadata: ");
+    /* libxml2's words, through libvirt; "no error" once it is reset */
+    assert_error_contains(err, "Couldn't find end of Start Tag nest");
+    assert_null(strchr(err->message, '\n'));
+    assert_null(where);
+    virConnectClose(conn);
+}
+
+/* vn_virt_error()'s text is the calling thread's: an agent call left
+ * running in its thread (vn_agent_ifaces_read_bounded, the walk) that
+ * fails later must not rewrite the message the main thread is reading. */
+typedef struct {
+    virConnectPtr conn;
+    GMutex lock;
+    GCond cond;
+    int step;
+    const char *seen;
+    char *after;
+} ErrorRace;
+
+static void
+race_step(ErrorRace *r, int step)
+{
+    g_mutex_lock(&r->lock);
+    r->step = step;
+    g_cond_broadcast(&r->cond);
+    while (r->step == step)
+        g_cond_wait(&r->cond, &r->lock);
+    g_mutex_unlock(&r->lock);
+}
+
+static gpointer
+race_thread(gpointer data)
+{
+    ErrorRace *r = data;
+
+    assert_null(virDomainLookupByName(r->conn, "vnV-thread"));
+    /* the test driver's words: "Domain not found" */
+    r->seen = vn_virt_error();
+    race_step(r, 1);            /* the main thread fails its own call */
+    r->after = g_strdup(r->seen);
+    return NULL;
+}
+
+static void
+virt_error_is_per_thread(void **state)
+{
+    g_autoptr(GError) err = NULL;
+    ErrorRace r = { vn_connect("test:///default", FALSE, &err) };
+    virDomainPtr dom;
+    GThread *t;
+    const char *mine;
+
+    assert_non_null(r.conn);
+    g_mutex_init(&r.lock);
+    g_cond_init(&r.cond);
+    t = g_thread_new("vnV-race", race_thread, &r);
+    g_mutex_lock(&r.lock);
+    while (r.step != 1)
+        g_cond_wait(&r.cond, &r.lock);
+    g_mutex_unlock(&r.lock);
+    dom = virDomainLookupByName(r.conn, "test");
+    assert_non_null(dom);
+    assert_int_equal(virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT,
+                                          "<vnVmain", "vn", "urn:vnV", 0),
+                     -1);
+    mine = vn_virt_error();
+    g_mutex_lock(&r.lock);
+    r.step = 2;
+    g_cond_broadcast(&r.cond);
+    g_mutex_unlock(&r.lock);
+    g_thread_join(t);
+    assert_non_null(strstr(mine, "Start Tag vnVmain"));
+    assert_string_equal(r.after, "Domain not found");
+    g_free(r.after);
+    virDomainFree(dom);
+    g_mutex_clear(&r.lock);
+    g_cond_clear(&r.cond);
+    virConnectClose(r.conn);
+}
+
 /* The answer of a guest with a second NIC on a host bridge (the LAN,
  * 192.168.1.0/24, which no libvirt network of L0 has), a second address
  * on its nested bridge and an IPv6 ULA there: the LAN is the domain's own
@@ -774,6 +868,8 @@ main(void)
         cmocka_unit_test(propose_named_subnets),
         cmocka_unit_test(peer_metadata_into_network_xml),
         cmocka_unit_test(read_through_the_test_driver),
+        cmocka_unit_test(adopt_keeps_libvirts_message),
+        cmocka_unit_test(virt_error_is_per_thread),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -26,7 +26,8 @@ typedef struct {
     int (*run)(int argc, char **argv);
 } VnCommand;
 
-/* Print "virt-nest: MESSAGE" on stderr. */
+/* Print "virt-nest: MESSAGE" on stderr, one line: controls in it are
+ * shown escaped (vn_escape_text()). */
 void vn_cli_error(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 
 struct option;

@@ -26,6 +26,7 @@
 #include "cli.h"
 #include "discover.h"
 #include "error.h"
+#include "escape.h"
 #include "layerplan.h"
 #include "libvirtxml.h"
 #include "propose.h"
@@ -187,9 +188,13 @@ peer_inside(virConnectPtr conn, const VnLayer *layer, const VnGuest *guest,
         if (*out) {
             g_auto(GStrv) lines = g_strsplit(out, "\n", -1);
 
-            for (guint j = 0; lines[j]; j++)
-                if (*lines[j])
-                    printf("  %s\n", lines[j]);
+            /* the guest's words: what a terminal acts on made visible */
+            for (guint j = 0; lines[j]; j++) {
+                g_autofree char *shown = vn_escape_text(lines[j]);
+
+                if (*shown)
+                    printf("  %s\n", shown);
+            }
         }
         if (status != 0) {
             g_strchomp(errs);

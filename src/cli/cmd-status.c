@@ -15,6 +15,7 @@
 #include "nestalloc.h"
 #include "ledger.h"
 #include "error.h"
+#include "escape.h"
 #include "handfix.h"
 #include "layerview.h"
 #include "layerplan.h"
@@ -36,11 +37,15 @@ vn_cli_error(const char *fmt, ...)
 {
     va_list ap;
     g_autofree char *msg = NULL;
+    g_autofree char *shown = NULL;
 
     va_start(ap, fmt);
     msg = g_strdup_vprintf(fmt, ap);
     va_end(ap);
-    fprintf(stderr, "virt-nest: %s\n", msg);
+    /* one line, whatever the names in it: a guest's name, a bundle's
+     * reason or a snapshot's field are some other host's words */
+    shown = vn_escape_text(msg);
+    fprintf(stderr, "virt-nest: %s\n", shown);
 }
 
 /* The long option typed as an abbreviation of another, for

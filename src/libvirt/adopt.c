@@ -36,13 +36,14 @@ vn_adopt_set_guest(virConnectPtr conn, const char *guest,
         flags |= VIR_DOMAIN_AFFECT_CONFIG;
     rc = virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, metadata_set,
                               VN_NS_PREFIX, VN_NS_URI, flags);
-    virDomainFree(dom);
-    if (rc < 0) {
+    /* libvirt's message before virDomainFree() resets it */
+    if (rc < 0)
         g_set_error(error, VN_ERROR, VN_ERROR_FAILED,
                     "domain '%s': cannot set its metadata: %s", guest,
                     vn_virt_error());
+    virDomainFree(dom);
+    if (rc < 0)
         return FALSE;
-    }
     *where = live && config ? "live and config" : live ? "live" : "config";
     return TRUE;
 }
@@ -90,13 +91,14 @@ vn_adopt_set_network(virConnectPtr conn, const char *network,
         rc = virNetworkSetMetadata(net, VIR_NETWORK_METADATA_ELEMENT,
                                    element_set, VN_NS_PREFIX, VN_NS_URI,
                                    flags);
-        virNetworkFree(net);
-        if (rc < 0) {
+        /* libvirt's message before virNetworkFree() resets it */
+        if (rc < 0)
             g_set_error(error, VN_ERROR, VN_ERROR_FAILED,
-                        "network '%s': cannot set its metadata: %s", network,
-                        vn_virt_error());
+                        "network '%s': cannot set its metadata: %s",
+                        network, vn_virt_error());
+        virNetworkFree(net);
+        if (rc < 0)
             return FALSE;
-        }
         *how = g_strdup_printf("network '%s': metadata set (%s)", network,
                                active && persistent ? "live and config" :
                                active ? "live" : "config");
@@ -106,13 +108,14 @@ vn_adopt_set_network(virConnectPtr conn, const char *network,
     (void)element_set;
 #endif
     x = vn_network_xml_inactive(net);
-    virNetworkFree(net);
-    if (!x) {
+    /* libvirt's message before virNetworkFree() resets it */
+    if (!x)
         g_set_error(error, VN_ERROR, VN_ERROR_FAILED,
                     "network '%s': cannot read its XML: %s", network,
                     vn_virt_error());
+    virNetworkFree(net);
+    if (!x)
         return FALSE;
-    }
     xml = g_strdup(x);
     free(x);
     if (!(edited = vn_xml_with_nest_metadata(xml, "network", element,

@@ -33,11 +33,13 @@ silent(void *opaque, virErrorPtr err)
 }
 
 /* libvirt's last error, on one line: some messages (XML parse errors)
- * carry the offending line and a caret below it. */
+ * carry the offending line and a caret below it. The buffer is the
+ * thread's own, as libvirt's last error is: agent calls run in threads
+ * that may outlive their caller (agent.c, walk.c). */
 const char *
 vn_virt_error(void)
 {
-    static char buf[1024];
+    static __thread char buf[1024];
     const char *m = virGetLastErrorMessage();
 
     g_strlcpy(buf, m ? m : "unknown libvirt error", sizeof(buf));

@@ -63,7 +63,8 @@ VnLayer *vn_discover_conn(virConnectPtr conn, const char *uri,
  * quiet; NULL with @error naming the URI. */
 virConnectPtr vn_connect(const char *uri, gboolean read_only, GError **error);
 
-/* libvirt's last error, on one line. */
+/* libvirt's last error of the calling thread, on one line, valid until
+ * that thread's next call. */
 const char *vn_virt_error(void);
 
 /* The checks across objects: duplicate MACs, guests on unknown

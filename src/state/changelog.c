@@ -172,8 +172,10 @@ parse_line(const char *line)
     if (pid_end != end)
         return c;
     obj = end + 3;
-    /* "KIND 'NAME': what"; the name holds no quote (escaped) */
-    if (!(oend = strchr(obj, '\'')) || !(oend = strstr(oend + 1, "': ")))
+    /* "KIND 'NAME': what"; the name holds no quote (escaped), and a word
+     * and a space come before it (object_name() takes the word) */
+    if (!(oend = strchr(obj, '\'')) || oend - obj < 2 || oend[-1] != ' ' ||
+        !(oend = strstr(oend + 1, "': ")))
         return c;
     c->time = g_strndup(line, sp - line);
     c->who = g_strndup(sp + 1, br - sp - 1);
