@@ -41,6 +41,7 @@ done
 
 NS=vnK-chk-$$
 T=$(mktemp -d /tmp/vnK-chk.XXXXXX)
+: > "$T/none.conf"  # an empty configuration: the defaults
 cleanup() {
     ip netns del "$NS" 2>/dev/null
     rm -rf "$T"
@@ -101,8 +102,10 @@ hook() {
 }
 snap() {
     { in_ns ip route show table all; in_ns ip -6 route show table all
-      # the lock and the intact mark are the hook's own bookkeeping
-      (cd "$T/state" && find . -type f ! -name lock ! -name intact |
+      # the lock, the intact mark and the change log (which records a
+      # refusal too) are the hook's own bookkeeping
+      (cd "$T/state" && find . -type f ! -name lock ! -name intact \
+           ! -name 'changes.log*' |
           sort | xargs -r md5sum); } > "$T/$1"
 }
 dom() { virsh -q -c "$URI" dumpxml "$1" > "$T/$1.xml"; }
