@@ -114,9 +114,8 @@ ip netns add "$L2"
 lab_virsh "$L0" net-define "$XML/l0-net-default.xml" >/dev/null
 lab_virsh "$L0" net-start default >/dev/null
 lab_virsh "$L0" define "$XML/l0-dom-debian-bare.xml" >/dev/null
-ip link add l1up type veth peer name enp1s0
-ip link set l1up netns "$L0"
-ip link set enp1s0 netns "$L1"
+# (made in the namespaces: no name of this test's in the host's own)
+ip link add l1up netns "$L0" type veth peer name enp1s0 netns "$L1"
 lab_net "$L0" ip link set l1up master virbr0 up
 # the uplink has the MAC of guest debian on L0, so that graph ties the layers
 lab_net "$L1" ip link set enp1s0 address 52:54:00:fc:38:e0 up
@@ -191,9 +190,7 @@ lab_virsh "$L0" undefine typo >/dev/null
 sed -e 's/<name>debian</<name>l2</' -e 's/52:54:00:fc:38:e0/52:54:00:5a:1a:8e/' \
     -e 's/debian-serial/l2-serial/' "$XML/l0-dom-debian-bare.xml" > "$LAB_ROOT/l2.xml"
 lab_virsh "$L1" define "$LAB_ROOT/l2.xml" >/dev/null
-ip link add l2port type veth peer name ens3
-ip link set l2port netns "$L1"
-ip link set ens3 netns "$L2"
+ip link add l2port netns "$L1" type veth peer name ens3 netns "$L2"
 lab_net "$L1" ip link set l2port master virbr0 up
 ip -n "$L2" link set lo up
 ip -n "$L2" link set ens3 address 52:54:00:5a:1a:8e up
