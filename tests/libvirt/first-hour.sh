@@ -14,20 +14,11 @@
 # has no systemd. Its hooks directory is the lab's /etc/libvirt/hooks.
 #
 # Usage: first-hour.sh BUILDDIR SRCDIR. Exit 77 without root or libvirtd.
-set -u
-BUILD=$(realpath "$1")
-SRC=$(realpath "$2")
-HERE=$SRC/tests/libvirt
-XML=$HERE/xml
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
-for b in libvirtd qemu-system-x86_64 tini dnsmasq; do
-    command -v $b >/dev/null || { echo "SKIP: $b is not installed (scripts/dev test installs it)"; exit 77; }
-done
-# shellcheck source=lab.sh
-. "$HERE/lab.sh"
+# shellcheck source=testlib.sh
+. "$(dirname "$0")/testlib.sh"
+lab_need libvirtd qemu-system-x86_64 tini dnsmasq
 LAB_ROOT=$(mktemp -d /tmp/virt-nest-1h.XXXXXX)
 LAB_HOOK=
-LAB_VN=$BUILD/src/virt-nest
 HOOK=$BUILD/hooks/virt-nest-hook
 VN=$BUILD/src/virt-nest
 L0=vnF0$$
@@ -40,10 +31,6 @@ cleanup() {
     rm -rf "$LAB_ROOT"
 }
 trap cleanup EXIT
-fail=0
-ok() { echo "ok: $*"; }
-bad() { echo "FAIL: $*"; fail=1; }
-check() { if eval "$2"; then ok "$1"; else bad "$1"; return 1; fi; }
 uri() { _lab_uri "$1"; }
 OUT=$LAB_ROOT/out ERR=$LAB_ROOT/err
 

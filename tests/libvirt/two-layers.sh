@@ -16,32 +16,14 @@
 #   (Debian 12's 9.0); backports: both run bookworm-backports' libvirt
 #   (11.3; tests/libvirt/fetch-libvirt.sh into BUILDDIR/libvirt-backports)
 #   with that firewall_backend. Exit 77 when it cannot be had.
-set -u
-BUILD=$(realpath "$1")
-SRC=$(realpath "$2")
+# shellcheck source=testlib.sh
+. "$(dirname "$0")/testlib.sh"
 WHICH=${3:-system}
 FW=${4:-iptables}
-HERE=$SRC/tests/libvirt
-XML=$HERE/xml
 PROBE=$BUILD/tests/vn-probe
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
-for b in libvirtd qemu-system-x86_64 tini dnsmasq; do
-    command -v $b >/dev/null || { echo "SKIP: $b is not installed (scripts/dev test installs it)"; exit 77; }
-done
-# shellcheck source=lab.sh
-. "$HERE/lab.sh"
-case $WHICH:$FW in
-system:iptables) ;;
-backports:iptables|backports:nftables)
-    lab_use_backports "$BUILD/libvirt-backports" "$FW"
-    rc=$?
-    [ $rc = 0 ] || exit $rc
-    ;;
-*) echo "usage: $0 BUILDDIR SRCDIR [backports iptables|nftables]" >&2; exit 2 ;;
-esac
+lab_need libvirtd qemu-system-x86_64 tini dnsmasq
+lab_use_libvirt "$WHICH" "$FW"
 LAB_ROOT=$(mktemp -d /tmp/virt-nest-2l.XXXXXX)
-LAB_HOOK=$BUILD/hooks/virt-nest-hook
-LAB_VN=$BUILD/src/virt-nest
 L0=vn2l0$$
 L1=vn2l1$$
 L2=vn2l2$$
@@ -52,8 +34,6 @@ cleanup() {
     rm -rf "$LAB_ROOT"
 }
 trap cleanup EXIT
-fail=0
-check() { if eval "$2"; then echo "ok: $1"; else echo "FAIL: $1"; fail=1; fi; }
 # L1's forward chain whose REJECT the exceptions beat, its rules in order
 # one a line; and a layer's whole ruleset
 if [ "$FW" = nftables ]; then
