@@ -41,6 +41,10 @@ int vn_cli_getopt(int argc, char **argv, const char *optstring,
 void vn_cli_bad_option(const char *command, const char *optstring,
                        char **argv);
 
+/* After the options: TRUE when no word of @argv is left (optind is
+ * @argc), else FALSE after saying "COMMAND: unexpected argument 'WORD'". */
+gboolean vn_cli_no_operands(const char *command, int argc, char **argv);
+
 /* The nest from the snapshot files (graph, doctor), each a status
  * snapshot or a walk's bundle (told apart by its "format"); NULL after
  * printing why, as "virt-nest: COMMAND: ...". */
