@@ -84,6 +84,11 @@ VnNest *vn_cli_bundle_nest(const char *command, const char *text,
  * saying why as "virt-nest: COMMAND: ...". */
 int vn_cli_parse_size(const char *command, const char *arg, guint *size);
 
+/* doctor's --tcp (@tcp) or --udp into @proto; VN_EXIT_OK, else (the other
+ * one given before) VN_EXIT_USAGE after saying so as "virt-nest: COMMAND:
+ * ...". */
+int vn_cli_parse_proto(const char *command, gboolean tcp, guint8 *proto);
+
 /* doctor's --from and --to into @q (and its protocol, ICMP unless --tcp
  * or --udp set it), for doctor and graph alike; VN_EXIT_OK, else
  * VN_EXIT_USAGE after saying why. */
