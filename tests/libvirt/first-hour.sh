@@ -178,16 +178,7 @@ lab_virsh "$L0" undefine typo >/dev/null
 sed -e 's/<name>debian</<name>l2</' -e 's/52:54:00:fc:38:e0/52:54:00:5a:1a:8e/' \
     -e 's/debian-serial/l2-serial/' "$XML/l0-dom-debian-bare.xml" > "$LAB_ROOT/l2.xml"
 lab_virsh "$L1" define "$LAB_ROOT/l2.xml" >/dev/null
-ip link add l2port type veth peer name ens3
-ip link set l2port netns "$L1"
-ip link set ens3 netns "$L2"
-lab_net "$L1" ip link set l2port master virbr0 up
-ip -n "$L2" link set lo up
-ip -n "$L2" link set ens3 address 52:54:00:5a:1a:8e up
-ip -n "$L2" addr add 192.168.124.91/24 dev ens3
-ip -n "$L2" route add default via 192.168.124.1
-lab_net "$L1" ping -c1 -W2 192.168.122.1 >/dev/null
-ip netns exec "$L2" ping -c1 -W2 192.168.124.1 >/dev/null
+lab_l2 "$L1" "$L2" l2port
 lab_virsh "$L0" start debian >/dev/null || bad "virsh start debian"
 check "L0 reaches L2: ping 192.168.124.91" "lab_net $L0 ping -c2 -W2 192.168.124.91 >/dev/null"
 step "L0: status --exit-code: installed, no drift" vn "$L0" status --exit-code

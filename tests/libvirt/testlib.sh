@@ -27,6 +27,11 @@
 #                         "note: TEXT"
 #   check TEXT CMD        eval CMD: ok TEXT when it succeeds, else bad TEXT
 #                         and status 1
+#   lab_l2 L1 L2 PORT     the namespace L2 as the seed's L2 guest on lab
+#                         L1's virbr0: a veth from PORT, on virbr0, to ens3
+#                         in L2 (52:54:00:5a:1a:8e, 192.168.124.91/24,
+#                         default via 192.168.124.1), and a ping each way
+#                         to warm up the neighbours on both of L1's links
 set -u
 BUILD=$(realpath "$1")
 SRC=$(realpath "$2")
@@ -69,3 +74,17 @@ ok() { echo "ok: $*"; }
 bad() { echo "FAIL: $*"; fail=1; }
 note() { echo "note: $*"; }
 check() { if eval "$2"; then ok "$1"; else bad "$1"; return 1; fi; }
+
+lab_l2() {
+    local l1=$1 l2=$2 port=$3
+    ip link add "$port" type veth peer name ens3
+    ip link set "$port" netns "$l1"
+    ip link set ens3 netns "$l2"
+    lab_net "$l1" ip link set "$port" master virbr0 up
+    ip -n "$l2" link set lo up
+    ip -n "$l2" link set ens3 address 52:54:00:5a:1a:8e up
+    ip -n "$l2" addr add 192.168.124.91/24 dev ens3
+    ip -n "$l2" route add default via 192.168.124.1
+    lab_net "$l1" ping -c1 -W2 192.168.122.1 >/dev/null
+    ip netns exec "$l2" ping -c1 -W2 192.168.124.1 >/dev/null
+}

@@ -96,17 +96,7 @@ check "L1's hook let L0's subnet in: virt-nest's exception heads L1's $FWD" \
     "fwd_rules $L1 | sed -n 1p | grep -q 'virt-nest default in 192.168.122.0/24>192.168.124.0/24'"
 
 # L2 on L1's bridge
-ip link add vnet0 type veth peer name ens3
-ip link set vnet0 netns "$L1"
-ip link set ens3 netns "$L2"
-lab_net "$L1" ip link set vnet0 master virbr0 up
-ip -n "$L2" link set lo up
-ip -n "$L2" link set ens3 address 52:54:00:5a:1a:8e up
-ip -n "$L2" addr add 192.168.124.91/24 dev ens3
-ip -n "$L2" route add default via 192.168.124.1
-# warm up the neighbours on both links
-lab_net "$L1" ping -c1 -W2 192.168.122.1 >/dev/null
-ip netns exec "$L2" ping -c1 -W2 192.168.124.1 >/dev/null
+lab_l2 "$L1" "$L2" vnet0
 
 check "before L0's guest starts, L0 cannot reach L2" \
     "! lab_net $L0 ping -c1 -W1 192.168.124.91 >/dev/null 2>&1"
