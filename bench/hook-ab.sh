@@ -16,6 +16,8 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 SRC=$(dirname "$HERE")
+# shellcheck source=benchlib.sh
+. "$HERE/benchlib.sh"
 OLD=$(realpath "$1")
 NEW=$(realpath "$2")
 RUNS=${3:-200}
@@ -37,28 +39,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ip netns add "$L0"
-ip netns add "$L1"
-for ns in "$L0" "$L1"; do
-    ip -n "$ns" link set lo up
-    ip -n "$ns" link add virbr0 type bridge
-    ip -n "$ns" link set virbr0 up
-    ip -n "$ns" link add p0 type veth peer name p1
-    ip -n "$ns" link set p0 master virbr0 up
-    ip -n "$ns" link set p1 up
-done
-ip -n "$L0" addr add 192.168.122.1/24 dev virbr0
-ip -n "$L1" addr add 192.168.124.1/24 dev virbr0
-ip netns exec "$L0" iptables-restore < "$SRC/tests/data/rules/libvirt9-nat-122.iptables"
-sed 's/192\.168\.122\./192.168.124./g' "$SRC/tests/data/rules/libvirt9-nat-122.iptables" |
-    ip netns exec "$L1" iptables-restore
+bench_host "$L0" 192.168.122.1
+bench_host "$L1" 192.168.124.1
+bench_libvirt9 "$L0" 122 iptables-restore
+bench_libvirt9 "$L1" 124 iptables-restore
 
 G=$SRC/tests/golden/hook
-cp "$G/qemu-started-reservation/stdin.xml" "$T/guest.xml"
-cp "$G/network-started-peers/stdin.xml" "$T/peers.xml"
-sed -e 's/<nest:route subnet="192.168.124.0\/24"\/>//' \
-    -e 's/xmlns:nest="urn:virt-nest:1"/xmlns:other="urn:other:1"/' \
-    -e 's/nest:guest/other:guest/g' "$T/guest.xml" > "$T/plain.xml"
+bench_inputs "$T"
 for v in old new; do
     b=$OLD; [ $v = new ] && b=$NEW
     mkdir -p "$T/$v/hooks" "$T/$v/state0" "$T/$v/state1"

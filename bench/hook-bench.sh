@@ -34,6 +34,8 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 SRC=$(dirname "$HERE")
+# shellcheck source=benchlib.sh
+. "$HERE/benchlib.sh"
 BUILD=${1:-$SRC/build}
 RUNS=${2:-200}
 RUN=$BUILD/bench/vn-bench-run
@@ -59,36 +61,14 @@ cleanup() {
 trap cleanup EXIT
 
 # --- the hosts
-ip netns add "$L0"
-ip netns add "$L1"
-for ns in "$L0" "$L1"; do
-    ip -n "$ns" link set lo up
-    ip -n "$ns" link add virbr0 type bridge
-    ip -n "$ns" link set virbr0 up
-done
-ip -n "$L0" addr add 192.168.122.1/24 dev virbr0
-ip -n "$L1" addr add 192.168.124.1/24 dev virbr0
-ip netns exec "$L0" iptables-restore < "$SRC/tests/data/rules/libvirt9-nat-122.iptables"
-sed 's/192\.168\.122\./192.168.124./g' "$SRC/tests/data/rules/libvirt9-nat-122.iptables" |
-    ip netns exec "$L1" iptables-restore
-# a bridge needs a port with carrier for its connected route to be usable
-for ns in "$L0" "$L1"; do
-    ip -n "$ns" link add p0 type veth peer name p1
-    ip -n "$ns" link set p0 master virbr0 up
-    ip -n "$ns" link set p1 up
-done
+bench_host "$L0" 192.168.122.1
+bench_host "$L1" 192.168.124.1
+bench_libvirt9 "$L0" 122 iptables-restore
+bench_libvirt9 "$L1" 124 iptables-restore
 if [ -n "$LEGACY" ]; then
     # L1 again, with libvirt's rules in legacy xtables (per namespace)
-    ip netns add "$L1L"
-    ip -n "$L1L" link set lo up
-    ip -n "$L1L" link add virbr0 type bridge
-    ip -n "$L1L" link set virbr0 up
-    ip -n "$L1L" addr add 192.168.124.1/24 dev virbr0
-    ip -n "$L1L" link add p0 type veth peer name p1
-    ip -n "$L1L" link set p0 master virbr0 up
-    ip -n "$L1L" link set p1 up
-    sed 's/192\.168\.122\./192.168.124./g' "$SRC/tests/data/rules/libvirt9-nat-122.iptables" |
-        ip netns exec "$L1L" iptables-legacy-restore -w
+    bench_host "$L1L" 192.168.124.1
+    bench_libvirt9 "$L1L" 124 iptables-legacy-restore -w
 fi
 
 # --- inputs: the hooks as installed, the XML libvirt 9.0 passes
@@ -98,13 +78,8 @@ cp "$HOOK" "$T/hooks/network"
 cp "$HERE/shell-hook" "$T/shell/qemu"
 cp "$HERE/shell-hook" "$T/shell/network"
 G=$SRC/tests/golden/hook
-cp "$G/qemu-started-reservation/stdin.xml" "$T/guest.xml"
+bench_inputs "$T"
 cp "$G/qemu-started-reservation/state/network/default.xml" "$T/net/default.xml"
-cp "$G/network-started-peers/stdin.xml" "$T/peers.xml"
-sed -e 's/<nest:route subnet="192.168.124.0\/24"\/>//' \
-    -e 's/xmlns:nest="urn:virt-nest:1"/xmlns:other="urn:other:1"/' \
-    -e 's/nest:guest/other:guest/g' "$T/guest.xml" > "$T/plain.xml"
-grep -q virt-nest "$T/plain.xml" && { echo "plain.xml still has metadata" >&2; exit 1; }
 # the network hook keeps L0's network XML for the reservation, as it would
 ip netns exec "$L0" env -i VIRT_NEST_STATE_DIR="$T/state0" \
     "$T/hooks/network" default started begin - < "$T/net/default.xml"

@@ -8,19 +8,9 @@
 set -u
 VN=$1
 SRC=$2
-fail=0
-
-if [ "$(id -u)" != 0 ] || ! unshare -n true 2>/dev/null; then
-    echo "SKIP: needs root and unshare -n (a network namespace of its own)"
-    exit 77
-fi
-
-T=$(mktemp -d /tmp/vnS-exitcode.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-export VIRT_NEST_STATE_DIR=$T/state
-mkdir -p "$VIRT_NEST_STATE_DIR"
+# shellcheck source=unshare-lib.sh
+. "$(dirname "$0")/unshare-lib.sh" vnS-exitcode
 EX=$SRC/xml/examples
-command -v jq >/dev/null || { echo "SKIP: needs jq"; exit 77; }
 
 expect() {  # RC WHAT ARGS...: status ARGS in an empty namespace exits RC
     local want=$1 what=$2; shift 2
@@ -45,8 +35,7 @@ expect 0 "drift, no --exit-code" --host -c "test://$EX/seed-l0.xml"
 # L1: everything it needs is there (no firewall to beat)
 expect 0 "no drift, --exit-code" --host --exit-code -c "test://$EX/seed-l1.xml"
 # debian shut off: its route is pending, which is not drift
-sed -e "s|<domain type='test'>|<domain type='test' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>|" \
-    -e "s|</devices>|</devices>\n    <test:runstate>5</test:runstate>|" "$EX/seed-l0.xml" > "$T/l0-off.xml"
+shut_off "$EX/seed-l0.xml" > "$T/l0-off.xml"
 expect 0 "only pending, --exit-code" --host --exit-code -c "test://$T/l0-off.xml"
 # problems win over drift: metadata that status refuses
 expect 1 "problems and --exit-code" --host --exit-code -c "test://$SRC/tests/data/bad/metadata.xml"

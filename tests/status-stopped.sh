@@ -10,28 +10,12 @@
 set -u
 VN=$1
 SRC=$2
-fail=0
-
-if [ "$(id -u)" != 0 ] || ! unshare -n true 2>/dev/null; then
-    echo "SKIP: needs root and unshare -n (a network namespace of its own)"
-    exit 77
-fi
-command -v jq >/dev/null || { echo "SKIP: needs jq"; exit 77; }
-
-T=$(mktemp -d /tmp/vnS-stopped.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-export VIRT_NEST_STATE_DIR=$T/state
-mkdir -p "$VIRT_NEST_STATE_DIR"
+# shellcheck source=unshare-lib.sh
+. "$(dirname "$0")/unshare-lib.sh" vnS-stopped
 
 ok()  { echo "ok - $*"; }
 bad() { echo "FAIL - $*"; fail=1; }
 vn()  { ${VN_VALGRIND:-} unshare -n "$VN" "$@"; }
-
-# LAYER.xml with every guest shut off: the test driver's runstate 5
-shut_off() {
-    sed -e "s|<domain type='test'>|<domain type='test' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>|" \
-        -e "s|</devices>|</devices>\n    <test:runstate>5</test:runstate>|" "$1"
-}
 
 for layer in seed-l0 seed-l1 seed-l2; do
     cp "$SRC/xml/examples/$layer.xml" "$T/$layer-running.xml"

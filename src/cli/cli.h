@@ -42,6 +42,10 @@ int vn_cli_getopt(int argc, char **argv, const char *optstring,
 void vn_cli_bad_option(const char *command, const char *optstring,
                        char **argv);
 
+/* After the options: TRUE when no word of @argv is left (optind is
+ * @argc), else FALSE after saying "COMMAND: unexpected argument 'WORD'". */
+gboolean vn_cli_no_operands(const char *command, int argc, char **argv);
+
 /* The nest from the snapshot files (graph, doctor), each a status
  * snapshot or a walk's bundle (told apart by its "format"); NULL after
  * printing why, as "virt-nest: COMMAND: ...". */
@@ -80,6 +84,11 @@ VnNest *vn_cli_bundle_nest(const char *command, const char *text,
 /* doctor's --size BYTES into @size; VN_EXIT_OK, else VN_EXIT_USAGE after
  * saying why as "virt-nest: COMMAND: ...". */
 int vn_cli_parse_size(const char *command, const char *arg, guint *size);
+
+/* doctor's --tcp (@tcp) or --udp into @proto; VN_EXIT_OK, else (the other
+ * one given before) VN_EXIT_USAGE after saying so as "virt-nest: COMMAND:
+ * ...". */
+int vn_cli_parse_proto(const char *command, gboolean tcp, guint8 *proto);
 
 /* doctor's --from and --to into @q (and its protocol, ICMP unless --tcp
  * or --udp set it), for doctor and graph alike; VN_EXIT_OK, else

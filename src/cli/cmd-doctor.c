@@ -162,6 +162,19 @@ vn_cli_parse_size(const char *command, const char *arg, guint *size)
     return VN_EXIT_OK;
 }
 
+int
+vn_cli_parse_proto(const char *command, gboolean tcp, guint8 *proto)
+{
+    guint8 p = tcp ? IPPROTO_TCP : IPPROTO_UDP;
+
+    if (*proto && *proto != p) {
+        vn_cli_error("%s: --tcp and --udp exclude each other", command);
+        return VN_EXIT_USAGE;
+    }
+    *proto = p;
+    return VN_EXIT_OK;
+}
+
 /* The options; VN_EXIT_OK to go on, else the exit status (-1: --help). */
 static int
 parse_options(int argc, char **argv, DoctorArgs *a)
@@ -191,12 +204,9 @@ parse_options(int argc, char **argv, DoctorArgs *a)
         case OPT_TO: a->to = optarg; break;
         case OPT_TCP:
         case OPT_UDP:
-            if (a->q.proto &&
-                a->q.proto != (c == OPT_TCP ? IPPROTO_TCP : IPPROTO_UDP)) {
-                vn_cli_error("doctor: --tcp and --udp exclude each other");
+            if (vn_cli_parse_proto("doctor", c == OPT_TCP, &a->q.proto) !=
+                VN_EXIT_OK)
                 return VN_EXIT_USAGE;
-            }
-            a->q.proto = c == OPT_TCP ? IPPROTO_TCP : IPPROTO_UDP;
             break;
         case OPT_SIZE:
             if (vn_cli_parse_size("doctor", optarg, &a->q.size) != VN_EXIT_OK)

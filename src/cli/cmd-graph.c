@@ -6,7 +6,6 @@
 #include "config.h"
 
 #include <getopt.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -356,12 +355,9 @@ vn_cmd_graph(int argc, char **argv)
             break;
         case OPT_TCP:
         case OPT_UDP:
-            if (q.proto && q.proto != (c == OPT_TCP ? IPPROTO_TCP
-                                                    : IPPROTO_UDP)) {
-                vn_cli_error("graph: --tcp and --udp exclude each other");
+            if (vn_cli_parse_proto("graph", c == OPT_TCP, &q.proto) !=
+                VN_EXIT_OK)
                 return VN_EXIT_USAGE;
-            }
-            q.proto = c == OPT_TCP ? IPPROTO_TCP : IPPROTO_UDP;
             walk = TRUE;
             break;
         case OPT_SIZE:

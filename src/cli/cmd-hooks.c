@@ -181,10 +181,8 @@ vn_cmd_install_hooks(int argc, char **argv)
             return VN_EXIT_USAGE;
         }
     }
-    if (optind < argc) {
-        vn_cli_error("install-hooks: unexpected argument '%s'", argv[optind]);
+    if (!vn_cli_no_operands("install-hooks", argc, argv))
         return VN_EXIT_USAGE;
-    }
     if (virGetVersion(&version, NULL, NULL) == 0 && version < 6005000) {
         vn_cli_error("libvirt %lu.%lu.%lu runs no hooks from network.d/ and "
                      "qemu.d/ (6.5.0 and later do); install virt-nest-hook as "
@@ -404,10 +402,8 @@ vn_cmd_uninstall_hooks(int argc, char **argv)
             return VN_EXIT_USAGE;
         }
     }
-    if (optind < argc) {
-        vn_cli_error("uninstall-hooks: unexpected argument '%s'", argv[optind]);
+    if (!vn_cli_no_operands("uninstall-hooks", argc, argv))
         return VN_EXIT_USAGE;
-    }
     if (keep && purge) {
         vn_cli_error("uninstall-hooks: --keep-installed and --purge exclude "
                      "each other; pass one");

@@ -98,10 +98,8 @@ vn_cmd_log(int argc, char **argv)
             return VN_EXIT_USAGE;
         }
     }
-    if (optind < argc) {
-        vn_cli_error("log: unexpected argument '%s'", argv[optind]);
+    if (!vn_cli_no_operands("log", argc, argv))
         return VN_EXIT_USAGE;
-    }
     if (!(changes = vn_changelog_read(vn_state_dir(), (guint)n, &err))) {
         vn_cli_error("log: %s", err->message);
         return VN_EXIT_FAILURE;

@@ -504,10 +504,8 @@ parse_args(int argc, char **argv, PlanArgs *pa, GPtrArray *layer_files,
             return (*rc = VN_EXIT_USAGE, FALSE);
         }
     }
-    if (optind < argc) {
-        vn_cli_error("plan: unexpected argument '%s'", argv[optind]);
+    if (!vn_cli_no_operands("plan", argc, argv))
         return (*rc = VN_EXIT_USAGE, FALSE);
-    }
     if (!pa->nopts.network || !pa->nopts.guest) {
         vn_cli_error("plan: --network and --guest are required; see "
                      "'virt-nest plan --help'");

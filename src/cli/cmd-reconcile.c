@@ -264,9 +264,7 @@ vn_cmd_reconcile(int argc, char **argv)
             return VN_EXIT_USAGE;
         }
     }
-    if (optind < argc) {
-        vn_cli_error("reconcile: unexpected argument '%s'", argv[optind]);
+    if (!vn_cli_no_operands("reconcile", argc, argv))
         return VN_EXIT_USAGE;
-    }
     return vn_cli_reconcile(&o, stdout, "", NULL);
 }

@@ -108,6 +108,15 @@ vn_cli_bad_option(const char *command, const char *optstring, char **argv)
                      command);
 }
 
+gboolean
+vn_cli_no_operands(const char *command, int argc, char **argv)
+{
+    if (optind >= argc)
+        return TRUE;
+    vn_cli_error("%s: unexpected argument '%s'", command, argv[optind]);
+    return FALSE;
+}
+
 static void
 status_usage(FILE *f)
 {
@@ -362,10 +371,8 @@ parse_args(int argc, char **argv, StatusArgs *a, int *rc)
             return (*rc = VN_EXIT_USAGE, FALSE);
         }
     }
-    if (optind < argc) {
-        vn_cli_error("status: unexpected argument '%s'", argv[optind]);
+    if (!vn_cli_no_operands("status", argc, argv))
         return (*rc = VN_EXIT_USAGE, FALSE);
-    }
     if (nformats > 1) {
         vn_cli_error("status: --json, --mermaid, --dot and --svg exclude "
                      "each other");

@@ -491,10 +491,8 @@ vn_cmd_watch(int argc, char **argv)
             return VN_EXIT_USAGE;
         }
     }
-    if (optind < argc) {
-        vn_cli_error("watch: unexpected argument '%s'", argv[optind]);
+    if (!vn_cli_no_operands("watch", argc, argv))
         return VN_EXIT_USAGE;
-    }
     w.uri = vn_default_uri(w.ropts.uri);
     if (virEventRegisterDefaultImpl() < 0) {
         vn_cli_error("watch: libvirt's event loop: %s", vn_virt_error());

@@ -8,6 +8,7 @@
 
 #include "bundle.h"
 #include "error.h"
+#include "loadctx.h"
 #include "snapshot.h"
 
 static void
@@ -46,25 +47,6 @@ gboolean
 vn_bundle_is_bundle(const VnJson *root)
 {
     return g_strcmp0(vn_json_get_string(root, "format"), VN_BUNDLE_FORMAT) == 0;
-}
-
-typedef struct {
-    const char *name;
-    GError **error;
-} Ctx;
-
-static gboolean G_GNUC_PRINTF(2, 3)
-bad(Ctx *c, const char *fmt, ...)
-{
-    va_list ap;
-    g_autofree char *msg = NULL;
-
-    va_start(ap, fmt);
-    msg = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    g_set_error(c->error, VN_ERROR, VN_ERROR_INVALID, "bundle %s: %s",
-                c->name, msg);
-    return FALSE;
 }
 
 /* A member that is an integer index in [0, @below), into *@out. */
@@ -168,7 +150,7 @@ check_layer(Ctx *c, const VnJson *layers, guint i, GHashTable *seen)
 gboolean
 vn_bundle_check(const VnJson *root, const char *name, GError **error)
 {
-    Ctx c = { name, error };
+    Ctx c = { "bundle", name, error };
     g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash,
                                                        g_str_equal, g_free,
                                                        NULL);
@@ -267,7 +249,7 @@ VnBundle *
 vn_bundle_parse(const char *text, gssize len, const char *name,
                 GError **error)
 {
-    Ctx c = { name, error };
+    Ctx c = { "bundle", name, error };
     g_autoptr(GError) err = NULL;
     g_autoptr(VnJson) root = NULL;
     g_autoptr(VnBundle) b = NULL;

@@ -11,26 +11,8 @@
 #include "fwmodel.h"
 #include "json.h"
 #include "layerview.h"
+#include "loadctx.h"
 #include "snapshot.h"
-
-typedef struct {
-    const char *name;
-    GError **error;
-} Ctx;
-
-static gboolean G_GNUC_PRINTF(2, 3)
-bad(Ctx *c, const char *fmt, ...)
-{
-    va_list ap;
-    g_autofree char *msg = NULL;
-
-    va_start(ap, fmt);
-    msg = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    g_set_error(c->error, VN_ERROR, VN_ERROR_INVALID, "snapshot %s: %s",
-                c->name, msg);
-    return FALSE;
-}
 
 /* An optional address member: absent or null is fine, garbage is not. */
 static gboolean
@@ -381,7 +363,7 @@ VnLayer *
 vn_snapshot_parse(const char *text, gssize len, const char *name,
                   GError **error)
 {
-    Ctx c = { name, error };
+    Ctx c = { "snapshot", name, error };
     g_autoptr(GError) err = NULL;
     g_autoptr(VnJson) root = vn_json_parse(text, len, &err);
 
@@ -395,7 +377,7 @@ vn_snapshot_parse(const char *text, gssize len, const char *name,
 VnLayer *
 vn_snapshot_read(const VnJson *root, const char *name, GError **error)
 {
-    Ctx c = { name, error };
+    Ctx c = { "snapshot", name, error };
     g_autoptr(VnLayer) layer = NULL;
     const char *format;
     const VnJson *list, *host;

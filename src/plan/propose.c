@@ -198,15 +198,35 @@ classify(const VnLayer *layer, const VnGuest *guest, VnNestedSubnet *n,
     return FALSE;
 }
 
+/* A proposal for @guest, with no subnet yet. */
+static VnProposal *
+proposal_new(const VnGuest *guest)
+{
+    VnProposal *p = g_new0(VnProposal, 1);
+
+    p->guest = g_strdup(guest->name);
+    p->subnets = g_ptr_array_new_with_free_func((GDestroyNotify)nested_free);
+    return p;
+}
+
+/* @p with its metadata when it proposes a subnet (@any). */
+static VnProposal *
+proposal_finish(VnProposal *p, const VnGuest *guest, gboolean any)
+{
+    if (any) {
+        p->metadata = metadata_for(guest, p->subnets, FALSE);
+        p->metadata_set = metadata_for(guest, p->subnets, TRUE);
+    }
+    return p;
+}
+
 VnProposal *
 vn_propose_subnets(const VnLayer *layer, const VnGuest *guest,
                    GArray *subnets, const VnConfig *config)
 {
-    VnProposal *p = g_new0(VnProposal, 1);
+    VnProposal *p = proposal_new(guest);
     gboolean any = FALSE;
 
-    p->guest = g_strdup(guest->name);
-    p->subnets = g_ptr_array_new_with_free_func((GDestroyNotify)nested_free);
     for (guint i = 0; i < subnets->len; i++) {
         VnCidr subnet = vn_cidr_network(&g_array_index(subnets, VnCidr, i));
         VnNestedSubnet *n;
@@ -218,11 +238,7 @@ vn_propose_subnets(const VnLayer *layer, const VnGuest *guest,
         any |= classify(layer, guest, n, config);
         g_ptr_array_add(p->subnets, n);
     }
-    if (any) {
-        p->metadata = metadata_for(guest, p->subnets, FALSE);
-        p->metadata_set = metadata_for(guest, p->subnets, TRUE);
-    }
-    return p;
+    return proposal_finish(p, guest, any);
 }
 
 gboolean
@@ -277,11 +293,9 @@ VnProposal *
 vn_propose_guest(const VnLayer *layer, const VnGuest *guest,
                  GPtrArray *agent_ifaces, const VnConfig *config)
 {
-    VnProposal *p = g_new0(VnProposal, 1);
+    VnProposal *p = proposal_new(guest);
     gboolean any = FALSE;
 
-    p->guest = g_strdup(guest->name);
-    p->subnets = g_ptr_array_new_with_free_func((GDestroyNotify)nested_free);
     for (guint i = 0; i < agent_ifaces->len; i++) {
         const VnAgentIface *ai = g_ptr_array_index(agent_ifaces, i);
 
@@ -304,9 +318,5 @@ vn_propose_guest(const VnLayer *layer, const VnGuest *guest,
             g_ptr_array_add(p->subnets, n);
         }
     }
-    if (any) {
-        p->metadata = metadata_for(guest, p->subnets, FALSE);
-        p->metadata_set = metadata_for(guest, p->subnets, TRUE);
-    }
-    return p;
+    return proposal_finish(p, guest, any);
 }

@@ -386,6 +386,24 @@ execute(VnApply *a, guint from, GError **error)
     return vn_ops_execute(ops, a->fw, a->router, error);
 }
 
+/* Describe the operations from @from on and, unless this is a dry run,
+ * execute them, all or nothing; when they fail, their lines are dropped
+ * again: undone is not a change (the change log records what was done). */
+static gboolean
+describe_execute(VnApply *a, guint from, GError **error)
+{
+    guint described = a->changes->len;
+
+    describe_ops(a, from);
+    if (a->dry_run)
+        return TRUE;
+    if (!execute(a, from, error)) {
+        g_ptr_array_set_size(a->changes, described);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 gboolean
 vn_apply_network(VnApply *a, const char *name, GPtrArray *rules,
                  GError **error)
@@ -399,7 +417,6 @@ vn_apply_network(VnApply *a, const char *name, GPtrArray *rules,
     g_autoptr(GPtrArray) found = g_ptr_array_new();
     g_autofree char *object = g_strdup_printf("network '%s'", name);
     guint from = a->ops->len;
-    guint described;
 
     if (!vn_ledger_load(a->dir, VN_OBJECT_NETWORK, name, &old, error))
         return FALSE;
@@ -410,15 +427,10 @@ vn_apply_network(VnApply *a, const char *name, GPtrArray *rules,
                       error) ||
         !decide_rules(a, object, wants, present, found, error))
         return FALSE;
-    described = a->changes->len;
-    describe_ops(a, from);
+    if (!describe_execute(a, from, error))
+        return FALSE;
     if (a->dry_run)
         return TRUE;
-    if (!execute(a, from, error)) {
-        /* undone: not changes (the change log records what was done) */
-        g_ptr_array_set_size(a->changes, described);
-        return FALSE;
-    }
     for (guint i = 0; i < wants->len; i++) {
         const Want *w = wants->pdata[i];
 
@@ -445,7 +457,6 @@ vn_apply_sweep(VnApply *a, GPtrArray *networks, GError **error)
     static const int families[] = { NFPROTO_IPV4, NFPROTO_IPV6 };
     g_autoptr(GPtrArray) prefixes = g_ptr_array_new_with_free_func(g_free);
     guint from = a->ops->len;
-    guint described;
 
     for (guint i = 0; i < networks->len; i++)
         g_ptr_array_add(prefixes, vn_rule_comment_prefix(networks->pdata[i]));
@@ -476,15 +487,7 @@ vn_apply_sweep(VnApply *a, GPtrArray *networks, GError **error)
             }
         }
     }
-    described = a->changes->len;
-    describe_ops(a, from);
-    if (a->dry_run)
-        return TRUE;
-    if (!execute(a, from, error)) {
-        g_ptr_array_set_size(a->changes, described);
-        return FALSE;
-    }
-    return TRUE;
+    return describe_execute(a, from, error);
 }
 
 /* ------------------------------------------------------------------ */
@@ -633,7 +636,6 @@ vn_apply_domain(VnApply *a, const char *name, GPtrArray *routes,
     g_autoptr(VnLedger) now = vn_ledger_new(VN_OBJECT_DOMAIN, name);
     g_autofree char *object = g_strdup_printf("domain '%s'", name);
     guint from = a->ops->len;
-    guint described;
     const VnHost *host;
 
     if (!vn_ledger_load(a->dir, VN_OBJECT_DOMAIN, name, &old, error))
@@ -648,15 +650,10 @@ vn_apply_domain(VnApply *a, const char *name, GPtrArray *routes,
     }
     if (!decide_routes(a, object, name, routes, old, host, now, error))
         return FALSE;
-    described = a->changes->len;
-    describe_ops(a, from);
+    if (!describe_execute(a, from, error))
+        return FALSE;
     if (a->dry_run)
         return TRUE;
-    if (!execute(a, from, error)) {
-        /* undone: not changes (the change log records what was done) */
-        g_ptr_array_set_size(a->changes, described);
-        return FALSE;
-    }
     if (a->ops->len > from)
         g_clear_pointer(&a->host, vn_host_free);    /* it changed */
     return vn_ledger_save(a->dir, now, error);

@@ -34,30 +34,14 @@ nest_build
 nest_firewall legacy-nft || { echo "FAIL: loading libvirt's rules into legacy xtables"; exit 1; }
 T=$NEST_TMP
 fail=0
-L0=$(nest_ns L0); L1=$(nest_ns L1); L2=$(nest_ns L2)
-nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
-# rp_filter as the seed's layers have it (strict on L1 only): snapshots
-# record it, and a namespace's defaults follow the machine's
-for ns in "$L0" "$L1" "$L2"; do
-    v=0; [ "$ns" = "$L1" ] && v=1
-    nsx "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=$v net.ipv4.conf.default.rp_filter=$v
-    for l in $(ip -n "$ns" -o link show | awk -F': ' '{print $2}' | cut -d@ -f1); do
-        nsx "$ns" sysctl -qw "net.ipv4.conf.$l.rp_filter=$v"
-    done
-done
+# shellcheck source=seedlib.sh
+. "$SRC/tests/doctor/seedlib.sh"
+seed_rp_filter
 
 # L1's libvirt without its metadata: the test-driver example, stripped
-awk '/<metadata>/ { buf = $0; keep = 1; next }
-     keep { buf = buf "\n" $0; if (/<\/metadata>/) { keep = 0; if (buf !~ /nest:/) print buf } ; next }
-     { print }' "$X/seed-l1.xml" > "$T/l1-plain.xml"
+strip_nest "$X/seed-l1.xml" > "$T/l1-plain.xml"
 grep -q '<nest:' "$T/l1-plain.xml" && { echo "FAIL: metadata left"; exit 1; }
 
-snap() {  # NS HOSTNAME XML OUT
-    nsx "$1" unshare --uts sh -c 'hostname "$1"; shift; exec "$@"' sh "$2" \
-        ${VN_VALGRIND:-} "$VN" status --json --host -c "test://$3" > "$4" 2> "$4.err"
-    local rc=$?
-    [ $rc -le 1 ] || { echo "FAIL: snapshot in $1: exit $rc"; cat "$4.err"; fail=1; }
-}
 snapshots() {  # STATE L1XML
     mkdir -p "$T/$1"
     snap "$L0" wujing "$X/seed-l0.xml" "$T/$1/l0.json"
@@ -65,14 +49,6 @@ snapshots() {  # STATE L1XML
     snap "$L2" debian-l2 "$X/seed-l2.xml" "$T/$1/l2.json"
 }
 
-. "$SRC/tests/golden-lib.sh"
-vn() { ${VN_VALGRIND:-} "$VN" "$@"; }
-live() {  # NS HOSTNAME ARGS...
-    local ns=$1 host=$2; shift 2
-    nsx "$ns" unshare --uts sh -c 'hostname "$1"; shift; exec "$@"' sh "$host" \
-        ${VN_VALGRIND:-} "$VN" "$@"
-}
-doctor() { vn doctor --from 192.168.122.1 --to 192.168.124.91 "$@" l0.json l1.json l2.json; }
 rejects() {  # packets L1's legacy LIBVIRT_FWI REJECT has rejected
     nsx "$L1" iptables-legacy -w -L LIBVIRT_FWI -v -n -x | awk '$3 == "REJECT" { print $1 }'
 }
@@ -90,9 +66,6 @@ pings() {  # EXPECT(ok|fail) WHAT: and whether the legacy REJECT counted it
     else
         echo "ok: ping L0 -> L2: $1, L1's legacy REJECT $c0 -> $c1 packets ($2)"
     fi
-}
-hook_ok() {  # LAYER KIND NAME OP SUBOP XML
-    nest_hook "$@" || { echo "FAIL: hook $2 $3 $4 $5 in $1"; fail=1; }
 }
 
 sed 's/192\.168\.122\.50/192.168.122.191/' \

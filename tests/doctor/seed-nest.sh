@@ -29,36 +29,16 @@ nest_build
 nest_firewall libvirt9 || { echo "FAIL: loading libvirt's rules"; exit 1; }
 T=$NEST_TMP
 fail=0
-L0=$(nest_ns L0); L1=$(nest_ns L1); L2=$(nest_ns L2)
-nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
-# rp_filter as the seed's Debian guest has it (strict on L1), and nowhere
-# else: a namespace's defaults follow the machine's, and snapshots record it
-for ns in "$L0" "$L1" "$L2"; do
-    v=0; [ "$ns" = "$L1" ] && v=1
-    nsx "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=$v net.ipv4.conf.default.rp_filter=$v
-    for l in $(ip -n "$ns" -o link show | awk -F': ' '{print $2}' | cut -d@ -f1); do
-        nsx "$ns" sysctl -qw "net.ipv4.conf.$l.rp_filter=$v"
-    done
-done
+# shellcheck source=seedlib.sh
+. "$SRC/tests/doctor/seedlib.sh"
+seed_rp_filter
 
 # --- the libvirt part of each layer: the test-driver examples, with and
 # without virt-nest's metadata
-strip_nest() {  # drop <metadata> blocks that hold nest: elements
-    awk '/<metadata>/ { buf = $0; keep = 1; next }
-         keep { buf = buf "\n" $0; if (/<\/metadata>/) { keep = 0; if (buf !~ /nest:/) print buf } ; next }
-         { print }' "$1"
-}
 strip_nest "$X/seed-l0.xml" > "$T/l0-plain.xml"
 strip_nest "$X/seed-l1.xml" > "$T/l1-plain.xml"
 grep -q '<nest:' "$T/l0-plain.xml" "$T/l1-plain.xml" && { echo "FAIL: metadata left"; exit 1; }
 
-snap() {  # NS HOSTNAME XML OUT
-    nsx "$1" unshare --uts sh -c 'hostname "$1"; shift; exec "$@"' sh "$2" \
-        ${VN_VALGRIND:-} "$VN" status --json --host -c "test://$3" > "$4" 2> "$4.err"
-    local rc=$?
-    # status exits 1 on problems it reports (a route not installed): fine
-    [ $rc -le 1 ] || { echo "FAIL: snapshot in $1: exit $rc"; cat "$4.err"; fail=1; }
-}
 snapshots() {  # STATE L0XML L1XML
     local d=$T/$1
     mkdir -p "$d"
@@ -67,14 +47,6 @@ snapshots() {  # STATE L0XML L1XML
     snap "$L2" debian-l2 "$X/seed-l2.xml" "$d/l2.json"
 }
 
-. "$SRC/tests/golden-lib.sh"
-vn() { ${VN_VALGRIND:-} "$VN" "$@"; }
-live() {  # NS HOSTNAME ARGS...: virt-nest on the live layer in NS
-    local ns=$1 host=$2; shift 2
-    nsx "$ns" unshare --uts sh -c 'hostname "$1"; shift; exec "$@"' sh "$host" \
-        ${VN_VALGRIND:-} "$VN" "$@"
-}
-doctor() { vn doctor --from 192.168.122.1 --to 192.168.124.91 "$@" l0.json l1.json l2.json; }
 
 pings() {  # EXPECT(ok|fail) WHAT
     if nsx "$L0" ping -c 1 -W 1 -I 192.168.122.1 192.168.124.91 >/dev/null 2>&1; then
@@ -91,9 +63,6 @@ pings() {  # EXPECT(ok|fail) WHAT
 }
 
 
-hook_ok() {  # LAYER KIND NAME OP SUBOP XML: as libvirt runs it (lib.sh)
-    nest_hook "$@" || { echo "FAIL: hook $2 $3 $4 $5 in $1"; fail=1; }
-}
 
 G=$SRC/tests/golden/hook
 # libvirt's hook input for L0's network default, with the seed's reservation

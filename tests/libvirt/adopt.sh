@@ -15,16 +15,9 @@
 # connects) and reconcile take its agent's address, marked so in status.
 # Usage: adopt.sh BUILDDIR SRCDIR. Exit 77 without root, libvirtd, qemu,
 # tini or jq, or when the image's packages cannot be downloaded.
-set -u
-BUILD=$(realpath "$1")
-SRC=$(realpath "$2")
-HERE=$SRC/tests/libvirt
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
-for b in libvirtd qemu-system-x86_64 tini dnsmasq jq; do
-    command -v $b >/dev/null || { echo "SKIP: $b is not installed (scripts/dev test installs it)"; exit 77; }
-done
-# shellcheck source=lab.sh
-. "$HERE/lab.sh"
+# shellcheck source=testlib.sh
+. "$(dirname "$0")/testlib.sh"
+lab_need libvirtd qemu-system-x86_64 tini dnsmasq jq
 # shellcheck source=guest.sh
 . "$HERE/guest.sh"
 LAB_ROOT=$(mktemp -d /tmp/virt-nest-adopt.XXXXXX)
@@ -35,8 +28,6 @@ echo 'uri_default = "test:///etc/vn-guest/inner.xml"' > "$LAB_ROOT/extra/etc/lib
 GUEST_EXTRA=$LAB_ROOT/extra guest_image "$BUILD"
 rc=$?
 [ $rc = 0 ] || { rm -rf "$LAB_ROOT"; exit $rc; }
-LAB_HOOK=$BUILD/hooks/virt-nest-hook
-LAB_VN=$BUILD/src/virt-nest
 VN=$LAB_VN
 L=vnOad$$
 G=vnOfull-$$
@@ -45,19 +36,9 @@ E=vnOnoexec-$$
 MAC=52:54:00:17:00:50
 SMAC=52:54:00:17:00:51
 EMAC=52:54:00:17:00:52
-fail=0
-ok() { echo "ok: $*"; }
-bad() { echo "FAIL: $*"; fail=1; }
-check() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
 # virt-nest on the lab's side (its namespaces: its libvirtd, its /run)
 vn() { lab_exec "$L" "$VN" "$@"; }
-our_qemus() {
-    local p
-    for p in /proc/[0-9]*; do
-        { tr '\0' ' ' < "$p/cmdline"; } 2>/dev/null | grep -q "guest=vnO[a-z]*-$$" &&
-            echo "${p#/proc/}"
-    done
-}
+our_qemus() { guest_qemus vnO; }
 WPID=
 cleanup() {
     [ -n "$WPID" ] && kill -TERM "$WPID" 2>/dev/null
@@ -65,10 +46,7 @@ cleanup() {
     rm -rf "$LAB_ROOT"
 }
 trap cleanup EXIT
-console() {
-    echo "--- $1's serial console:"
-    guest_console "$L" "$1" | tail -n 40 | sed 's/^/    | /'
-}
+console() { guest_show_console "$L" "$1" 40; }  # NAME
 show() { sed 's/^/    | /' "$1"; }
 
 lab_start "$L" || { bad "the lab did not start"; exit 1; }

@@ -7,38 +7,15 @@
 #   BUILDDIR/libvirt-backports (tests/libvirt/fetch-libvirt.sh), with that
 #   firewall_backend in the lab's network.conf. Exit 77 when it cannot be
 #   had (no registry).
-set -u
-BUILD=$(realpath "$1")
-SRC=$(realpath "$2")
+# shellcheck source=testlib.sh
+. "$(dirname "$0")/testlib.sh"
 WHICH=${3:-system}
 FW=${4:-iptables}
-HERE=$SRC/tests/libvirt
-XML=$HERE/xml
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
-for b in libvirtd qemu-system-x86_64 tini dnsmasq; do
-    command -v $b >/dev/null || { echo "SKIP: $b is not installed (scripts/dev test installs it)"; exit 77; }
-done
-# shellcheck source=lab.sh
-. "$HERE/lab.sh"
-case $WHICH:$FW in
-system:iptables) ;;
-backports:iptables|backports:nftables)
-    lab_use_backports "$BUILD/libvirt-backports" "$FW"
-    rc=$?
-    [ $rc = 0 ] || exit $rc
-    ;;
-*) echo "usage: $0 BUILDDIR SRCDIR [backports iptables|nftables]" >&2; exit 2 ;;
-esac
+lab_need libvirtd qemu-system-x86_64 tini dnsmasq
+lab_use_libvirt "$WHICH" "$FW"
 LAB_ROOT=$(mktemp -d /tmp/virt-nest-e2e.XXXXXX)
-LAB_HOOK=$BUILD/hooks/virt-nest-hook
-LAB_VN=$BUILD/src/virt-nest
 L=vne2e$$
 trap 'lab_stop $L; rm -rf "$LAB_ROOT"' EXIT
-fail=0
-ok() { echo "ok: $*"; }
-bad() { echo "FAIL: $*"; fail=1; }
-note() { echo "note: $*"; }
-check() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
 vn() { lab_exec "$L" "$LAB_VN" "$@"; }       # inside the lab: its /run/virt-nest
 routes() { lab_net "$L" ip route show proto 155; }
 # Where libvirt's firewall is, by backend. The exceptions must head the

@@ -18,6 +18,8 @@
 # Environment: VN_BPO_MIRROR (default http://deb.debian.org/debian),
 # VN_BPO_SUITE (default bookworm-backports).
 set -u
+# shellcheck source=aptlib.sh
+. "$(dirname "$0")/aptlib.sh"
 DIR=${1:?usage: fetch-libvirt.sh DIR}
 MIRROR=${VN_BPO_MIRROR:-http://deb.debian.org/debian}
 SUITE=${VN_BPO_SUITE:-bookworm-backports}
@@ -40,23 +42,15 @@ if [ -f "$ROOT/.complete" ]; then
 fi
 
 APT=$DIR/apt
-mkdir -p "$APT/lists/partial" "$APT/cache/archives/partial" || exit 1
-keyring=/usr/share/keyrings/debian-archive-keyring.gpg
-[ -r "$keyring" ] || { echo "fetch-libvirt: no $keyring (package debian-archive-keyring)" >&2; exit 1; }
-echo "deb [signed-by=$keyring] $MIRROR $SUITE main" > "$APT/sources.list"
-opts=(-o "Dir::Etc::SourceList=$APT/sources.list" -o Dir::Etc::SourceParts=/dev/null
-      -o Dir::Etc::Preferences=/dev/null -o Dir::Etc::PreferencesParts=/dev/null
-      -o "Dir::State::Lists=$APT/lists" -o "Dir::Cache=$APT/cache"
-      -o Dir::State::status=/dev/null
-      -o Acquire::Retries=2 -o Acquire::http::Timeout=20)
+apt_own "$APT" fetch-libvirt || exit 1
+echo "deb [signed-by=$APT_KEYRING] $MIRROR $SUITE main" > "$APT/sources.list"
 
-if ! apt-get -q "${opts[@]}" update > "$APT/update.log" 2>&1 ||
-   grep -q '^[EW]: Failed to fetch' "$APT/update.log"; then
+if ! apt_update "$APT"; then
     echo "SKIP: libvirt from $SUITE: cannot reach $MIRROR:" >&2
-    grep -E '^(E|W|Err):' "$APT/update.log" | head -3 | sed 's/^/  /' >&2
+    apt_reasons "$APT/update.log"
     exit 77
 fi
-ver=$(apt-cache "${opts[@]}" madison libvirt0 2>/dev/null |
+ver=$(apt-cache "${APT_OPTS[@]}" madison libvirt0 2>/dev/null |
       awk -F' *[|] *' -v s=" $SUITE/" 'index($3, s) { print $2; exit }')
 if [ -z "$ver" ]; then
     echo "fetch-libvirt: $SUITE has no libvirt0" >&2
@@ -66,20 +60,12 @@ fi
 DEBS=$DIR/debs
 rm -rf "$DEBS"
 mkdir -p "$DEBS" || exit 1
-# apt downloads as its sandbox user
-id _apt >/dev/null 2>&1 && chown _apt "$DEBS"
 args=()
 for p in "${PKGS[@]}"; do args+=("$p=$ver"); done
-if ! (cd "$DEBS" && apt-get -q "${opts[@]}" download "${args[@]}") > "$APT/download.log" 2>&1; then
-    if grep -qE '^(E: Failed to fetch|Err:)' "$APT/download.log"; then
-        echo "SKIP: libvirt $ver from $SUITE: cannot download it from $MIRROR:" >&2
-        grep -E '^(E|Err):' "$APT/download.log" | head -3 | sed 's/^/  /' >&2
-        exit 77
-    fi
-    echo "fetch-libvirt: apt-get download failed:" >&2
-    sed 's/^/  /' "$APT/download.log" >&2
-    exit 1
-fi
+apt_download "$APT" "$DEBS" fetch-libvirt \
+    "libvirt $ver from $SUITE: cannot download it from $MIRROR" "${args[@]}"
+rc=$?
+[ $rc = 0 ] || exit $rc
 
 rm -rf "$ROOT.tmp"
 mkdir -p "$ROOT.tmp" || exit 1

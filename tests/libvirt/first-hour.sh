@@ -14,20 +14,11 @@
 # has no systemd. Its hooks directory is the lab's /etc/libvirt/hooks.
 #
 # Usage: first-hour.sh BUILDDIR SRCDIR. Exit 77 without root or libvirtd.
-set -u
-BUILD=$(realpath "$1")
-SRC=$(realpath "$2")
-HERE=$SRC/tests/libvirt
-XML=$HERE/xml
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
-for b in libvirtd qemu-system-x86_64 tini dnsmasq; do
-    command -v $b >/dev/null || { echo "SKIP: $b is not installed (scripts/dev test installs it)"; exit 77; }
-done
-# shellcheck source=lab.sh
-. "$HERE/lab.sh"
+# shellcheck source=testlib.sh
+. "$(dirname "$0")/testlib.sh"
+lab_need libvirtd qemu-system-x86_64 tini dnsmasq
 LAB_ROOT=$(mktemp -d /tmp/virt-nest-1h.XXXXXX)
 LAB_HOOK=
-LAB_VN=$BUILD/src/virt-nest
 HOOK=$BUILD/hooks/virt-nest-hook
 VN=$BUILD/src/virt-nest
 L0=vnF0$$
@@ -40,10 +31,6 @@ cleanup() {
     rm -rf "$LAB_ROOT"
 }
 trap cleanup EXIT
-fail=0
-ok() { echo "ok: $*"; }
-bad() { echo "FAIL: $*"; fail=1; }
-check() { if eval "$2"; then ok "$1"; else bad "$1"; return 1; fi; }
 uri() { _lab_uri "$1"; }
 OUT=$LAB_ROOT/out ERR=$LAB_ROOT/err
 
@@ -190,14 +177,7 @@ lab_virsh "$L0" undefine typo >/dev/null
 sed -e 's/<name>debian</<name>l2</' -e 's/52:54:00:fc:38:e0/52:54:00:5a:1a:8e/' \
     -e 's/debian-serial/l2-serial/' "$XML/l0-dom-debian-bare.xml" > "$LAB_ROOT/l2.xml"
 lab_virsh "$L1" define "$LAB_ROOT/l2.xml" >/dev/null
-ip link add l2port netns "$L1" type veth peer name ens3 netns "$L2"
-lab_net "$L1" ip link set l2port master virbr0 up
-ip -n "$L2" link set lo up
-ip -n "$L2" link set ens3 address 52:54:00:5a:1a:8e up
-ip -n "$L2" addr add 192.168.124.91/24 dev ens3
-ip -n "$L2" route add default via 192.168.124.1
-lab_net "$L1" ping -c1 -W2 192.168.122.1 >/dev/null
-ip netns exec "$L2" ping -c1 -W2 192.168.124.1 >/dev/null
+lab_l2 "$L1" "$L2" l2port
 lab_virsh "$L0" start debian >/dev/null || bad "virsh start debian"
 check "L0 reaches L2: ping 192.168.124.91" "lab_net $L0 ping -c2 -W2 192.168.124.91 >/dev/null"
 step "L0: status --exit-code: installed, no drift" vn "$L0" status --exit-code

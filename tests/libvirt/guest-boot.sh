@@ -10,16 +10,9 @@
 # (start to the agent's first answer): measured, not asserted.
 # Usage: guest-boot.sh BUILDDIR SRCDIR. Exit 77 without root, libvirtd,
 # qemu or tini, or when the image's packages cannot be downloaded.
-set -u
-BUILD=$(realpath "$1")
-SRC=$(realpath "$2")
-HERE=$SRC/tests/libvirt
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
-for b in libvirtd qemu-system-x86_64 tini dnsmasq; do
-    command -v $b >/dev/null || { echo "SKIP: $b is not installed (scripts/dev test installs it)"; exit 77; }
-done
-# shellcheck source=lab.sh
-. "$HERE/lab.sh"
+# shellcheck source=testlib.sh
+. "$(dirname "$0")/testlib.sh"
+lab_need libvirtd qemu-system-x86_64 tini dnsmasq
 # shellcheck source=guest.sh
 . "$HERE/guest.sh"
 LAB_ROOT=$(mktemp -d /tmp/virt-nest-guest.XXXXXX)
@@ -31,32 +24,16 @@ rc=$?
 [ $rc = 0 ] || { rm -rf "$LAB_ROOT"; exit $rc; }
 IMAGE1=$GUEST_INITRD
 STAMP1=$(stat -c %Y.%s "$IMAGE1")
-LAB_HOOK=$BUILD/hooks/virt-nest-hook
-LAB_VN=$BUILD/src/virt-nest
 L=vnGboot$$
-fail=0
-ok() { echo "ok: $*"; }
-bad() { echo "FAIL: $*"; fail=1; }
-note() { echo "note: $*"; }
-check() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
 # our qemus: libvirt names each guest in qemu's command line (guest=NAME)
-our_qemus() {
-    local p
-    for p in /proc/[0-9]*; do
-        { tr '\0' ' ' < "$p/cmdline"; } 2>/dev/null | grep -q "guest=vnG[a-z]*-$$" &&
-            echo "${p#/proc/}"
-    done
-}
+our_qemus() { guest_qemus vnG; }
 cleanup() {
     lab_stop "$L"
     rm -rf "$LAB_ROOT"
 }
 trap cleanup EXIT
 # the first failure of a guest shows its console
-console() {  # NAME
-    echo "--- $1's serial console:"
-    guest_console "$L" "$1" | tail -n 40 | sed 's/^/    | /'
-}
+console() { guest_show_console "$L" "$1" 40; }  # NAME
 
 # the image is built once: asked again with the same inputs, it is the same
 # file, not built again

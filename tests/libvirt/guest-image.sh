@@ -59,6 +59,8 @@
 # GUEST_SUITE (bookworm).
 
 _GUEST_IMAGE_SELF=$(realpath "${BASH_SOURCE[0]}")
+# shellcheck source=aptlib.sh
+. "${_GUEST_IMAGE_SELF%/*}/aptlib.sh"
 
 # The guest's /init. Written into the image as it stands here.
 _guest_image_init() {
@@ -187,10 +189,9 @@ _guest_image_build() {
     flock 8 || return 1
 
     # apt of our own
-    local apt=$dir/apt keyring=/usr/share/keyrings/debian-archive-keyring.gpg
-    [ -r "$keyring" ] ||
-        { echo "guest-image: no $keyring (package debian-archive-keyring)" >&2; return 1; }
-    mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$apt/debs" || return 1
+    local apt=$dir/apt keyring=$APT_KEYRING
+    apt_own "$apt" guest-image || return 1
+    mkdir -p "$apt/debs" || return 1
     {
         echo "deb [signed-by=$keyring] $mirror $suite main"
         echo "deb [signed-by=$keyring] $mirror $suite-updates main"
@@ -199,21 +200,15 @@ _guest_image_build() {
     local fresh=
     cmp -s "$apt/sources.list.new" "$apt/sources.list" || fresh=1
     mv "$apt/sources.list.new" "$apt/sources.list"
-    local opts=(-o "Dir::Etc::SourceList=$apt/sources.list" -o Dir::Etc::SourceParts=/dev/null
-                -o Dir::Etc::Preferences=/dev/null -o Dir::Etc::PreferencesParts=/dev/null
-                -o "Dir::State::Lists=$apt/lists" -o "Dir::Cache=$apt/cache"
-                -o Dir::State::status=/dev/null
-                -o Acquire::Retries=2 -o Acquire::http::Timeout=20)
     if [ -n "$fresh" ] || [ ! -f "$apt/updated" ] ||
        [ -n "$(find "$apt/updated" -mmin +"$maxage")" ]; then
-        if apt-get -q "${opts[@]}" update > "$apt/update.log" 2>&1 &&
-           ! grep -q '^[EW]: Failed to fetch' "$apt/update.log"; then
+        if apt_update "$apt"; then
             touch "$apt/updated"
         elif [ -f "$apt/updated" ] && [ -z "$fresh" ]; then
             echo "note: guest-image: cannot refresh the package lists; using those of $(date -r "$apt/updated" -u +%FT%TZ)" >&2
         else
             echo "SKIP: guest image: cannot reach $mirror:" >&2
-            grep -E '^(E|W|Err):' "$apt/update.log" | head -3 | sed 's/^/  /' >&2
+            apt_reasons "$apt/update.log"
             return 77
         fi
     fi
@@ -222,14 +217,14 @@ _guest_image_build() {
     # it), one a line
     local kpkg=${GUEST_KERNEL_PKG:-}
     if [ -z "$kpkg" ]; then
-        kpkg=$(apt-cache "${opts[@]}" depends linux-image-amd64 2>/dev/null |
+        kpkg=$(apt-cache "${APT_OPTS[@]}" depends linux-image-amd64 2>/dev/null |
                awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { print $2; exit }')
         [ -n "$kpkg" ] ||
             { echo "guest-image: apt-cache depends linux-image-amd64 names no kernel" >&2; return 1; }
     fi
     local pkgs=("$kpkg" busybox-static qemu-guest-agent) p
     # qemu-ga's libraries that this machine's packages do not bring
-    for p in $(apt-cache "${opts[@]}" depends qemu-guest-agent 2>/dev/null |
+    for p in $(apt-cache "${APT_OPTS[@]}" depends qemu-guest-agent 2>/dev/null |
                awk '$1 == "Depends:" && $2 !~ /^</ { print $2 }'); do
         dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null | grep -qx installed ||
             pkgs+=("$p")
@@ -237,7 +232,7 @@ _guest_image_build() {
     local manifest=$apt/manifest
     : > "$manifest"
     for p in "${pkgs[@]}"; do
-        apt-cache "${opts[@]}" show --no-all-versions "$p" 2>/dev/null |
+        apt-cache "${APT_OPTS[@]}" show --no-all-versions "$p" 2>/dev/null |
             awk -v p="$p" '/^Version:/ { v = $2 } /^SHA256:/ { s = $2 }
                            /^Architecture:/ { a = $2 }
                            END { if (s == "") exit 1
@@ -246,8 +241,7 @@ _guest_image_build() {
             >> "$manifest" ||
             { echo "guest-image: the package index has no $p" >&2; return 1; }
     done
-    # download what is not here with its hash (apt downloads as _apt)
-    id _apt >/dev/null 2>&1 && chown _apt "$apt/debs"
+    # download what is not here with its hash
     local name ver sum file stamp want=()
     while read -r name ver sum file; do
         f=$apt/debs/${file##*/}
@@ -264,17 +258,9 @@ _guest_image_build() {
         want+=("$name=$ver")
     done < "$manifest"
     if [ ${#want[@]} -gt 0 ]; then
-        if ! (cd "$apt/debs" && apt-get -q "${opts[@]}" download "${want[@]}") \
-                > "$apt/download.log" 2>&1; then
-            if grep -qE '^(E: Failed to fetch|Err:)' "$apt/download.log"; then
-                echo "SKIP: guest image: cannot download ${want[*]} from $mirror:" >&2
-                grep -E '^(E|Err):' "$apt/download.log" | head -3 | sed 's/^/  /' >&2
-                return 77
-            fi
-            echo "guest-image: apt-get download failed:" >&2
-            sed 's/^/  /' "$apt/download.log" >&2
-            return 1
-        fi
+        apt_download "$apt" "$apt/debs" guest-image \
+            "guest image: cannot download ${want[*]} from $mirror" \
+            "${want[@]}" || return $?
     fi
     # only the current ones stay
     for f in "$apt/debs"/*.deb; do

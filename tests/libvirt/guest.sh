@@ -38,6 +38,13 @@
 #                             on stderr). Needs jq.
 #   guest_console LAB NAME    the serial console's log so far (print it
 #                             when something failed)
+#   guest_show_console LAB NAME LINES
+#                             print its last LINES lines, indented, under
+#                             "--- NAME's serial console:"
+#   guest_qemus PREFIX        the PIDs of the qemus of guests named
+#                             PREFIX[a-z]*-$$ ($$: the test's PID; libvirt
+#                             names each guest in qemu's command line,
+#                             guest=NAME)
 #
 # lab_stop destroys the guests with everything else of the lab. The
 # image's files are read by the lab's qemu, so BUILDDIR must be readable
@@ -170,4 +177,17 @@ guest_exec() {
 
 guest_console() {
     cat "$(_guest_serial "$1" "$2")" 2>/dev/null
+}
+
+guest_show_console() {
+    echo "--- $2's serial console:"
+    guest_console "$1" "$2" | tail -n "$3" | sed 's/^/    | /'
+}
+
+guest_qemus() {
+    local p
+    for p in /proc/[0-9]*; do
+        { tr '\0' ' ' < "$p/cmdline"; } 2>/dev/null |
+            grep -q "guest=$1[a-z]*-$$" && echo "${p#/proc/}"
+    done
 }

@@ -12,20 +12,11 @@
 #     differs (virsh metadata --live), with the fix.
 # Names: the namespaces are vnA*, the only prefix this test uses.
 # Usage: plan-apply.sh BUILDDIR SRCDIR
-set -u
-BUILD=$(realpath "$1")
-SRC=$(realpath "$2")
-HERE=$SRC/tests/libvirt
-XML=$HERE/xml
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
-for b in libvirtd qemu-system-x86_64 tini dnsmasq; do
-    command -v $b >/dev/null || { echo "SKIP: $b is not installed"; exit 77; }
-done
-# shellcheck source=lab.sh
-. "$HERE/lab.sh"
+# shellcheck source=testlib.sh
+. "$(dirname "$0")/testlib.sh"
+lab_need libvirtd qemu-system-x86_64 tini dnsmasq
 LAB_ROOT=$(mktemp -d /tmp/virt-nest-pa.XXXXXX)
 LAB_HOOK=
-LAB_VN=$BUILD/src/virt-nest
 VN=$BUILD/src/virt-nest
 L0=vnA0$$
 L1=vnA1$$
@@ -36,8 +27,6 @@ cleanup() {
     rm -rf "$LAB_ROOT"
 }
 trap cleanup EXIT
-fail=0
-check() { if eval "$2"; then echo "ok: $1"; else echo "FAIL: $1"; fail=1; fi; }
 mkdir -p "$T"
 
 lab_start "$L0" && lab_start "$L1" || { echo "FAIL: the labs did not start"; exit 1; }

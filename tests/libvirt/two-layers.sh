@@ -16,32 +16,14 @@
 #   (Debian 12's 9.0); backports: both run bookworm-backports' libvirt
 #   (11.3; tests/libvirt/fetch-libvirt.sh into BUILDDIR/libvirt-backports)
 #   with that firewall_backend. Exit 77 when it cannot be had.
-set -u
-BUILD=$(realpath "$1")
-SRC=$(realpath "$2")
+# shellcheck source=testlib.sh
+. "$(dirname "$0")/testlib.sh"
 WHICH=${3:-system}
 FW=${4:-iptables}
-HERE=$SRC/tests/libvirt
-XML=$HERE/xml
 PROBE=$BUILD/tests/vn-probe
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
-for b in libvirtd qemu-system-x86_64 tini dnsmasq; do
-    command -v $b >/dev/null || { echo "SKIP: $b is not installed (scripts/dev test installs it)"; exit 77; }
-done
-# shellcheck source=lab.sh
-. "$HERE/lab.sh"
-case $WHICH:$FW in
-system:iptables) ;;
-backports:iptables|backports:nftables)
-    lab_use_backports "$BUILD/libvirt-backports" "$FW"
-    rc=$?
-    [ $rc = 0 ] || exit $rc
-    ;;
-*) echo "usage: $0 BUILDDIR SRCDIR [backports iptables|nftables]" >&2; exit 2 ;;
-esac
+lab_need libvirtd qemu-system-x86_64 tini dnsmasq
+lab_use_libvirt "$WHICH" "$FW"
 LAB_ROOT=$(mktemp -d /tmp/virt-nest-2l.XXXXXX)
-LAB_HOOK=$BUILD/hooks/virt-nest-hook
-LAB_VN=$BUILD/src/virt-nest
 L0=vn2l0$$
 L1=vn2l1$$
 L2=vn2l2$$
@@ -52,8 +34,6 @@ cleanup() {
     rm -rf "$LAB_ROOT"
 }
 trap cleanup EXIT
-fail=0
-check() { if eval "$2"; then echo "ok: $1"; else echo "FAIL: $1"; fail=1; fi; }
 # L1's forward chain whose REJECT the exceptions beat, its rules in order
 # one a line; and a layer's whole ruleset
 if [ "$FW" = nftables ]; then
@@ -80,9 +60,7 @@ ip netns add "$L2"
 # L0's network, and L1's uplink on it
 lab_virsh "$L0" net-define "$XML/l0-net-default.xml" >/dev/null
 lab_virsh "$L0" net-start default >/dev/null
-ip link add l1up type veth peer name enp1s0
-ip link set l1up netns "$L0"
-ip link set enp1s0 netns "$L1"
+ip link add l1up netns "$L0" type veth peer name enp1s0 netns "$L1"
 lab_net "$L0" ip link set l1up master virbr0 up
 lab_net "$L1" ip link set enp1s0 address 52:54:00:fc:38:e1 up
 lab_net "$L1" ip addr add 192.168.122.191/24 dev enp1s0
@@ -116,17 +94,7 @@ check "L1's hook let L0's subnet in: virt-nest's exception heads L1's $FWD" \
     "fwd_rules $L1 | sed -n 1p | grep -q 'virt-nest default in 192.168.122.0/24>192.168.124.0/24'"
 
 # L2 on L1's bridge
-ip link add vnet0 type veth peer name ens3
-ip link set vnet0 netns "$L1"
-ip link set ens3 netns "$L2"
-lab_net "$L1" ip link set vnet0 master virbr0 up
-ip -n "$L2" link set lo up
-ip -n "$L2" link set ens3 address 52:54:00:5a:1a:8e up
-ip -n "$L2" addr add 192.168.124.91/24 dev ens3
-ip -n "$L2" route add default via 192.168.124.1
-# warm up the neighbours on both links
-lab_net "$L1" ping -c1 -W2 192.168.122.1 >/dev/null
-ip netns exec "$L2" ping -c1 -W2 192.168.124.1 >/dev/null
+lab_l2 "$L1" "$L2" vnet0
 
 check "before L0's guest starts, L0 cannot reach L2" \
     "! lab_net $L0 ping -c1 -W1 192.168.124.91 >/dev/null 2>&1"

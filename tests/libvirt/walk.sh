@@ -14,16 +14,9 @@
 # The three guests boot at once.
 # Usage: walk.sh BUILDDIR SRCDIR. Exit 77 without root, libvirtd, qemu,
 # tini, dnsmasq or jq, or when the image's packages cannot be downloaded.
-set -u
-BUILD=$(realpath "$1")
-SRC=$(realpath "$2")
-HERE=$SRC/tests/libvirt
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
-for b in libvirtd qemu-system-x86_64 tini dnsmasq jq; do
-    command -v $b >/dev/null || { echo "SKIP: $b is not installed (scripts/dev test installs it)"; exit 77; }
-done
-# shellcheck source=lab.sh
-. "$HERE/lab.sh"
+# shellcheck source=testlib.sh
+. "$(dirname "$0")/testlib.sh"
+lab_need libvirtd qemu-system-x86_64 tini dnsmasq jq
 # shellcheck source=guest.sh
 . "$HERE/guest.sh"
 LAB_ROOT=$(mktemp -d /tmp/virt-nest-walk.XXXXXX)
@@ -36,29 +29,15 @@ GUEST_EXTRA=$LAB_ROOT/extra guest_image "$BUILD"
 rc=$?
 [ $rc = 0 ] || { rm -rf "$LAB_ROOT"; exit $rc; }
 LAB_HOOK=
-LAB_VN=$BUILD/src/virt-nest
 VN=$BUILD/src/virt-nest
 L=vnW$$
-fail=0
-ok() { echo "ok: $*"; }
-bad() { echo "FAIL: $*"; fail=1; }
-check() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
-our_qemus() {
-    local p
-    for p in /proc/[0-9]*; do
-        { tr '\0' ' ' < "$p/cmdline"; } 2>/dev/null | grep -q "guest=vnW[a-z]*-$$" &&
-            echo "${p#/proc/}"
-    done
-}
+our_qemus() { guest_qemus vnW; }
 cleanup() {
     lab_stop "$L"
     rm -rf "$LAB_ROOT"
 }
 trap cleanup EXIT
-console() {  # NAME
-    echo "--- $1's serial console:"
-    guest_console "$L" "$1" | tail -n 30 | sed 's/^/    | /'
-}
+console() { guest_show_console "$L" "$1" 30; }  # NAME
 URI=$(_lab_uri "$L")
 # virt-nest in the lab's network namespace, against its libvirtd
 vn() { lab_net "$L" "$VN" "$@"; }

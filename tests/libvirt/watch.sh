@@ -13,20 +13,10 @@
 # reject what enters virbr7 unasked.
 #
 # Usage: watch.sh BUILDDIR SRCDIR
-set -u
-BUILD=$(realpath "$1")
-SRC=$(realpath "$2")
-HERE=$SRC/tests/libvirt
-XML=$HERE/xml
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
-for b in libvirtd tini dnsmasq iptables ping; do
-    command -v $b >/dev/null || { echo "SKIP: $b is not installed (scripts/dev test installs it)"; exit 77; }
-done
-# shellcheck source=lab.sh
-. "$HERE/lab.sh"
+# shellcheck source=testlib.sh
+. "$(dirname "$0")/testlib.sh"
+lab_need libvirtd tini dnsmasq iptables ping
 LAB_ROOT=$(mktemp -d /tmp/virt-nest-watch.XXXXXX)
-LAB_HOOK=$BUILD/hooks/virt-nest-hook
-LAB_VN=$BUILD/src/virt-nest
 L=vnwlv$$
 P=vnwp$$
 G=vnwg$$
@@ -40,10 +30,6 @@ cleanup() {
     rm -rf "$LAB_ROOT"
 }
 trap cleanup EXIT
-fail=0
-ok() { echo "ok: $*"; }
-bad() { echo "FAIL: $*"; fail=1; }
-check() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
 fwd_rules() { lab_net "$L" iptables -S FORWARD | sed -n 's/^-A FORWARD //p'; }
 heads_fwd() {  # virt-nest's two exceptions head FORWARD, libvirt's jumps follow
     fwd_rules | sed -n '1,2p' | grep -c 'virt-nest nestnet ' | grep -qx 2 &&
