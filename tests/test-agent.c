@@ -623,6 +623,19 @@ route_of(const VnPlan *plan, const char *guest)
     return &none;
 }
 
+/* @l's plan once debian's agent gave @a (its only answer). */
+static VnPlan *
+plan_with_answer(VnLayer *l, Answer *a, const VnConfig *config)
+{
+    g_autoptr(GError) err = NULL;
+
+    g_ptr_array_set_size(l->agents, 0);
+    g_ptr_array_add(l->agents, vn_agent_answer_new("debian",
+        vn_agent_ifaces_from_libvirt("debian", a->ptr, a->n, &err), NULL));
+    vn_layer_agent_next_hops(l);
+    return vn_plan_layer(l, config, 1);
+}
+
 /* A guest with a static address inside (no reservation, no lease): its
  * route waits for a next hop; the agent's address of its uplink MAC, on
  * its network's subnet, is that next hop, marked as the agent's. Not one
@@ -633,7 +646,6 @@ next_hop_from_the_agent(void **state)
     g_autoptr(VnLayer) l = seed_l0(FALSE, NULL);
     VnNetwork *net = (VnNetwork *)vn_layer_find_network(l, "default");
     VnNetIp *ip = net->ips->pdata[0];
-    g_autoptr(GError) err = NULL;
     g_autoptr(VnPlan) before = NULL;
     g_autoptr(VnPlan) after = NULL;
     const VnRoute *r;
@@ -652,10 +664,7 @@ next_hop_from_the_agent(void **state)
     answer_add(&a, "enp1s0", "52:54:00:fc:38:e0", 1, "192.168.122.191", 24u);
     answer_add(&a, "virbr0", "52:54:00:9a:41:7c", 1, "192.168.124.1", 24u);
     l->agents = vn_agent_answers_new();
-    g_ptr_array_add(l->agents, vn_agent_answer_new("debian",
-        vn_agent_ifaces_from_libvirt("debian", a.ptr, a.n, &err), NULL));
-    vn_layer_agent_next_hops(l);
-    after = vn_plan_layer(l, &config, 1);
+    after = plan_with_answer(l, &a, &config);
     r = route_of(after, "debian");
     assert_string_equal(vn_cidr_format(&r->via, FALSE, buf), "192.168.122.191");
     assert_int_equal(r->via_source, VN_SOURCE_AGENT);
@@ -686,30 +695,18 @@ next_hop_from_the_agent(void **state)
     memset(&a, 0, sizeof(a));
     answer_add(&a, "enp1s0", "52:54:00:fc:38:e0", 1, "10.0.0.5", 24u);
     answer_add(&a, "enp1s0b", "52:54:00:fc:38:e1", 1, "192.168.122.77", 24u);
-    g_ptr_array_set_size(l->agents, 0);
-    g_ptr_array_add(l->agents, vn_agent_answer_new("debian",
-        vn_agent_ifaces_from_libvirt("debian", a.ptr, a.n, &err), NULL));
-    vn_layer_agent_next_hops(l);
-    after = vn_plan_layer(l, &config, 1);
+    after = plan_with_answer(l, &a, &config);
     assert_true(vn_cidr_is_empty(&route_of(after, "debian")->via));
     g_clear_pointer(&after, vn_plan_free);
     memset(&a, 0, sizeof(a));
     answer_add(&a, "enp1s0", "52:54:00:fc:38:e0", 1, "192.168.122.1", 24u);
-    g_ptr_array_set_size(l->agents, 0);
-    g_ptr_array_add(l->agents, vn_agent_answer_new("debian",
-        vn_agent_ifaces_from_libvirt("debian", a.ptr, a.n, &err), NULL));
-    vn_layer_agent_next_hops(l);
-    after = vn_plan_layer(l, &config, 1);
+    after = plan_with_answer(l, &a, &config);
     assert_true(vn_cidr_is_empty(&route_of(after, "debian")->via));
     g_clear_pointer(&after, vn_plan_free);
 
     /* the reservation, when there is one, wins over the agent */
     memset(&a, 0, sizeof(a));
     answer_add(&a, "enp1s0", "52:54:00:fc:38:e0", 1, "192.168.122.55", 24u);
-    g_ptr_array_set_size(l->agents, 0);
-    g_ptr_array_add(l->agents, vn_agent_answer_new("debian",
-        vn_agent_ifaces_from_libvirt("debian", a.ptr, a.n, &err), NULL));
-    vn_layer_agent_next_hops(l);
     {
         VnDhcpHost *h = g_new0(VnDhcpHost, 1);
 
@@ -718,7 +715,7 @@ next_hop_from_the_agent(void **state)
                                   NULL));
         g_ptr_array_add(ip->hosts, h);
     }
-    after = vn_plan_layer(l, &config, 1);
+    after = plan_with_answer(l, &a, &config);
     r = route_of(after, "debian");
     assert_string_equal(vn_cidr_format(&r->via, FALSE, buf), "192.168.122.191");
     assert_int_equal(r->via_source, VN_SOURCE_RESERVATION);
