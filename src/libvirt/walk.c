@@ -327,25 +327,29 @@ inner_argv(const VnWalkOptions *o)
     return (char **)g_ptr_array_free(a, FALSE);
 }
 
-/* One guest into @b: its layer, partial layer or leaf. */
-static gboolean
-walk_guest(virConnectPtr conn, const VnGuest *g, const VnWalkOptions *o,
-           VnBundleBuilder *b, GError **error)
+/* One guest's place in the walk: its job running, or why there is none. */
+typedef struct {
+    const VnGuest *guest;
+    Job *job;               /* NULL: a leaf for @leaf */
+    char *leaf;
+    gint64 end;             /* when the walk stops waiting for the job */
+} Started;
+
+/* Start one guest's job in a thread of its own. */
+static void
+start_guest(virConnectPtr conn, const VnGuest *g, const VnWalkOptions *o,
+            Started *s)
 {
-    const VnIface *up = vn_guest_uplink(g);
-    const char *mac = up ? up->mac : NULL;
     virDomainPtr dom = virDomainLookupByName(conn, g->name);
     GThread *t;
     Job *j;
-    gint64 end;
-    gboolean ok = TRUE;
 
+    s->guest = g;
     if (!dom) {
         g_autofree char *e = last_error();
-        g_autofree char *r = g_strdup_printf("not found: %s", e);
 
-        vn_bundle_builder_add_leaf(b, 0, g->name, r);
-        return TRUE;
+        s->leaf = g_strdup_printf("not found: %s", e);
+        return;
     }
     j = g_new0(Job, 1);
     j->refs = 2;
@@ -358,13 +362,33 @@ walk_guest(virConnectPtr conn, const VnGuest *g, const VnWalkOptions *o,
     j->max_output = o->max_output;
     j->deadline = g_get_monotonic_time() + o->timeout * G_USEC_PER_SEC;
     /* a second more than the thread's own bound, for its last reply */
-    end = j->deadline + G_USEC_PER_SEC;
+    s->end = j->deadline + G_USEC_PER_SEC;
+    s->job = j;
     t = g_thread_new("vn-walk", job_run, j);
     g_thread_unref(t);
+}
 
+/* Wait for one guest's job (until its end at most) and put its layer,
+ * partial layer or leaf into @b. */
+static gboolean
+finish_guest(Started *s, const VnWalkOptions *o, VnBundleBuilder *b,
+             GError **error)
+{
+    const VnIface *up = vn_guest_uplink(s->guest);
+    const char *mac = up ? up->mac : NULL;
+    const char *name = s->guest->name;
+    Job *j = s->job;
+    gboolean ok = TRUE;
+
+    if (!j) {
+        vn_bundle_builder_add_leaf(b, 0, name, s->leaf);
+        g_clear_pointer(&s->leaf, g_free);
+        return TRUE;
+    }
+    s->job = NULL;
     g_mutex_lock(&j->lock);
     while (!j->done)
-        if (!g_cond_wait_until(&j->cond, &j->lock, end))
+        if (!g_cond_wait_until(&j->cond, &j->lock, s->end))
             break;
     if (!j->done) {
         /* left behind: it ends on its own, and frees the job then */
@@ -372,36 +396,49 @@ walk_guest(virConnectPtr conn, const VnGuest *g, const VnWalkOptions *o,
                                              o->timeout);
 
         g_mutex_unlock(&j->lock);
-        vn_bundle_builder_add_leaf(b, 0, g->name, r);
+        vn_bundle_builder_add_leaf(b, 0, name, r);
         job_unref(j);
         return TRUE;
     }
     g_mutex_unlock(&j->lock);
     if (j->inner)
-        ok = vn_bundle_builder_add(b, 0, g->name, mac,
+        ok = vn_bundle_builder_add(b, 0, name, mac,
                                    g_steal_pointer(&j->inner), error);
     else if (j->ifaces)
-        ok = vn_bundle_builder_add_partial(b, 0, g->name, mac, j->ifaces,
+        ok = vn_bundle_builder_add_partial(b, 0, name, mac, j->ifaces,
                                            j->reason, error);
     else
-        vn_bundle_builder_add_leaf(b, 0, g->name, j->reason);
+        vn_bundle_builder_add_leaf(b, 0, name, j->reason);
     job_unref(j);
     return ok;
 }
 
+/* The guests of a layer are walked at once, each in its thread with its
+ * own bound, so that a layer takes the time of its slowest guest, not
+ * their sum: a guest's walk of its own guests fits in the time its outer
+ * layer gives it. The bundle keeps the layer's order of guests. */
 char *
 vn_walk(virConnectPtr conn, const VnLayer *layer, VnJson *self,
         const VnWalkOptions *opts, GError **error)
 {
     g_autoptr(VnBundleBuilder) b = vn_bundle_builder_new(self);
+    g_autofree Started *started = NULL;
+    guint n = 0;
+    gboolean ok = TRUE;
 
+    started = g_new0(Started, MAX(layer->guests->len, 1));
     for (guint i = 0; opts->depth > 0 && i < layer->guests->len; i++) {
         const VnGuest *g = layer->guests->pdata[i];
 
-        if (!vn_guest_running(g))
-            continue;
-        if (!walk_guest(conn, g, opts, b, error))
-            return NULL;
+        if (vn_guest_running(g))
+            start_guest(conn, g, opts, &started[n++]);
     }
-    return vn_bundle_builder_finish(b);
+    /* every job is waited for (or left behind), even after a failure */
+    for (guint i = 0; i < n; i++) {
+        if (ok)
+            ok = finish_guest(&started[i], opts, b, error);
+        else
+            finish_guest(&started[i], opts, b, NULL);
+    }
+    return ok ? vn_bundle_builder_finish(b) : NULL;
 }
