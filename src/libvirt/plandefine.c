@@ -36,15 +36,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VnVirDomain, dom_free)
 char *
 vn_nest_bare_metadata(GArray *routes)
 {
-    GString *s = g_string_new("<guest>");
-    char a[VN_CIDR_STRLEN];
-
-    for (guint i = 0; i < routes->len; i++)
-        g_string_append_printf(s, "<route subnet='%s'/>",
-                               vn_cidr_format(&g_array_index(routes, VnCidr, i),
-                                              TRUE, a));
-    g_string_append(s, "</guest>");
-    return g_string_free(s, FALSE);
+    return vn_nest_guest_element(routes, NULL, NULL, VN_META_BARE);
 }
 
 /* libvirt's message of the call that just failed, copied before the next

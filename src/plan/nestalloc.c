@@ -778,36 +778,52 @@ vn_nest_level_network_xml(const VnNestLevel *l)
 }
 
 char *
-vn_nest_guest_metadata(GArray *routes, const char *uplink_mac)
+vn_nest_guest_element(GArray *routes, const char *uplink_mac,
+                      const VnCidr *uplink_address, VnMetaForm form)
 {
-    GString *s = g_string_new("<nest:guest xmlns:nest=\"" VN_NS_URI "\">\n");
+    gboolean bare = form == VN_META_BARE;
+    const char *ind = bare ? "" : "  ", *nl = bare ? "" : "\n";
+    const char *pre = form == VN_META_PREFIXED ? VN_NS_PREFIX ":" : "";
+    GString *s = g_string_new(NULL);
     char a[VN_CIDR_STRLEN];
 
-    for (guint i = 0; i < routes->len; i++)
-        g_string_append_printf(s, "  <nest:route subnet=\"%s\"/>\n",
-                               vn_cidr_format(&g_array_index(routes, VnCidr, i),
-                                              TRUE, a));
-    if (uplink_mac) {
-        g_string_append(s, "  <nest:uplink mac=\"");
-        append_escaped(s, uplink_mac);
-        g_string_append(s, "\"/>\n");
+    if (form == VN_META_PREFIXED)
+        g_string_append(s, "<" VN_NS_PREFIX ":guest xmlns:" VN_NS_PREFIX
+                           "=\"" VN_NS_URI "\">\n");
+    else if (form == VN_META_VIRSH)
+        g_string_append(s, "<guest xmlns=\"" VN_NS_URI "\">\n");
+    else
+        g_string_append(s, "<guest>");
+    if (uplink_mac || (uplink_address && !vn_cidr_is_empty(uplink_address))) {
+        g_string_append_printf(s, "%s<%suplink", ind, pre);
+        if (uplink_mac) {
+            g_string_append(s, " mac=\"");
+            append_escaped(s, uplink_mac);
+            g_string_append_c(s, '"');
+        }
+        if (uplink_address && !vn_cidr_is_empty(uplink_address))
+            g_string_append_printf(s, " address=\"%s\"",
+                                   vn_cidr_format(uplink_address, FALSE, a));
+        g_string_append_printf(s, "/>%s", nl);
     }
-    g_string_append(s, "</nest:guest>\n");
+    for (guint i = 0; routes && i < routes->len; i++)
+        g_string_append_printf(s, "%s<%sroute subnet=\"%s\"/>%s", ind, pre,
+                               vn_cidr_format(&g_array_index(routes, VnCidr, i),
+                                              TRUE, a), nl);
+    g_string_append_printf(s, "</%sguest>%s", pre, nl);
     return g_string_free(s, FALSE);
+}
+
+char *
+vn_nest_guest_metadata(GArray *routes, const char *uplink_mac)
+{
+    return vn_nest_guest_element(routes, uplink_mac, NULL, VN_META_PREFIXED);
 }
 
 char *
 vn_nest_guest_metadata_virsh(GArray *routes)
 {
-    GString *s = g_string_new("<guest xmlns=\"" VN_NS_URI "\">\n");
-    char a[VN_CIDR_STRLEN];
-
-    for (guint i = 0; i < routes->len; i++)
-        g_string_append_printf(s, "  <route subnet=\"%s\"/>\n",
-                               vn_cidr_format(&g_array_index(routes, VnCidr, i),
-                                              TRUE, a));
-    g_string_append(s, "</guest>\n");
-    return g_string_free(s, FALSE);
+    return vn_nest_guest_element(routes, NULL, NULL, VN_META_VIRSH);
 }
 
 void

@@ -99,6 +99,20 @@ VnNestPlan *vn_nest_plan(const VnLayer *layer, GPtrArray *others,
  * <nest:network> peers). transfer full. */
 char *vn_nest_level_network_xml(const VnNestLevel *level);
 
+/* The forms of a <nest:guest> element virt-nest writes. */
+typedef enum {
+    VN_META_PREFIXED,   /* <nest:guest xmlns:nest=...>, a line each: as it
+                         * stands in a domain's <metadata> */
+    VN_META_VIRSH,      /* <guest xmlns=...>, a line each: see below */
+    VN_META_BARE,       /* <guest>, on one line: for virDomainSetMetadata,
+                         * which takes the namespace and key apart */
+} VnMetaForm;
+
+/* A guest's metadata in @form: its uplink (MAC and address, each when
+ * given, escaped), then @routes. The one writer of it. transfer full. */
+char *vn_nest_guest_element(GArray *routes, const char *uplink_mac,
+                            const VnCidr *uplink_address, VnMetaForm form);
+
 /* <nest:guest> with @routes (and the uplink MAC when given), as it goes
  * into a domain's <metadata>. transfer full. */
 char *vn_nest_guest_metadata(GArray *routes, const char *uplink_mac);

@@ -7,6 +7,7 @@
 
 #include "agentlayer.h"
 #include "layerplan.h"
+#include "nestalloc.h"
 #include "propose.h"
 
 const char *
@@ -130,43 +131,25 @@ hook_would_accept(const VnLayer *layer, const VnGuest *guest,
                                error);
 }
 
-/* @set: the one-line form without the prefix, else the element as it
- * stands in the domain XML. */
+/* The guest's metadata with every proposed subnet added to its routes:
+ * @set, the one-line form for virDomainSetMetadata, else the element as
+ * it stands in the domain XML. */
 static char *
 metadata_for(const VnGuest *guest, GPtrArray *subnets, gboolean set)
 {
-    const char *ind = set ? "" : "  ";
-    const char *pre = set ? "" : VN_NS_PREFIX ":";
-    const char *nl = set ? "" : "\n";
-    GString *s = g_string_new(set ? "<guest>" :
-        "<" VN_NS_PREFIX ":guest xmlns:" VN_NS_PREFIX "=\"" VN_NS_URI "\">\n");
-    char buf[VN_CIDR_STRLEN];
+    g_autoptr(GArray) routes = g_array_new(FALSE, TRUE, sizeof(VnCidr));
 
-    if (guest->uplink_mac || !vn_cidr_is_empty(&guest->uplink_address)) {
-        g_string_append_printf(s, "%s<%suplink", ind, pre);
-        if (guest->uplink_mac)
-            g_string_append_printf(s, " mac=\"%s\"", guest->uplink_mac);
-        if (!vn_cidr_is_empty(&guest->uplink_address))
-            g_string_append_printf(s, " address=\"%s\"",
-                                   vn_cidr_format(&guest->uplink_address,
-                                                  FALSE, buf));
-        g_string_append_printf(s, "/>%s", nl);
-    }
-    if (guest->nest) {
-        for (guint i = 0; i < guest->routes->len; i++)
-            g_string_append_printf(s, "%s<%sroute subnet=\"%s\"/>%s", ind, pre,
-                vn_cidr_format(&g_array_index(guest->routes, VnCidr, i),
-                               TRUE, buf), nl);
-    }
+    if (guest->nest)
+        g_array_append_vals(routes, guest->routes->data, guest->routes->len);
     for (guint i = 0; i < subnets->len; i++) {
         const VnNestedSubnet *n = g_ptr_array_index(subnets, i);
 
         if (n->state == VN_NESTED_PROPOSED)
-            g_string_append_printf(s, "%s<%sroute subnet=\"%s\"/>%s", ind, pre,
-                                   vn_cidr_format(&n->subnet, TRUE, buf), nl);
+            g_array_append_val(routes, n->subnet);
     }
-    g_string_append(s, set ? "</guest>" : "</" VN_NS_PREFIX ":guest>\n");
-    return g_string_free(s, FALSE);
+    return vn_nest_guest_element(routes, guest->uplink_mac,
+                                 &guest->uplink_address,
+                                 set ? VN_META_BARE : VN_META_PREFIXED);
 }
 
 /* @n's state and reason, from @subnet alone. TRUE when proposed. */
